@@ -1,0 +1,47 @@
+'use strict';
+// Runs the test suites with uvu, one process per suite directory, and ends
+// with the line "N passed, N failed" that CI reads.
+//   node test/run.js            all suites
+//   node test/run.js unit e2e   only these suites
+const { spawnSync } = require('child_process');
+const path = require('path');
+const fs = require('fs');
+
+const ROOT = path.resolve(__dirname);
+const ALL = ['unit', 'e2e', 'conformance'];
+const suites = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
+const uvu = require.resolve('uvu/bin.js');
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const suite of suites) {
+  const dir = path.join(ROOT, suite);
+  if (!fs.existsSync(dir)) continue;
+  console.log(`\n=== suite: ${suite}`);
+  const res = spawnSync(process.execPath, [uvu, dir, '\\.test\\.js$'], {
+    cwd: path.join(ROOT, '..'),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  process.stdout.write(res.stdout || '');
+  const total = /Total:\s+(\d+)/.exec(res.stdout || '');
+  const pass = /Passed:\s+(\d+)/.exec(res.stdout || '');
+  const skip = /Skipped:\s+(\d+)/.exec(res.stdout || '');
+  if (!total || !pass) {
+    // The suite crashed before uvu printed its totals: count it as one failure.
+    console.log(`suite ${suite} ended without totals (exit ${res.status}, signal ${res.signal})`);
+    failed += 1;
+    continue;
+  }
+  const t = Number(total[1]);
+  const p = Number(pass[1]);
+  const s = skip ? Number(skip[1]) : 0;
+  passed += p;
+  skipped += s;
+  failed += t - p - s;
+  if (res.status !== 0 && t - p - s === 0) failed += 1; // non-zero exit with no failed test: count it
+}
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed === 0 ? 0 : 1);
