@@ -1,0 +1,56 @@
+// Where cgroup hierarchies are mounted and which cgroup a process is in.
+import * as fs from 'fs';
+import * as path from 'path';
+
+export interface Hierarchy {
+  /** "cpu", "cpu,cpuacct", "name=systemd"; "" for the v2 hierarchy. */
+  name: string;
+  mountpoint: string;
+}
+
+export function isUnifiedHost(): boolean {
+  try {
+    return fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+  } catch {
+    return false;
+  }
+}
+
+/** cgroup v1 hierarchies mounted on this host (from /proc/self/mountinfo). */
+export function v1Hierarchies(): Hierarchy[] {
+  const out: Hierarchy[] = [];
+  const seen = new Set<string>();
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const [fstype, , superOpts] = line.slice(sep + 3).split(' ');
+    if (fstype !== 'cgroup') continue;
+    const mountpoint = line.slice(0, sep).split(' ')[4].replace(/\\040/g, ' ');
+    const name = superOpts.split(',').filter((o) => !['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'clone_children', 'xattr', 'nsdelegate'].includes(o) && !o.startsWith('release_agent=')).join(',');
+    if (seen.has(name)) continue;
+    seen.add(name);
+    out.push({ name, mountpoint });
+  }
+  return out;
+}
+
+/** The caller's own cgroup path per hierarchy name (from /proc/self/cgroup). */
+export function ownCgroups(): Map<string, string> {
+  const own = new Map<string, string>();
+  for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (m) own.set(m[1], m[2]);
+  }
+  return own;
+}
+
+/**
+ * The container's cgroup path inside one hierarchy, as runc's cgroupfs
+ * driver computes it: absolute cgroupsPath as given; relative or empty
+ * (then the container id) below the runtime's own cgroup.
+ */
+export function innerPath(cgroupsPath: string | undefined, id: string, own: string | undefined): string {
+  const p = cgroupsPath && cgroupsPath.length ? cgroupsPath : id;
+  if (p.startsWith('/')) return path.posix.normalize(p);
+  return path.posix.join(own ?? '/', p);
+}

@@ -1,0 +1,29 @@
+// Shared plumbing for subcommands: run the body, report errors runc's way,
+// set the exit status.
+import { Context, GlobalArgs, makeContext, makeLogger } from './context';
+import { reportFatal } from './log';
+import { RuntimeError, messageOf } from '../errors';
+
+/** Wraps a subcommand body: errors go to the log (and stderr), exit status 1. */
+export function action<A>(body: (argv: A & GlobalArgs, ctx: Context) => void | number | Promise<void | number>) {
+  return async (argv: A & GlobalArgs): Promise<void> => {
+    let ctx: Context | undefined;
+    try {
+      ctx = makeContext(argv);
+      const code = await body(argv, ctx);
+      process.exitCode = typeof code === 'number' ? code : 0;
+    } catch (e) {
+      const logger = ctx?.logger ?? makeLogger(argv);
+      if (!(e instanceof RuntimeError) && argv.debug) logger.debug((e as Error).stack ?? messageOf(e));
+      reportFatal(logger, messageOf(e));
+      process.exitCode = e instanceof RuntimeError ? e.exitCode : 1;
+    }
+  };
+}
+
+/** The container id positional, which runc requires for most commands. */
+export function requireId(argv: { id?: unknown }, command: string): string {
+  const id = argv.id;
+  if (typeof id !== 'string' || id === '') throw new RuntimeError(`"${command}" requires exactly 1 argument(s)`);
+  return id;
+}

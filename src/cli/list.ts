@@ -1,0 +1,42 @@
+import type { Argv } from 'yargs';
+import { action } from './command';
+import { loadWithStatus } from '../container/lifecycle';
+import { ociState } from '../container/status';
+import { RuntimeError } from '../errors';
+
+export const command = 'list';
+export const describe = 'lists containers started by tsrunc with the given root';
+export const builder = (y: Argv) =>
+  y
+    .option('format', { alias: 'f', type: 'string', default: 'table', describe: 'select one of: table or json' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'display only container IDs' });
+
+/** Columns as Go's tabwriter lays them out for runc (min width 12, padding 3). */
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (c === r.length - 1 ? 0 : r[c].length + 3)), 12));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('')).join('\n') + '\n';
+}
+
+export const handler = action<{ format?: string; quiet?: boolean }>((argv, ctx) => {
+  const states = [];
+  for (const id of ctx.store.list()) {
+    try {
+      const { state, status } = loadWithStatus(ctx.store, id);
+      states.push(ociState(state, status));
+    } catch {
+      /* deleted meanwhile */
+    }
+  }
+  if (argv.quiet) {
+    for (const s of states) process.stdout.write(`${s.id}\n`);
+    return;
+  }
+  if (argv.format === 'json') {
+    process.stdout.write((states.length ? JSON.stringify(states) : 'null') + '\n');
+    return;
+  }
+  if (argv.format !== 'table') throw new RuntimeError(`invalid format option`);
+  const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
+  for (const s of states) rows.push([String(s.id), String(s.pid), String(s.status), String(s.bundle), String(s.created), String(s.owner)]);
+  process.stdout.write(table(rows));
+});

@@ -1,0 +1,62 @@
+import type { Argv } from 'yargs';
+import { action, requireId } from './command';
+import { createOptions, CreateFlags, createFlags, openConsoleSocket, checkTerminalFlags } from './create-flags';
+import { createContainer } from '../container/create';
+import { startContainer, deleteContainer } from '../container/lifecycle';
+import { waitForExit, exitCodeOf, forwardSignals, relayTerminal } from '../container/foreground';
+import { Context } from './context';
+
+export const command = 'run [id]';
+export const describe = 'create and run a container';
+export const builder = (y: Argv) =>
+  createFlags(y)
+    .option('detach', { alias: 'd', type: 'boolean', describe: 'detach from the container\'s process' })
+    .option('keep', { type: 'boolean', describe: 'do not delete the container after it exits' })
+    .option('no-subreaper', { type: 'boolean', describe: 'disable the use of the subreaper used to reap reparented processes' });
+
+async function runAttached(argv: CreateFlags, ctx: Context, id: string, terminal: boolean): Promise<number> {
+  let master: number | undefined;
+  const { state } = createContainer({
+    ...createOptions(argv, ctx),
+    id,
+    subreaper: true,
+    onConsole: (fd) => (master = fd),
+  });
+  const finishTerminal = terminal && master !== undefined ? relayTerminal(master) : undefined;
+  const unforward = forwardSignals(state.pid, finishTerminal ? ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] : []);
+  try {
+    startContainer(ctx.store, id);
+    const result = await waitForExit(state.pid);
+    return exitCodeOf(result);
+  } finally {
+    unforward();
+    if (finishTerminal) await finishTerminal();
+    if (!argv.keep) {
+      try {
+        deleteContainer(ctx.store, id, true);
+      } catch (e) {
+        ctx.logger.warn(`deleting container ${id}: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+export const handler = action<CreateFlags>(async (argv, ctx) => {
+  const id = requireId(argv, 'run');
+  const detach = Boolean(argv.detach);
+  const terminal = checkTerminalFlags(argv, detach);
+  if (!detach) return runAttached(argv, ctx, id, terminal);
+  const consoleSocket = terminal ? openConsoleSocket(argv) : undefined;
+  try {
+    createContainer({ ...createOptions(argv, ctx), id, onConsole: consoleSocket });
+  } finally {
+    consoleSocket?.close();
+  }
+  try {
+    startContainer(ctx.store, id);
+  } catch (e) {
+    deleteContainer(ctx.store, id, true);
+    throw e;
+  }
+  return 0;
+});

@@ -1,0 +1,151 @@
+// `create`: validates the bundle, claims the id, forks the container's init
+// and waits until it is set up and waiting for `start`. On any failure it
+// removes everything it made: init, cgroup, state directory.
+import * as path from 'path';
+import * as sys from '../linux/sys';
+import * as C from '../linux/constants';
+import { processStartTime } from '../linux/proc';
+import { loadBundle, Bundle } from '../bundle/load';
+import { StateStore, SavedState } from '../state/store';
+import { cgroupManagerFor, CgroupManager } from '../cgroups';
+import { Channel, ChildMessage, ParentMessage } from '../runtime/protocol';
+import { stage1, InitPlan } from '../runtime/init/stages';
+import { RuntimeError } from '../errors';
+import { writePidFile } from './pidfile';
+
+export interface CreateOptions {
+  id: string;
+  bundle?: string;
+  store: StateStore;
+  pidFile?: string;
+  noPivot: boolean;
+  preserveFds: number;
+  systemdCgroup: boolean;
+  /** Called with the pty master when process.terminal is true; must take ownership of the fd. */
+  onConsole?: (master: number) => void;
+  /** Reparent the init to this process (run in the foreground waits for it). */
+  subreaper?: boolean;
+}
+
+export interface Created {
+  state: SavedState;
+  bundle: Bundle;
+}
+
+const SETUP_TIMEOUT_MS = 120_000;
+
+function waitInitGone(pid: number): void {
+  for (let i = 0; i < 500 && processStartTime(pid) !== undefined; i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+  }
+}
+
+export function createContainer(opts: CreateOptions): Created {
+  const bundle = loadBundle(opts.bundle);
+  const { spec } = bundle;
+  const stateDir = opts.store.claim(opts.id);
+  let cgroup: CgroupManager | undefined;
+  let initPid = 0;
+  const fds: number[] = [];
+  try {
+    cgroup = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup);
+    cgroup.create();
+    sys.mkfifo(opts.store.fifoPath(opts.id), 0o622);
+    const stateDirFd = sys.open(stateDir, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
+    fds.push(stateDirFd);
+    const plan: InitPlan = {
+      spec,
+      bundleDir: bundle.dir,
+      rootfs: bundle.rootfs,
+      noPivot: opts.noPivot,
+      preserveFds: opts.preserveFds,
+      cgroupViews: cgroup.views(),
+      cgroupV2: cgroup.version === 2,
+      stateDirFd,
+    };
+    const [parentEnd, childEnd] = sys.socketpair(C.SOCK_SEQPACKET);
+    fds.push(parentEnd);
+    if (opts.subreaper) sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
+    const stage1Pid = sys.safeFork();
+    if (stage1Pid === 0) {
+      sys.close(parentEnd);
+      stage1(plan, new Channel<ChildMessage, ParentMessage>(childEnd));
+    }
+    sys.close(childEnd);
+    const chan = new Channel<ParentMessage, ChildMessage>(parentEnd);
+
+    const first = chan.recv(SETUP_TIMEOUT_MS);
+    const stage1Exit = sys.waitpid(stage1Pid);
+    if (!first) throw new RuntimeError(`unable to start container process: init exited (${JSON.stringify(stage1Exit)}) without a word`);
+    if (first.msg.type === 'error') throw new RuntimeError(`unable to start container process: ${first.msg.message}`);
+    if (first.msg.type !== 'init-pid') throw new RuntimeError(`unexpected message from init: ${first.msg.type}`);
+    initPid = first.msg.pid;
+    cgroup.addProcess(initPid);
+    chan.send({ type: 'continue' });
+
+    for (;;) {
+      const p = chan.recv(SETUP_TIMEOUT_MS);
+      if (!p) throw new RuntimeError('unable to start container process: container init exited during setup');
+      const m = p.msg;
+      if (m.type === 'error') {
+        const where = m.stage === 'setting up the process' ? '' : `error ${m.stage}: `;
+        throw new RuntimeError(`unable to start container process: ${where}${m.message}`);
+      }
+      if (m.type === 'console') {
+        if (p.fd === undefined) throw new RuntimeError('container init sent no terminal');
+        if (opts.onConsole) opts.onConsole(p.fd);
+        else sys.close(p.fd);
+        continue;
+      }
+      if (m.type === 'ready') break;
+      throw new RuntimeError(`unexpected message from init: ${m.type}`);
+    }
+
+    const state: SavedState = {
+      ociVersion: spec.ociVersion,
+      id: opts.id,
+      pid: initPid,
+      pidStartTime: processStartTime(initPid) ?? '',
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      created: new Date().toISOString(),
+      owner: '',
+      annotations: spec.annotations,
+      cgroup: { version: cgroup.version, paths: cgroup.paths, created: true },
+      namespacePaths: namespacePaths(initPid, spec.linux?.namespaces?.map((n) => n.type) ?? []),
+      config: spec,
+    };
+    opts.store.save(state);
+    if (opts.pidFile) writePidFile(opts.pidFile, initPid);
+    return { state, bundle };
+  } catch (e) {
+    if (initPid > 0) {
+      try {
+        sys.kill(initPid, 9);
+      } catch {
+        /* already gone */
+      }
+      waitInitGone(initPid);
+    }
+    try {
+      cgroup?.destroy();
+    } catch {
+      /* report the original error */
+    }
+    opts.store.remove(opts.id);
+    throw e;
+  } finally {
+    for (const fd of fds) sys.close(fd);
+  }
+}
+
+const NS_FILES: Record<string, string> = {
+  pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time',
+};
+
+function namespacePaths(pid: number, types: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of types) out[t] = path.join('/proc', String(pid), 'ns', NS_FILES[t]);
+  return out;
+}
+

@@ -1,0 +1,133 @@
+// `run` without --detach: the runtime stays until the container's init exits,
+// relays the terminal (raw mode, window size) or forwards signals, and
+// returns the exit status (128+signal when the init was killed).
+import * as fs from 'fs';
+import * as tty from 'tty';
+import * as sys from '../linux/sys';
+import * as C from '../linux/constants';
+import { setWindowSize } from '../runtime/init/terminal';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+const SIGNUM: Record<string, number> = require('os').constants.signals;
+
+/** Waits for `pid` (our child: we are its subreaper), reaping any other orphan on the way. */
+export function waitForExit(pid: number): Promise<sys.WaitResult> {
+  return new Promise((resolve) => {
+    const check = () => {
+      for (;;) {
+        let r: sys.WaitResult | undefined;
+        try {
+          r = sys.waitpid(-1, C.WNOHANG);
+        } catch {
+          return; // ECHILD: nothing to reap yet
+        }
+        if (!r) return;
+        if (r.pid === pid) {
+          process.removeListener('SIGCHLD', check);
+          clearInterval(timer);
+          resolve(r);
+          return;
+        }
+      }
+    };
+    process.on('SIGCHLD', check);
+    const timer = setInterval(check, 250); // in case a SIGCHLD was coalesced
+    check();
+  });
+}
+
+export function exitCodeOf(r: sys.WaitResult): number {
+  return r.signal !== undefined ? 128 + r.signal : (r.code ?? 0);
+}
+
+/** Forwards the runtime's signals to the container's init; returns the undo. */
+export function forwardSignals(pid: number, except: NodeJS.Signals[] = []): () => void {
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const s of FORWARDED) {
+    if (except.includes(s)) continue;
+    const h = () => {
+      try {
+        sys.kill(pid, SIGNUM[s]);
+      } catch {
+        /* exited */
+      }
+    };
+    handlers.set(s, h);
+    process.on(s, h);
+  }
+  return () => handlers.forEach((h, s) => process.removeListener(s, h));
+}
+
+/**
+ * Relays between the caller's stdio and the pty master: raw mode on the
+ * caller's terminal, window size copied now and on SIGWINCH. The returned
+ * function drains the remaining output and restores the terminal.
+ */
+export function relayTerminal(master: number): () => Promise<void> {
+  const stdinIsTty = tty.isatty(0);
+  const input = process.stdin;
+  const resize = () => {
+    const out = process.stdout as tty.WriteStream;
+    if (out.isTTY && out.columns && out.rows) {
+      try {
+        setWindowSize(master, out.rows, out.columns);
+      } catch {
+        /* container gone */
+      }
+    }
+  };
+  resize();
+  process.on('SIGWINCH', resize);
+  if (stdinIsTty) (input as tty.ReadStream).setRawMode(true);
+  const write = (chunk: Buffer) => {
+    let off = 0;
+    while (off < chunk.length) {
+      try {
+        off += fs.writeSync(master, chunk, off);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') continue;
+        return; // EIO: the container side is gone
+      }
+    }
+  };
+  input.on('data', write);
+
+  const output = new tty.ReadStream(master);
+  let outputEnded = false;
+  const ended = new Promise<void>((resolve) => {
+    const done = () => {
+      outputEnded = true;
+      resolve();
+    };
+    output.on('end', done);
+    output.on('close', done);
+    output.on('error', done); // EIO once every slave fd is closed
+  });
+  output.on('data', (d: Buffer) => process.stdout.write(d));
+
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    if (stdinIsTty) {
+      try {
+        (input as tty.ReadStream).setRawMode(false);
+      } catch {
+        /* terminal gone */
+      }
+    }
+  };
+  process.on('exit', restore); // even if the runtime dies of an exception
+
+  return async () => {
+    // Output still in the pty after the init exited: read it until EIO, briefly.
+    if (!outputEnded) await Promise.race([ended, new Promise((r) => setTimeout(r, 200))]);
+    process.removeListener('SIGWINCH', resize);
+    input.removeListener('data', write);
+    input.pause();
+    output.destroy();
+    restore();
+    await new Promise<void>((r) => (process.stdout.write('', () => r()) ? undefined : undefined));
+  };
+}

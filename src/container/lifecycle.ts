@@ -1,0 +1,126 @@
+// start, kill and delete of an existing container.
+import * as fs from 'fs';
+import * as sys from '../linux/sys';
+import * as C from '../linux/constants';
+import { processStartTime } from '../linux/proc';
+import { StateStore, SavedState } from '../state/store';
+import { cgroupManagerFromState } from '../cgroups';
+import { deriveStatus, initAlive, Status } from './status';
+import { RuntimeError, containerNotRunning } from '../errors';
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export function loadWithStatus(store: StateStore, id: string): { state: SavedState; status: Status } {
+  const state = store.load(id);
+  return { state, status: deriveStatus(state, store.fifoPath(id)) };
+}
+
+/** Lets the waiting init exec the user process (runtime.md "start"). */
+export function startContainer(store: StateStore, id: string): SavedState {
+  const { state, status } = loadWithStatus(store, id);
+  switch (status) {
+    case 'created':
+      break;
+    case 'stopped':
+      throw new RuntimeError('cannot start a container that has stopped');
+    case 'paused':
+      throw new RuntimeError('cannot start a container in the paused state');
+    default:
+      throw new RuntimeError('cannot start an already running container');
+  }
+  const fifoPath = store.fifoPath(id);
+  let fd: number;
+  try {
+    fd = sys.open(fifoPath, C.O_RDONLY | C.O_NONBLOCK | C.O_CLOEXEC);
+  } catch {
+    throw new RuntimeError('cannot start an already running container');
+  }
+  try {
+    // The init's blocked open of the fifo for writing completes now; it writes one byte.
+    for (;;) {
+      if (sys.pollIn(fd, 50)) {
+        const buf = Buffer.alloc(1);
+        let n = 0;
+        try {
+          n = fs.readSync(fd, buf, 0, 1, null);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        }
+        if (n === 1) break;
+      }
+      if (!initAlive(state)) throw new RuntimeError('cannot start a container that has stopped');
+    }
+  } finally {
+    sys.close(fd);
+  }
+  fs.rmSync(fifoPath, { force: true });
+  return state;
+}
+
+/** Sends a signal to the init, or with `all` to every process of the container. */
+export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
+  const { state, status } = loadWithStatus(store, id);
+  if (status === 'stopped' && !all) throw containerNotRunning();
+  if (all && state.cgroup) {
+    const pids = cgroupManagerFromState(state.cgroup).processes();
+    if (status === 'stopped' && pids.length === 0) throw containerNotRunning();
+    for (const pid of pids) {
+      try {
+        sys.kill(pid, signal);
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+    return;
+  }
+  try {
+    sys.kill(state.pid, signal);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ESRCH') throw containerNotRunning();
+    throw e;
+  }
+}
+
+/** Kills every process of the container and waits (up to ~5 s) until they are gone. */
+function killAll(state: SavedState): void {
+  const cgroup = state.cgroup ? cgroupManagerFromState(state.cgroup) : undefined;
+  const pids = new Set<number>(cgroup ? cgroup.processes() : []);
+  if (initAlive(state)) pids.add(state.pid);
+  for (const pid of pids) {
+    try {
+      sys.kill(pid, 9);
+    } catch {
+      /* gone */
+    }
+  }
+  if (cgroup?.isFrozen()) thaw(state);
+  for (let i = 0; i < 2500; i++) {
+    const alive = [...pids].some((p) => processStartTime(p) !== undefined);
+    if (!alive) return;
+    sleepMs(2);
+  }
+}
+
+function thaw(state: SavedState): void {
+  if (!state.cgroup) return;
+  const paths = state.cgroup.paths;
+  try {
+    if (state.cgroup.version === 1 && paths['freezer']) fs.writeFileSync(`${paths['freezer']}/freezer.state`, 'THAWED');
+    if (state.cgroup.version === 2) fs.writeFileSync(`${paths['']}/cgroup.freeze`, '0');
+  } catch {
+    /* freezer gone */
+  }
+}
+
+/** Removes a container: refuses a running one unless `force` (runtime.md "delete"). */
+export function deleteContainer(store: StateStore, id: string, force: boolean): void {
+  const { state, status } = loadWithStatus(store, id);
+  if (status !== 'stopped' && status !== 'created' && !force) {
+    throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
+  }
+  killAll(state);
+  if (state.cgroup) cgroupManagerFromState(state.cgroup).destroy();
+  store.remove(id);
+}

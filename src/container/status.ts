@@ -1,0 +1,35 @@
+// A container's status is derived whenever it is read, never stored: the
+// init's PID with its start time, the exec fifo and the freezer decide it.
+import * as fs from 'fs';
+import { SavedState } from '../state/store';
+import { processStartTime } from '../linux/proc';
+import { cgroupManagerFromState } from '../cgroups';
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+export function initAlive(s: SavedState): boolean {
+  return s.pid > 0 && processStartTime(s.pid) === s.pidStartTime;
+}
+
+export function deriveStatus(s: SavedState, fifoPath: string): Status {
+  if (!initAlive(s)) return 'stopped';
+  if (fs.existsSync(fifoPath)) return 'created';
+  if (s.cgroup && cgroupManagerFromState(s.cgroup).isFrozen()) return 'paused';
+  return 'running';
+}
+
+/** The OCI state JSON as runc prints it (runtime.md's fields plus rootfs, created, owner). */
+export function ociState(s: SavedState, status: Status): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    ociVersion: s.ociVersion,
+    id: s.id,
+    pid: status === 'stopped' ? 0 : s.pid,
+    status,
+    bundle: s.bundle,
+    rootfs: s.rootfs,
+    created: s.created,
+    owner: s.owner,
+  };
+  if (s.annotations && Object.keys(s.annotations).length) out.annotations = s.annotations;
+  return out;
+}

@@ -1,0 +1,88 @@
+// koffi bindings to libc. Loaded lazily, once: commands that never touch the
+// kernel directly (spec, list of an empty root) do not pay for it.
+//
+// Conventions: every binding returns the raw libc result; `sys.ts` wraps the
+// ones that can fail and turns -1/errno into a SyscallError.
+import koffi from 'koffi';
+
+function declare() {
+  const lib = koffi.load('libc.so.6');
+  koffi.struct('iovec', { iov_base: 'void *', iov_len: 'size_t' });
+  koffi.struct('msghdr', {
+    msg_name: 'void *',
+    msg_namelen: 'uint32_t',
+    msg_iov: 'iovec *',
+    msg_iovlen: 'size_t',
+    msg_control: 'void *',
+    msg_controllen: 'size_t',
+    msg_flags: 'int',
+  });
+  const f = (sig: string) => lib.func(sig);
+  return {
+    // processes
+    fork: f('int fork()'),
+    _exit: f('void _exit(int status)'),
+    execve: f('int execve(const char *path, const char **argv, const char **envp)'),
+    waitpid: f('int waitpid(int pid, _Out_ int *status, int options)'),
+    kill: f('int kill(int pid, int sig)'),
+    getpid: f('int getpid()'),
+    setsid: f('int setsid()'),
+    prctl: f('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
+    madvise: f('int madvise(uintptr_t addr, size_t len, int advice)'),
+    signal: f('uintptr_t signal(int sig, uintptr_t handler)'),
+    sigprocmask: f('int sigprocmask(int how, const void *set, void *oldset)'),
+    // namespaces and mounts
+    unshare: f('int unshare(int flags)'),
+    setns: f('int setns(int fd, int nstype)'),
+    mount: f('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+    umount2: f('int umount2(const char *target, int flags)'),
+    pivot_root: f('int pivot_root(const char *new_root, const char *put_old)'),
+    chroot: f('int chroot(const char *path)'),
+    fchdir: f('int fchdir(int fd)'),
+    mknod: f('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    sethostname: f('int sethostname(const char *name, size_t len)'),
+    setdomainname: f('int setdomainname(const char *name, size_t len)'),
+    syscall6: f('long syscall(long nr, long a1, long a2, long a3, long a4, long a5)'),
+    // identity
+    setresuid: f('int setresuid(uint32_t r, uint32_t e, uint32_t s)'),
+    setresgid: f('int setresgid(uint32_t r, uint32_t e, uint32_t s)'),
+    setgroups: f('int setgroups(size_t n, const uint32_t *list)'),
+    umask: f('uint32_t umask(uint32_t mask)'),
+    capget: f('int capget(void *hdr, void *data)'),
+    capset: f('int capset(void *hdr, const void *data)'),
+    prlimit: f('int prlimit(int pid, int resource, const void *newlim, void *oldlim)'),
+    // files and descriptors
+    open: f('int open(const char *path, int flags, uint32_t mode)'),
+    openat: f('int openat(int dirfd, const char *path, int flags, uint32_t mode)'),
+    close: f('int close(int fd)'),
+    dup3: f('int dup3(int oldfd, int newfd, int flags)'),
+    fcntl: f('int fcntl(int fd, int cmd, long arg)'),
+    close_range: f('int close_range(uint32_t first, uint32_t last, int flags)'),
+    read: f('long read(int fd, _Out_ void *buf, size_t n)'),
+    write: f('long write(int fd, const void *buf, size_t n)'),
+    poll: f('int poll(void *fds, uint64_t nfds, int timeout)'),
+    ioctlPtr: f('int ioctl(int fd, unsigned long req, void *arg)'),
+    ioctlInt: f('int ioctl(int fd, unsigned long req, long arg)'),
+    ptsname_r: f('int ptsname_r(int fd, _Out_ char *buf, size_t len)'),
+    mkfifo: f('int mkfifo(const char *path, uint32_t mode)'),
+    socketpair: f('int socketpair(int domain, int type, int protocol, _Out_ int *sv)'),
+    socket: f('int socket(int domain, int type, int protocol)'),
+    connect: f('int connect(int fd, const void *addr, uint32_t len)'),
+    sendmsg: f('long sendmsg(int fd, const msghdr *msg, int flags)'),
+    recvmsg: f('long recvmsg(int fd, _Inout_ msghdr *msg, int flags)'),
+    strerror: f('const char *strerror(int errnum)'),
+  };
+}
+
+export type Libc = ReturnType<typeof declare>;
+
+let libc: Libc | undefined;
+
+export function lib(): Libc {
+  if (!libc) libc = declare();
+  return libc;
+}
+
+export function errno(): number {
+  return koffi.errno();
+}

@@ -1,0 +1,26 @@
+import { constants } from 'os';
+
+const byName = constants.signals as Record<string, number>;
+
+/** Parses a signal given as "KILL", "SIGKILL", "kill" or "9"; undefined when unknown. */
+export function parseSignal(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) {
+    const n = Number(t);
+    return n >= 1 && n <= 64 ? n : undefined;
+  }
+  const upper = t.toUpperCase();
+  const name = upper.startsWith('SIG') ? upper : 'SIG' + upper;
+  const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name) ?? /^SIGRTMAX(?:-(\d+))?$/.exec(name);
+  if (rt) {
+    const off = Number(rt[1] ?? 0);
+    const n = name.startsWith('SIGRTMIN') ? 34 + off : 64 - off;
+    return n >= 34 && n <= 64 ? n : undefined;
+  }
+  return byName[name];
+}
+
+export function signalName(sig: number): string {
+  for (const [name, num] of Object.entries(byName)) if (num === sig) return name;
+  return `signal ${sig}`;
+}

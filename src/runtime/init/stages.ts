@@ -1,0 +1,137 @@
+// The code that runs in the forked children. Rules (shared/notes/process-model.md):
+// synchronous only, never return to the event loop, end in execve or _exit,
+// report failures to the parent over the channel.
+import * as fs from 'fs';
+import * as sys from '../../linux/sys';
+import * as C from '../../linux/constants';
+import { Spec } from '../../bundle/spec-types';
+import { Channel, ChildMessage, ParentMessage } from '../protocol';
+import { CgroupView } from './mounts';
+import { setupRootfs, finishRootfs, makeRootReadonly } from './rootfs';
+import { secureJoin } from './securejoin';
+import { openPty, attachSlave } from './terminal';
+import * as proc from './process';
+
+export const NAMESPACE_FLAGS: Record<string, number> = {
+  user: C.CLONE_NEWUSER, ipc: C.CLONE_NEWIPC, uts: C.CLONE_NEWUTS, network: C.CLONE_NEWNET,
+  pid: C.CLONE_NEWPID, mount: C.CLONE_NEWNS, cgroup: C.CLONE_NEWCGROUP, time: C.CLONE_NEWTIME,
+};
+
+// Joined in this order: the user namespace first (it owns the others), mount last.
+const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+/** Everything the children need, computed by the parent before fork. */
+export interface InitPlan {
+  spec: Spec;
+  bundleDir: string;
+  rootfs: string;
+  noPivot: boolean;
+  preserveFds: number;
+  cgroupViews: CgroupView[];
+  cgroupV2: boolean;
+  /** O_PATH fd of the state directory: stage 2 opens exec.fifo through it. */
+  stateDirFd: number;
+}
+
+type ChildChannel = Channel<ChildMessage, ParentMessage>;
+
+function report(chan: ChildChannel, stage: string, e: unknown): never {
+  const message = e instanceof Error ? e.message : String(e);
+  try {
+    chan.send({ type: 'error', stage, message });
+  } catch {
+    /* parent gone */
+  }
+  sys.exit(1);
+}
+
+/** Stage 1: join and create namespaces, then fork the container's init. */
+export function stage1(plan: InitPlan, chan: ChildChannel): never {
+  try {
+    sys.resetSignals();
+    sys.prctl(C.PR_SET_PDEATHSIG, 9); // die with the runtime while setting up
+    const namespaces = plan.spec.linux?.namespaces ?? [];
+    const joins = namespaces
+      .filter((n) => n.path)
+      .sort((a, b) => JOIN_ORDER.indexOf(a.type) - JOIN_ORDER.indexOf(b.type))
+      .map((n) => ({ ns: n, fd: sys.open(n.path as string, C.O_RDONLY | C.O_CLOEXEC) }));
+    for (const { ns, fd } of joins) {
+      sys.setns(fd, NAMESPACE_FLAGS[ns.type], `${ns.type} ${ns.path}`);
+      sys.close(fd);
+    }
+    let flags = 0;
+    for (const n of namespaces) if (!n.path && n.type !== 'cgroup') flags |= NAMESPACE_FLAGS[n.type];
+    if (flags) sys.unshare(flags);
+    const pid = sys.safeFork();
+    if (pid === 0) stage2(plan, chan);
+    chan.send({ type: 'init-pid', pid });
+    sys.exit(0);
+  } catch (e) {
+    report(chan, 'namespaces', e);
+  }
+}
+
+/** Stage 2: the container's init, PID 1 of its PID namespace. */
+function stage2(plan: InitPlan, chan: ChildChannel): never {
+  let step = 'waiting for the runtime';
+  try {
+    const go = chan.recv();
+    if (!go || go.msg.type !== 'continue') sys.exit(1); // the runtime gave up
+    const { spec } = plan;
+    const p = spec.process!;
+    if ((spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path)) {
+      step = 'creating the cgroup namespace';
+      sys.unshare(C.CLONE_NEWCGROUP);
+    }
+    sys.setsid();
+    sys.umask(0);
+
+    step = 'preparing the root filesystem';
+    fs.mkdirSync(secureJoin(plan.rootfs, p.cwd), { recursive: true, mode: 0o755 });
+    setupRootfs(plan);
+    finishRootfs(spec);
+    if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
+    if (spec.domainname !== undefined) sys.setdomainname(spec.domainname);
+
+    if (p.terminal) {
+      step = 'setting up the terminal';
+      const pty = openPty(p.consoleSize);
+      attachSlave(pty);
+      chan.send({ type: 'console' }, pty.master);
+      sys.close(pty.master);
+    }
+    makeRootReadonly(spec);
+
+    step = 'setting up the process';
+    proc.applyRlimits(p);
+    proc.applyOomScoreAdj(p);
+    proc.fixStdioOwnership(p);
+    proc.applyUserAndCapabilities(p);
+    try {
+      process.chdir(p.cwd);
+    } catch (e) {
+      throw new Error(`chdir to cwd ("${p.cwd}") set in config.json failed: ${(e as Error).message}`);
+    }
+    if (p.noNewPrivileges) sys.prctl(C.PR_SET_NO_NEW_PRIVS, 1);
+    const env = proc.processEnv(p);
+    const args = p.args as string[];
+    const exe = proc.lookupExecutable(args[0], env);
+
+    step = 'waiting for start';
+    chan.send({ type: 'ready' });
+    // Blocks until `start` opens the fifo for reading; the byte tells it we got there.
+    const fifo = sys.openat(plan.stateDirFd, 'exec.fifo', C.O_WRONLY | C.O_CLOEXEC);
+    fs.writeSync(fifo, '0');
+    sys.close(fifo);
+    proc.prepareFds(plan.preserveFds);
+    try {
+      sys.execve(exe, args, env);
+    } catch (e) {
+      // After start nobody waits for our messages: say it where the container's output goes.
+      fs.writeSync(2, `tsrunc: exec failed: ${(e as Error).message}\n`);
+      sys.exit(127);
+    }
+  } catch (e) {
+    report(chan, step, e);
+  }
+}

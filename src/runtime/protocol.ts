@@ -1,0 +1,50 @@
+// The messages between the runtime (the parent) and the container's init
+// processes (the children), over an AF_UNIX SOCK_SEQPACKET socketpair made
+// before fork: one JSON object per packet, file descriptors attached with
+// SCM_RIGHTS. The exchange, in order:
+//
+//   stage 1 (forked child: joins and creates namespaces, then forks stage 2)
+//     -> { type: 'init-pid', pid }       host PID of stage 2, the container's init
+//   parent: places that PID in the container's cgroups
+//     <- { type: 'continue' }
+//   stage 2 (PID 1 of the container: rootfs, terminal, process setup)
+//     -> { type: 'console' } + pty master fd   only when process.terminal
+//     -> { type: 'ready' }               set up; now waits on the exec fifo for `start`
+//
+// Either stage may instead send { type: 'error', ... } and exit: the parent
+// turns it into the command's error and removes what was made.
+import { sendMsg, recvMsg } from '../linux/fdpass';
+import { pollIn } from '../linux/sys';
+import { RuntimeError } from '../errors';
+
+export type ChildMessage =
+  | { type: 'init-pid'; pid: number }
+  | { type: 'console' }
+  | { type: 'ready' }
+  | { type: 'error'; stage: string; message: string };
+
+export type ParentMessage = { type: 'continue' };
+
+export interface Packet<T> {
+  msg: T;
+  fd?: number;
+}
+
+/** One end of the socketpair, typed by what it sends and receives. */
+export class Channel<Out, In> {
+  constructor(readonly fd: number) {}
+
+  send(msg: Out, fd?: number): void {
+    sendMsg(this.fd, Buffer.from(JSON.stringify(msg)), fd);
+  }
+
+  /** Next message, or undefined when the other end has closed. Throws on timeout. */
+  recv(timeoutMs = -1): Packet<In> | undefined {
+    if (timeoutMs >= 0 && !pollIn(this.fd, timeoutMs)) {
+      throw new RuntimeError(`timed out after ${timeoutMs} ms waiting for the container's init`);
+    }
+    const r = recvMsg(this.fd);
+    if (r.data.length === 0) return undefined;
+    return { msg: JSON.parse(r.data.toString('utf8')) as In, fd: r.fd };
+  }
+}
