@@ -3,8 +3,6 @@ import { action, requireId } from './command';
 import { createOptions, CreateFlags, createFlags, openConsoleSocket, checkTerminalFlags } from './create-flags';
 import { createContainer } from '../container/create';
 
-export const command = 'create [id]';
-export const describe = 'create a container';
 export const builder = (y: Argv) => createFlags(y);
 
 export const handler = action<CreateFlags>((argv, ctx) => {

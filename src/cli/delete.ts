@@ -2,8 +2,6 @@ import type { Argv } from 'yargs';
 import { action, requireId } from './command';
 import { deleteContainer } from '../container/lifecycle';
 
-export const command = 'delete [id]';
-export const describe = 'delete any resources held by the container often used with detached container';
 export const builder = (y: Argv) =>
   y.option('force', { alias: 'f', type: 'boolean', describe: 'Forcibly deletes the container if it is still running (uses SIGKILL)' });
 export const handler = action<{ id?: string; force?: boolean }>((argv, ctx) => {

@@ -4,8 +4,6 @@ import { killContainer } from '../container/lifecycle';
 import { parseSignal } from '../linux/signals';
 import { RuntimeError } from '../errors';
 
-export const command = 'kill [id] [signal]';
-export const describe = 'kill sends the specified signal (default: SIGTERM) to the container\'s init process';
 export const builder = (y: Argv) =>
   y.option('all', { alias: 'a', type: 'boolean', describe: 'send the specified signal to all processes inside the container' });
 export const handler = action<{ id?: string; signal?: string | number; all?: boolean }>((argv, ctx) => {

@@ -4,8 +4,6 @@ import { loadWithStatus } from '../container/lifecycle';
 import { ociState } from '../container/status';
 import { RuntimeError } from '../errors';
 
-export const command = 'list';
-export const describe = 'lists containers started by tsrunc with the given root';
 export const builder = (y: Argv) =>
   y
     .option('format', { alias: 'f', type: 'string', default: 'table', describe: 'select one of: table or json' })

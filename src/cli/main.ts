@@ -5,7 +5,17 @@ import { TSRUNC_VERSION, SPEC_VERSION } from '../version';
 import { makeLogger } from './context';
 import { reportFatal } from './log';
 
-const COMMANDS = ['spec', 'create', 'start', 'run', 'state', 'kill', 'delete', 'list'];
+// Subcommands: the module of the one being run is the only one loaded.
+const COMMANDS: [name: string, usage: string, describe: string][] = [
+  ['spec', 'spec', 'create a new specification file (config.json)'],
+  ['create', 'create [id]', 'create a container'],
+  ['start', 'start [id]', 'executes the user defined process in a created container'],
+  ['run', 'run [id]', 'create and run a container'],
+  ['state', 'state [id]', 'output the state of a container'],
+  ['kill', 'kill [id] [signal]', "kill sends the specified signal (default: SIGTERM) to the container's init process"],
+  ['delete', 'delete [id]', 'delete any resources held by the container often used with detached container'],
+  ['list', 'list', 'lists containers started by tsrunc with the given root'],
+];
 
 export async function main(args: string[]): Promise<void> {
   const parser = yargs(args)
@@ -31,13 +41,19 @@ export async function main(args: string[]): Promise<void> {
     })
     .parserConfiguration({ 'boolean-negation': false, 'unknown-options-as-args': false });
 
-  for (const name of COMMANDS) {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    parser.command(require(`./${name}`));
+  const invoked = args.find((a) => COMMANDS.some(([name]) => name === a));
+  for (const [name, usage, describe] of COMMANDS) {
+    if (name === invoked) {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const mod = require(`./${name}`);
+      parser.command(usage, describe, mod.builder, mod.handler);
+    } else {
+      parser.command(usage, describe);
+    }
   }
   const argv = await parser.parseAsync();
   if (argv.version && argv._.length === 0) {
-    process.stdout.write(`tsrunc version ${TSRUNC_VERSION}\nspec: ${SPEC_VERSION}\n`);
+    process.stdout.write(`tsrunc version ${TSRUNC_VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`);
     return;
   }
   if (argv._.length === 0) parser.showHelp('log');

@@ -6,8 +6,6 @@ import { startContainer, deleteContainer } from '../container/lifecycle';
 import { waitForExit, exitCodeOf, forwardSignals, relayTerminal } from '../container/foreground';
 import { Context } from './context';
 
-export const command = 'run [id]';
-export const describe = 'create and run a container';
 export const builder = (y: Argv) =>
   createFlags(y)
     .option('detach', { alias: 'd', type: 'boolean', describe: 'detach from the container\'s process' })

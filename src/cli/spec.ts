@@ -5,8 +5,6 @@ import { action } from './command';
 import { RuntimeError } from '../errors';
 import { defaultSpec, rootlessSpec } from '../spec/default-spec';
 
-export const command = 'spec';
-export const describe = 'create a new specification file (config.json)';
 export const builder = (y: Argv) =>
   y
     .option('bundle', { alias: 'b', type: 'string', describe: 'path to the root of the bundle directory' })

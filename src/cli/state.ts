@@ -3,8 +3,6 @@ import { action, requireId } from './command';
 import { loadWithStatus } from '../container/lifecycle';
 import { ociState } from '../container/status';
 
-export const command = 'state [id]';
-export const describe = 'output the state of a container';
 export const builder = (y: Argv) => y;
 export const handler = action<{ id?: string }>((argv, ctx) => {
   const { state, status } = loadWithStatus(ctx.store, requireId(argv, 'state'));
