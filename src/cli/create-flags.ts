@@ -39,6 +39,7 @@ export function createOptions(argv: CreateFlags, ctx: Context): Omit<CreateOptio
     store: ctx.store,
     pidFile: argv['pid-file'],
     noPivot: Boolean(argv['no-pivot']),
+    noNewKeyring: Boolean(argv['no-new-keyring']),
     preserveFds: preserve,
     systemdCgroup: ctx.systemdCgroup,
   };

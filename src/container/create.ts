@@ -19,6 +19,7 @@ export interface CreateOptions {
   store: StateStore;
   pidFile?: string;
   noPivot: boolean;
+  noNewKeyring: boolean;
   preserveFds: number;
   systemdCgroup: boolean;
   /** Called with the pty master when process.terminal is true; must take ownership of the fd. */
@@ -62,6 +63,7 @@ export function createContainer(opts: CreateOptions): Created {
       cgroupViews: cgroup.views(),
       cgroupV2: cgroup.version === 2,
       stateDirFd,
+      keyringName: opts.noNewKeyring ? undefined : opts.id,
     };
     const [parentEnd, childEnd] = sys.socketpair(C.SOCK_SEQPACKET);
     fds.push(parentEnd);

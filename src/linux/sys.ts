@@ -113,6 +113,16 @@ export function setdomainname(name: string): void {
   check('setdomainname', [name], lib().setdomainname(name, Buffer.byteLength(name)));
 }
 
+const SYS_keyctl = process.arch === 'arm64' ? 219 : 250;
+const KEYCTL_JOIN_SESSION_KEYRING = 1;
+
+/** Joins a new session keyring named `name`, so containers don't share the host's. */
+export function joinSessionKeyring(name: string): void {
+  const nameBuf = Buffer.from(name + '\0');
+  const ret = lib().syscall6(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, ptr(nameBuf), 0, 0, 0);
+  check('keyctl', ['KEYCTL_JOIN_SESSION_KEYRING', name], ret);
+}
+
 const SYS_mount_setattr = 442; // same number on x86_64 and aarch64
 
 /** mount_setattr(2) on `path`: set and clear mount attributes, recursively when asked. */

@@ -29,6 +29,8 @@ export interface InitPlan {
   preserveFds: number;
   cgroupViews: CgroupView[];
   cgroupV2: boolean;
+  /** Session keyring name (the container id), or undefined with --no-new-keyring. */
+  keyringName?: string;
   /** O_PATH fd of the state directory: stage 2 opens exec.fifo through it. */
   stateDirFd: number;
 }
@@ -85,6 +87,14 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     }
     sys.setsid();
     sys.umask(0);
+    if (plan.keyringName !== undefined) {
+      step = 'joining a new session keyring';
+      try {
+        sys.joinSessionKeyring(plan.keyringName);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'ENOSYS') throw e; // kernels without keyrings
+      }
+    }
 
     step = 'preparing the root filesystem';
     fs.mkdirSync(secureJoin(plan.rootfs, p.cwd), { recursive: true, mode: 0o755 });
