@@ -26,7 +26,7 @@ export async function main(args: string[]): Promise<void> {
     .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'set the log format' })
     .option('debug', { type: 'boolean', describe: 'enable debug logging' })
     .option('systemd-cgroup', { type: 'boolean', describe: 'enable systemd cgroup support (not supported yet)' })
-    .option('rootless', { type: 'string', describe: 'ignore cgroup permission errors (true, false, auto)' })
+    .option('rootless', { describe: 'ignore cgroup permission errors (true, false, auto)' })
     .option('criu', { type: 'string', hidden: true })
     .version(false)
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })

@@ -1,7 +1,9 @@
 // `create`: validates the bundle, claims the id, forks the container's init
 // and waits until it is set up and waiting for `start`. On any failure it
 // removes everything it made: init, cgroup, state directory.
+import * as fs from 'fs';
 import * as path from 'path';
+import { Spec, IdMapping } from '../bundle/spec-types';
 import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
 import { processStartTime } from '../linux/proc';
@@ -12,6 +14,7 @@ import { Channel, ChildMessage, ParentMessage } from '../runtime/protocol';
 import { stage1, InitPlan } from '../runtime/init/stages';
 import { RuntimeError } from '../errors';
 import { writePidFile } from './pidfile';
+import { writeIdMaps } from './idmap';
 
 export interface CreateOptions {
   id: string;
@@ -35,6 +38,25 @@ export interface Created {
 
 const SETUP_TIMEOUT_MS = 120_000;
 
+/**
+ * The fifo the init blocks on until `start`. Writable by the container's
+ * root (which is another host uid in a user namespace), readable by us only.
+ */
+function createExecFifo(fifo: string, spec: Spec): void {
+  sys.mkfifo(fifo, 0o622);
+  fs.chmodSync(fifo, 0o622); // mkfifo applied our umask
+  const rootUid = hostIdOf(0, spec.linux?.uidMappings);
+  const rootGid = hostIdOf(0, spec.linux?.gidMappings);
+  if (rootUid !== 0 || rootGid !== 0) fs.chownSync(fifo, rootUid, rootGid);
+}
+
+/** The host id a container id maps to (itself without mappings). */
+function hostIdOf(id: number, maps: IdMapping[] | undefined): number {
+  if (!maps || maps.length === 0) return id;
+  const m = maps.find((x) => id >= x.containerID && id < x.containerID + x.size);
+  return m ? m.hostID + (id - m.containerID) : id;
+}
+
 function waitInitGone(pid: number): void {
   for (let i = 0; i < 500 && processStartTime(pid) !== undefined; i++) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
@@ -51,7 +73,7 @@ export function createContainer(opts: CreateOptions): Created {
   try {
     cgroup = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup);
     cgroup.create();
-    sys.mkfifo(opts.store.fifoPath(opts.id), 0o622);
+    createExecFifo(opts.store.fifoPath(opts.id), spec);
     const stateDirFd = sys.open(stateDir, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
     fds.push(stateDirFd);
     const plan: InitPlan = {
@@ -63,6 +85,7 @@ export function createContainer(opts: CreateOptions): Created {
       cgroupViews: cgroup.views(),
       cgroupV2: cgroup.version === 2,
       stateDirFd,
+      inUserNs: (spec.linux?.namespaces ?? []).some((n) => n.type === 'user'),
       keyringName: opts.noNewKeyring ? undefined : opts.id,
     };
     const [parentEnd, childEnd] = sys.socketpair(C.SOCK_SEQPACKET);
@@ -76,7 +99,12 @@ export function createContainer(opts: CreateOptions): Created {
     sys.close(childEnd);
     const chan = new Channel<ParentMessage, ChildMessage>(parentEnd);
 
-    const first = chan.recv(SETUP_TIMEOUT_MS);
+    let first = chan.recv(SETUP_TIMEOUT_MS);
+    if (first?.msg.type === 'idmap-request') {
+      writeIdMaps(stage1Pid, spec);
+      chan.send({ type: 'idmap-done' });
+      first = chan.recv(SETUP_TIMEOUT_MS);
+    }
     const stage1Exit = sys.waitpid(stage1Pid);
     if (!first) throw new RuntimeError(`unable to start container process: init exited (${JSON.stringify(stage1Exit)}) without a word`);
     if (first.msg.type === 'error') throw new RuntimeError(`unable to start container process: ${first.msg.message}`);

@@ -4,6 +4,9 @@
 // SCM_RIGHTS. The exchange, in order:
 //
 //   stage 1 (forked child: joins and creates namespaces, then forks stage 2)
+//     -> { type: 'idmap-request' }       only for a new user namespace: it exists now
+//   parent: writes /proc/<stage 1>/uid_map and gid_map
+//     <- { type: 'idmap-done' }
 //     -> { type: 'init-pid', pid }       host PID of stage 2, the container's init
 //   parent: places that PID in the container's cgroups
 //     <- { type: 'continue' }
@@ -18,12 +21,13 @@ import { pollIn } from '../linux/sys';
 import { RuntimeError } from '../errors';
 
 export type ChildMessage =
+  | { type: 'idmap-request' }
   | { type: 'init-pid'; pid: number }
   | { type: 'console' }
   | { type: 'ready' }
   | { type: 'error'; stage: string; message: string };
 
-export type ParentMessage = { type: 'continue' };
+export type ParentMessage = { type: 'continue' } | { type: 'idmap-done' };
 
 export interface Packet<T> {
   msg: T;

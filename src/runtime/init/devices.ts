@@ -51,6 +51,18 @@ export function createDevice(rootfs: string, d: Device): void {
   fs.chownSync(dest, d.uid ?? 0, d.gid ?? 0);
 }
 
+/** Bind-mounts the host's node at the same path (for user namespaces, where mknod is refused). */
+export function bindDevice(rootfs: string, d: Device): void {
+  const dest = secureJoin(rootfs, d.path);
+  fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o755 });
+  if (!fs.existsSync(dest)) fs.closeSync(fs.openSync(dest, 'a', 0o644));
+  try {
+    sys.mount(d.path, dest, null, C.MS_BIND, null);
+  } catch (e) {
+    throw new Error(`linux.devices: cannot bind-mount ${d.path} from the host in a user namespace: ${(e as Error).message}`);
+  }
+}
+
 /** /dev/fd, /dev/std{in,out,err}, /dev/ptmx (to the devpts instance) and /dev/core. */
 export function createDevSymlinks(rootfs: string): void {
   const links: [string, string][] = [

@@ -51,7 +51,14 @@ export function applyUserAndCapabilities(p: Process): void {
     sys.prctl(C.PR_SET_KEEPCAPS, 1);
     limitBoundingSet(caps(c.bounding));
   }
-  sys.setgroups(p.user.additionalGids ?? []);
+  const groups = p.user.additionalGids ?? [];
+  try {
+    sys.setgroups(groups);
+  } catch (e) {
+    // A user namespace whose gid_map was written without privilege denies setgroups(2);
+    // with no additional groups asked for there is nothing to do.
+    if ((e as { code?: string }).code !== 'EPERM' || groups.length) throw e;
+  }
   sys.setresgid(p.user.gid);
   sys.setresuid(p.user.uid);
   if (c) {

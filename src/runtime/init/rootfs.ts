@@ -7,7 +7,7 @@ import { SyscallError } from '../../linux/errors';
 import { Spec } from '../../bundle/spec-types';
 import { parseMountOptions } from '../../bundle/mount-options';
 import { mountOne, setMountAttrs, CgroupView } from './mounts';
-import { devicesToCreate, createDevice, createDevSymlinks } from './devices';
+import { devicesToCreate, createDevice, bindDevice, createDevSymlinks } from './devices';
 
 export interface RootfsPlan {
   rootfs: string;
@@ -16,6 +16,7 @@ export interface RootfsPlan {
   noPivot: boolean;
   cgroupViews: CgroupView[];
   cgroupV2: boolean;
+  inUserNs: boolean;
 }
 
 const PROPAGATION: Record<string, number> = {
@@ -46,11 +47,9 @@ export function setupRootfs(plan: RootfsPlan): void {
     }
   }
 
-  if (!devIsBindMounted(spec)) {
-    for (const d of devicesToCreate(spec.linux?.devices)) createDevice(rootfs, d);
-  } else {
-    for (const d of spec.linux?.devices ?? []) createDevice(rootfs, d);
-  }
+  const devices = devIsBindMounted(spec) ? spec.linux?.devices ?? [] : devicesToCreate(spec.linux?.devices);
+  // A user namespace cannot mknod: the host's device nodes are bind-mounted instead.
+  for (const d of devices) (plan.inUserNs ? bindDevice : createDevice)(rootfs, d);
   createDevSymlinks(rootfs);
 
   if (plan.noPivot) moveRoot(rootfs);

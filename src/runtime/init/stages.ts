@@ -31,14 +31,20 @@ export interface InitPlan {
   cgroupV2: boolean;
   /** Session keyring name (the container id), or undefined with --no-new-keyring. */
   keyringName?: string;
+  /** The container has a user namespace (new or joined): devices are bind-mounted, not made. */
+  inUserNs: boolean;
   /** O_PATH fd of the state directory: stage 2 opens exec.fifo through it. */
   stateDirFd: number;
 }
 
 type ChildChannel = Channel<ChildMessage, ParentMessage>;
 
+const STEP_WAIT_START = 'waiting for start';
+
 function report(chan: ChildChannel, stage: string, e: unknown): never {
   const message = e instanceof Error ? e.message : String(e);
+  // After `ready` the runtime may be gone: say it where the container's output goes too.
+  if (stage === STEP_WAIT_START) fs.writeSync(2, `tsrunc: container init: ${message}\n`);
   try {
     chan.send({ type: 'error', stage, message });
   } catch {
@@ -61,8 +67,22 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
       sys.setns(fd, NAMESPACE_FLAGS[ns.type], `${ns.type} ${ns.path}`);
       sys.close(fd);
     }
+    const newUserNs = namespaces.some((n) => n.type === 'user' && !n.path);
+    if (newUserNs) {
+      // The other namespaces must be owned by the new user namespace: create it
+      // first, alone, and let the parent (outside it) write its id maps.
+      sys.unshare(C.CLONE_NEWUSER);
+      chan.send({ type: 'idmap-request' });
+      const reply = chan.recv();
+      if (!reply || reply.msg.type !== 'idmap-done') sys.exit(1);
+    }
+    if (newUserNs || joins.some((j) => j.ns.type === 'user')) {
+      // Become root of the user namespace (full capabilities in it).
+      sys.setresgid(0);
+      sys.setresuid(0);
+    }
     let flags = 0;
-    for (const n of namespaces) if (!n.path && n.type !== 'cgroup') flags |= NAMESPACE_FLAGS[n.type];
+    for (const n of namespaces) if (!n.path && n.type !== 'cgroup' && n.type !== 'user') flags |= NAMESPACE_FLAGS[n.type];
     if (flags) sys.unshare(flags);
     const pid = sys.safeFork();
     if (pid === 0) stage2(plan, chan);
@@ -127,7 +147,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     const args = p.args as string[];
     const exe = proc.lookupExecutable(args[0], env);
 
-    step = 'waiting for start';
+    step = STEP_WAIT_START;
     chan.send({ type: 'ready' });
     // Blocks until `start` opens the fifo for reading; the byte tells it we got there.
     const fifo = sys.openat(plan.stateDirFd, 'exec.fifo', C.O_WRONLY | C.O_CLOEXEC);

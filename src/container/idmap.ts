@@ -1,0 +1,39 @@
+// uid_map / gid_map of a new user namespace, written by the parent (which is
+// outside it) for the stage-1 child that created it.
+import * as fs from 'fs';
+import { Spec, IdMapping } from '../bundle/spec-types';
+import { RuntimeError } from '../errors';
+
+function format(maps: IdMapping[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+/** True when an unprivileged caller maps exactly its own id (all the kernel lets it write). */
+function onlyOwnId(maps: IdMapping[], own: number): boolean {
+  return maps.length === 1 && maps[0].hostID === own && maps[0].size === 1;
+}
+
+export function writeIdMaps(pid: number, spec: Spec): void {
+  const uidMaps = spec.linux?.uidMappings ?? [];
+  const gidMaps = spec.linux?.gidMappings ?? [];
+  const rootless = process.getuid!() !== 0;
+  if (rootless) {
+    if (!onlyOwnId(uidMaps, process.getuid!()) || !onlyOwnId(gidMaps, process.getgid!())) {
+      throw new RuntimeError(
+        `linux.uidMappings/gidMappings: without root only your own uid ${process.getuid!()} and gid ${process.getgid!()} can be mapped (size 1)`,
+      );
+    }
+    // An unprivileged gid_map needs setgroups(2) disabled in the namespace first.
+    fs.writeFileSync(`/proc/${pid}/setgroups`, 'deny');
+  }
+  try {
+    fs.writeFileSync(`/proc/${pid}/uid_map`, format(uidMaps));
+  } catch (e) {
+    throw new RuntimeError(`linux.uidMappings: cannot write uid_map: ${(e as Error).message}`);
+  }
+  try {
+    fs.writeFileSync(`/proc/${pid}/gid_map`, format(gidMaps));
+  } catch (e) {
+    throw new RuntimeError(`linux.gidMappings: cannot write gid_map: ${(e as Error).message}`);
+  }
+}
