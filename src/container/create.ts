@@ -63,6 +63,22 @@ function waitInitGone(pid: number): void {
   }
 }
 
+/**
+ * Creates the container's cgroup. Without root, a cgroup tree that was not
+ * delegated to the caller cannot be written: the container then runs
+ * without one of its own, as runc's rootless mode does.
+ */
+function rootlessCgroup(cgroup: CgroupManager): CgroupManager | undefined {
+  try {
+    cgroup.create();
+    return cgroup;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (process.getuid!() !== 0 && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) return undefined;
+    throw e;
+  }
+}
+
 export function createContainer(opts: CreateOptions): Created {
   const bundle = loadBundle(opts.bundle);
   const { spec } = bundle;
@@ -71,8 +87,7 @@ export function createContainer(opts: CreateOptions): Created {
   let initPid = 0;
   const fds: number[] = [];
   try {
-    cgroup = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup);
-    cgroup.create();
+    cgroup = rootlessCgroup(cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup));
     createExecFifo(opts.store.fifoPath(opts.id), spec);
     const stateDirFd = sys.open(stateDir, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
     fds.push(stateDirFd);
@@ -82,8 +97,8 @@ export function createContainer(opts: CreateOptions): Created {
       rootfs: bundle.rootfs,
       noPivot: opts.noPivot,
       preserveFds: opts.preserveFds,
-      cgroupViews: cgroup.views(),
-      cgroupV2: cgroup.version === 2,
+      cgroupViews: cgroup?.views() ?? [],
+      cgroupV2: cgroup?.version === 2,
       stateDirFd,
       inUserNs: (spec.linux?.namespaces ?? []).some((n) => n.type === 'user'),
       keyringName: opts.noNewKeyring ? undefined : opts.id,
@@ -110,7 +125,7 @@ export function createContainer(opts: CreateOptions): Created {
     if (first.msg.type === 'error') throw new RuntimeError(`unable to start container process: ${first.msg.message}`);
     if (first.msg.type !== 'init-pid') throw new RuntimeError(`unexpected message from init: ${first.msg.type}`);
     initPid = first.msg.pid;
-    cgroup.addProcess(initPid);
+    cgroup?.addProcess(initPid);
     chan.send({ type: 'continue' });
 
     for (;;) {
@@ -141,7 +156,7 @@ export function createContainer(opts: CreateOptions): Created {
       created: new Date().toISOString(),
       owner: '',
       annotations: spec.annotations,
-      cgroup: { version: cgroup.version, paths: cgroup.paths, created: true },
+      cgroup: cgroup ? { version: cgroup.version, paths: cgroup.paths, created: true } : undefined,
       namespacePaths: namespacePaths(initPid, spec.linux?.namespaces?.map((n) => n.type) ?? []),
       config: spec,
     };
