@@ -42,6 +42,7 @@ export function createOptions(argv: CreateFlags, ctx: Context): Omit<CreateOptio
     noNewKeyring: Boolean(argv['no-new-keyring']),
     preserveFds: preserve,
     systemdCgroup: ctx.systemdCgroup,
+    warn: (m) => ctx.logger.warn(m),
   };
 }
 

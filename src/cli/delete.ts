@@ -8,5 +8,5 @@ export const handler = action<{ id?: string; force?: boolean }>((argv, ctx) => {
   const id = requireId(argv, 'delete');
   // runc: forced delete of a container that does not exist succeeds
   if (argv.force && !ctx.store.exists(id)) return;
-  deleteContainer(ctx.store, id, Boolean(argv.force));
+  deleteContainer(ctx.store, id, Boolean(argv.force), (m) => ctx.logger.warn(m));
 });

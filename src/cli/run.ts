@@ -31,7 +31,7 @@ async function runAttached(argv: CreateFlags, ctx: Context, id: string, terminal
     if (finishTerminal) await finishTerminal();
     if (!argv.keep) {
       try {
-        deleteContainer(ctx.store, id, true);
+        deleteContainer(ctx.store, id, true, (m) => ctx.logger.warn(m));
       } catch (e) {
         ctx.logger.warn(`deleting container ${id}: ${(e as Error).message}`);
       }

@@ -15,6 +15,7 @@ import { stage1, InitPlan } from '../runtime/init/stages';
 import { RuntimeError } from '../errors';
 import { writePidFile } from './pidfile';
 import { writeIdMaps } from './idmap';
+import { runHooks, runPoststopHooks } from '../hooks/run';
 
 export interface CreateOptions {
   id: string;
@@ -27,6 +28,8 @@ export interface CreateOptions {
   systemdCgroup: boolean;
   /** Called with the pty master when process.terminal is true; must take ownership of the fd. */
   onConsole?: (master: number) => void;
+  /** Where warnings go (failed poststop hooks). */
+  warn?: (msg: string) => void;
   /** Reparent the init to this process (run in the foreground waits for it). */
   subreaper?: boolean;
 }
@@ -85,6 +88,7 @@ export function createContainer(opts: CreateOptions): Created {
   const stateDir = opts.store.claim(opts.id);
   let cgroup: CgroupManager | undefined;
   let initPid = 0;
+  let hooksStarted = false;
   const fds: number[] = [];
   try {
     cgroup = rootlessCgroup(cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup));
@@ -92,6 +96,7 @@ export function createContainer(opts: CreateOptions): Created {
     const stateDirFd = sys.open(stateDir, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
     fds.push(stateDirFd);
     const plan: InitPlan = {
+      id: opts.id,
       spec,
       bundleDir: bundle.dir,
       rootfs: bundle.rootfs,
@@ -142,6 +147,14 @@ export function createContainer(opts: CreateOptions): Created {
         else sys.close(p.fd);
         continue;
       }
+      if (m.type === 'create-hooks') {
+        const ctx = { ociVersion: spec.ociVersion, id: opts.id, pid: initPid, bundle: bundle.dir, annotations: spec.annotations };
+        hooksStarted = true;
+        runHooks('prestart', spec.hooks?.prestart, ctx);
+        runHooks('createRuntime', spec.hooks?.createRuntime, ctx);
+        chan.send({ type: 'create-hooks-done' });
+        continue;
+      }
       if (m.type === 'ready') break;
       throw new RuntimeError(`unexpected message from init: ${m.type}`);
     }
@@ -178,6 +191,11 @@ export function createContainer(opts: CreateOptions): Created {
       /* report the original error */
     }
     opts.store.remove(opts.id);
+    // A failed create hook stops the container and goes on with delete's poststop hooks (runtime.md).
+    if (hooksStarted || spec.hooks?.createContainer?.length) {
+      const ctx = { ociVersion: spec.ociVersion, id: opts.id, pid: initPid, bundle: bundle.dir, annotations: spec.annotations };
+      runPoststopHooks(spec.hooks?.poststop, ctx, opts.warn ?? (() => undefined));
+    }
     throw e;
   } finally {
     for (const fd of fds) sys.close(fd);

@@ -7,6 +7,8 @@ import { StateStore, SavedState } from '../state/store';
 import { cgroupManagerFromState } from '../cgroups';
 import { deriveStatus, initAlive, Status } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
+import { Spec } from '../bundle/spec-types';
+import { runHooks, runPoststopHooks } from '../hooks/run';
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -37,26 +39,53 @@ export function startContainer(store: StateStore, id: string): SavedState {
   } catch {
     throw new RuntimeError('cannot start an already running container');
   }
+  let answer: string;
   try {
-    // The init's blocked open of the fifo for writing completes now; it writes one byte.
-    for (;;) {
-      if (sys.pollIn(fd, 50)) {
-        const buf = Buffer.alloc(1);
-        let n = 0;
-        try {
-          n = fs.readSync(fd, buf, 0, 1, null);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-        }
-        if (n === 1) break;
-      }
-      if (!initAlive(state)) throw new RuntimeError('cannot start a container that has stopped');
-    }
+    answer = readFifoAnswer(fd, state);
   } finally {
     sys.close(fd);
   }
   fs.rmSync(fifoPath, { force: true });
+  if (answer !== '0') throw new RuntimeError(answer.startsWith('E') ? answer.slice(1) : 'cannot start a container that has stopped');
+  const spec = state.config as Spec;
+  try {
+    runHooks('poststart', spec.hooks?.poststart, {
+      ociVersion: state.ociVersion, id, pid: state.pid, bundle: state.bundle, annotations: state.annotations,
+    });
+  } catch (e) {
+    // runtime.md: a failed poststart hook stops the container
+    try {
+      sys.kill(state.pid, 9);
+    } catch {
+      /* already gone */
+    }
+    throw e;
+  }
   return state;
+}
+
+/**
+ * Once `start` opens the fifo, the init's blocked open for writing completes,
+ * it runs the startContainer hooks and writes "0", or "E" and the error.
+ */
+function readFifoAnswer(fd: number, state: SavedState): string {
+  let answer = '';
+  const buf = Buffer.alloc(4096);
+  for (;;) {
+    if (sys.pollIn(fd, 50)) {
+      let n = 0;
+      try {
+        n = fs.readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        continue;
+      }
+      answer += buf.toString('utf8', 0, n);
+      if (answer === '0') return answer;
+      if (n === 0 && answer) return answer; // "E..." and the init closed it
+    }
+    if (!initAlive(state)) return answer || 'stopped';
+  }
 }
 
 /** Sends a signal to the init, or with `all` to every process of the container. */
@@ -115,7 +144,7 @@ function thaw(state: SavedState): void {
 }
 
 /** Removes a container: refuses a running one unless `force` (runtime.md "delete"). */
-export function deleteContainer(store: StateStore, id: string, force: boolean): void {
+export function deleteContainer(store: StateStore, id: string, force: boolean, warn: (msg: string) => void = () => undefined): void {
   const { state, status } = loadWithStatus(store, id);
   if (status !== 'stopped' && status !== 'created' && !force) {
     throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
@@ -123,4 +152,8 @@ export function deleteContainer(store: StateStore, id: string, force: boolean): 
   killAll(state);
   if (state.cgroup) cgroupManagerFromState(state.cgroup).destroy();
   store.remove(id);
+  const spec = state.config as Spec;
+  runPoststopHooks(spec.hooks?.poststop, {
+    ociVersion: state.ociVersion, id, pid: state.pid, bundle: state.bundle, annotations: state.annotations,
+  }, warn);
 }

@@ -65,6 +65,7 @@ function declare() {
     ioctlInt: f('int ioctl(int fd, unsigned long req, long arg)'),
     ptsname_r: f('int ptsname_r(int fd, _Out_ char *buf, size_t len)'),
     mkfifo: f('int mkfifo(const char *path, uint32_t mode)'),
+    pipe2: f('int pipe2(_Out_ int *fds, int flags)'),
     socketpair: f('int socketpair(int domain, int type, int protocol, _Out_ int *sv)'),
     socket: f('int socket(int domain, int type, int protocol)'),
     connect: f('int connect(int fd, const void *addr, uint32_t len)'),

@@ -53,6 +53,10 @@ export function waitpid(pid: number, options = 0): WaitResult | undefined {
   }
 }
 
+export function getpid(): number {
+  return lib().getpid();
+}
+
 export function kill(pid: number, sig: number): void {
   check('kill', [pid, sig], lib().kill(pid, sig));
 }
@@ -208,6 +212,18 @@ export function socketpair(type: number): [number, number] {
   const sv = new Int32Array(2);
   check('socketpair', ['AF_UNIX', type], lib().socketpair(C.AF_UNIX, type | C.SOCK_CLOEXEC, 0, sv));
   return [sv[0], sv[1]];
+}
+
+/** pipe2 with O_CLOEXEC: [read end, write end]. */
+export function pipe(): [number, number] {
+  const fds = new Int32Array(2);
+  check('pipe2', ['O_CLOEXEC'], lib().pipe2(fds, C.O_CLOEXEC));
+  return [fds[0], fds[1]];
+}
+
+/** Sets a signal's disposition to ignored or back to default. */
+export function ignoreSignal(sig: number, ignore: boolean): void {
+  lib().signal(sig, ignore ? 1 /* SIG_IGN */ : 0 /* SIG_DFL */);
 }
 
 export function mkfifo(path: string, mode: number): void {

@@ -11,8 +11,14 @@
 //   parent: places that PID in the container's cgroups
 //     <- { type: 'continue' }
 //   stage 2 (PID 1 of the container: rootfs, terminal, process setup)
+//     -> { type: 'create-hooks' }        only with prestart/createRuntime hooks: mounts are done
+//   parent: runs them in the runtime namespace
+//     <- { type: 'create-hooks-done' }
 //     -> { type: 'console' } + pty master fd   only when process.terminal
 //     -> { type: 'ready' }               set up; now waits on the exec fifo for `start`
+//
+// `start` opens the exec fifo; the init then runs the startContainer hooks
+// and writes "0" into it (or "E" and the error) before it execs.
 //
 // Either stage may instead send { type: 'error', ... } and exit: the parent
 // turns it into the command's error and removes what was made.
@@ -23,11 +29,12 @@ import { RuntimeError } from '../errors';
 export type ChildMessage =
   | { type: 'idmap-request' }
   | { type: 'init-pid'; pid: number }
+  | { type: 'create-hooks' }
   | { type: 'console' }
   | { type: 'ready' }
   | { type: 'error'; stage: string; message: string };
 
-export type ParentMessage = { type: 'continue' } | { type: 'idmap-done' };
+export type ParentMessage = { type: 'continue' } | { type: 'idmap-done' } | { type: 'create-hooks-done' };
 
 export interface Packet<T> {
   msg: T;

@@ -30,7 +30,7 @@ function devIsBindMounted(spec: Spec): boolean {
   return (spec.mounts ?? []).some((m) => m.destination.replace(/\/+$/, '') === '/dev' && parseMountOptions(m.options, m.type).bind);
 }
 
-/** Everything up to and including pivot_root; afterwards "/" is the container's root. */
+/** Propagation, mounts[] and /dev, below the rootfs (still seen from the host's root). */
 export function setupRootfs(plan: RootfsPlan): void {
   const { rootfs, spec } = plan;
   // Stop mount events from reaching the host, then make the rootfs a mount point of its own.
@@ -51,9 +51,12 @@ export function setupRootfs(plan: RootfsPlan): void {
   // A user namespace cannot mknod: the host's device nodes are bind-mounted instead.
   for (const d of devices) (plan.inUserNs ? bindDevice : createDevice)(rootfs, d);
   createDevSymlinks(rootfs);
+}
 
-  if (plan.noPivot) moveRoot(rootfs);
-  else pivotRoot(rootfs);
+/** Makes the prepared rootfs "/" of the container: pivot_root, or MS_MOVE + chroot with --no-pivot. */
+export function enterRootfs(plan: RootfsPlan): void {
+  if (plan.noPivot) moveRoot(plan.rootfs);
+  else pivotRoot(plan.rootfs);
 }
 
 function pivotRoot(rootfs: string): void {

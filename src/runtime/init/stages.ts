@@ -7,7 +7,8 @@ import * as C from '../../linux/constants';
 import { Spec } from '../../bundle/spec-types';
 import { Channel, ChildMessage, ParentMessage } from '../protocol';
 import { CgroupView } from './mounts';
-import { setupRootfs, finishRootfs, makeRootReadonly } from './rootfs';
+import { setupRootfs, enterRootfs, finishRootfs, makeRootReadonly } from './rootfs';
+import { runContainerHooks } from './hooks';
 import { secureJoin } from './securejoin';
 import { openPty, attachSlave } from './terminal';
 import * as proc from './process';
@@ -22,6 +23,7 @@ const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'm
 
 /** Everything the children need, computed by the parent before fork. */
 export interface InitPlan {
+  id: string;
   spec: Spec;
   bundleDir: string;
   rootfs: string;
@@ -119,6 +121,18 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     step = 'preparing the root filesystem';
     fs.mkdirSync(secureJoin(plan.rootfs, p.cwd), { recursive: true, mode: 0o755 });
     setupRootfs(plan);
+    const hooks = spec.hooks ?? {};
+    const hookCtx = { ociVersion: spec.ociVersion, id: plan.id, pid: 1, bundle: plan.bundleDir, annotations: spec.annotations };
+    if (hooks.prestart?.length || hooks.createRuntime?.length) {
+      step = 'running createRuntime hooks';
+      chan.send({ type: 'create-hooks' });
+      const done = chan.recv();
+      if (!done || done.msg.type !== 'create-hooks-done') sys.exit(1); // the runtime reports the failure
+    }
+    step = 'running createContainer hooks';
+    runContainerHooks('createContainer', hooks.createContainer, { ...hookCtx, pid: sys.getpid() });
+    step = 'preparing the root filesystem';
+    enterRootfs(plan);
     finishRootfs(spec);
     if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
     if (spec.domainname !== undefined) sys.setdomainname(spec.domainname);
@@ -151,6 +165,12 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     chan.send({ type: 'ready' });
     // Blocks until `start` opens the fifo for reading; the byte tells it we got there.
     const fifo = sys.openat(plan.stateDirFd, 'exec.fifo', C.O_WRONLY | C.O_CLOEXEC);
+    try {
+      runContainerHooks('startContainer', hooks.startContainer, { ...hookCtx, pid: sys.getpid() });
+    } catch (e) {
+      fs.writeSync(fifo, `E${(e as Error).message}`); // `start` reports it
+      sys.exit(1);
+    }
     fs.writeSync(fifo, '0');
     sys.close(fifo);
     proc.prepareFds(plan.preserveFds);

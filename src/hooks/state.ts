@@ -1,0 +1,43 @@
+// The state JSON a hook reads on stdin (runtime.md "State"), with the status
+// the spec gives for each hook's point in the lifecycle.
+import { Hook } from '../bundle/spec-types';
+
+export type HookName = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
+
+export const HOOK_STATUS: Record<HookName, string> = {
+  prestart: 'creating',
+  createRuntime: 'creating',
+  createContainer: 'creating',
+  startContainer: 'created',
+  poststart: 'running',
+  poststop: 'stopped',
+};
+
+export interface HookContext {
+  ociVersion: string;
+  id: string;
+  /** PID as the hook's namespace sees it. */
+  pid: number;
+  bundle: string;
+  annotations?: Record<string, string>;
+}
+
+export function hookState(name: HookName, ctx: HookContext): string {
+  const state: Record<string, unknown> = {
+    ociVersion: ctx.ociVersion,
+    id: ctx.id,
+    status: HOOK_STATUS[name],
+    pid: ctx.pid,
+    bundle: ctx.bundle,
+  };
+  if (ctx.annotations && Object.keys(ctx.annotations).length) state.annotations = ctx.annotations;
+  return JSON.stringify(state);
+}
+
+export function hookArgs(h: Hook): string[] {
+  return h.args && h.args.length ? h.args : [h.path];
+}
+
+export function describeHook(name: HookName, index: number, h: Hook): string {
+  return `${name} hook #${index} (${h.path})`;
+}
