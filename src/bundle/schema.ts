@@ -177,8 +177,9 @@ const isUnder = (path: string, base: string): boolean => path === base || path.s
 
 /**
  * Turns raw validator errors into messages. Noise is dropped: "if" errors only
- * say that a then/else branch failed (whose own errors are reported), and a
- * propertyNames error repeats the key error nested in it. An anyOf/oneOf
+ * say that a then/else branch failed (whose own errors are reported), a
+ * propertyNames error repeats the key error nested in it, and a type error is
+ * redundant next to an enum error for the same value. An anyOf/oneOf
  * failure becomes one message when every branch just asks for a different field,
  * and otherwise the errors of its closest branch (fewest errors) are kept.
  */
@@ -226,6 +227,10 @@ function describe(errors: ValidatorError[], root: unknown): string[] {
       }
     }
   });
+
+  // "must be one of a, b (got 42)" already says what a "must be string" would.
+  const listed = new Set(errors.filter((e) => e.keyword === 'enum' && !drop.has(e)).map((e) => e.instancePath));
+  for (const e of errors) if (e.keyword === 'type' && listed.has(e.instancePath)) drop.add(e);
 
   const kept = errors.filter((e) => extra.has(e) || !drop.has(e));
   const order = new Map(kept.map((e) => [e, documentOrder(e.instancePath, root)]));
