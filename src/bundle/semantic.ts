@@ -4,7 +4,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Spec } from './spec-types';
 import { parseMountOptions, checkMountData } from './mount-options';
-import { capNumber } from '../linux/capabilities';
+import { capNumber, currentBoundingSet, kernelLastCap } from '../linux/capabilities';
+import { sysctlNamespace } from '../runtime/init/sysctl';
+import { SCHED_POLICIES, SCHED_FLAGS, IOPRIO_CLASSES, PERSONALITY_DOMAINS, parseCpuList } from '../runtime/init/scheduling';
+import { apparmorEnabled, selinuxEnabled } from '../runtime/init/lsm';
+import * as os from 'os';
 
 const RLIMITS = new Set([
   'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS',
@@ -32,11 +36,17 @@ export function semanticProblems(spec: Spec, rootfs: string): string[] {
       if (seen.has(r.type)) problems.push(`process.rlimits[${i}].type: "${r.type}" is listed twice`);
       seen.add(r.type);
     });
+    const hostCaps = p.capabilities ? currentBoundingSet() : 0n;
     for (const [set, names] of Object.entries(p.capabilities ?? {})) {
       (names as string[]).forEach((name, i) => {
-        if (capNumber(name) === undefined) problems.push(`process.capabilities.${set}[${i}]: unknown capability "${name}"`);
+        const n = capNumber(name);
+        const field = `process.capabilities.${set}[${i}]`;
+        if (n === undefined) problems.push(`${field}: unknown capability "${name}"`);
+        else if (n > kernelLastCap()) problems.push(`${field}: ${name} is not known to this kernel`);
+        else if (!(hostCaps & (1n << BigInt(n)))) problems.push(`${field}: ${name} is not in this host's capability bounding set`);
       });
     }
+    checkProcessExtras(p, problems);
     (p.env ?? []).forEach((e, i) => {
       if (!e.includes('=')) problems.push(`process.env[${i}]: "${e}" is not of the form NAME=value`);
     });
@@ -73,6 +83,8 @@ export function semanticProblems(spec: Spec, rootfs: string): string[] {
   if (userNs && !userNs.path && !hasMaps) problems.push('linux.uidMappings: a new user namespace needs uidMappings and gidMappings');
   if (hasMaps && !userNs) problems.push('linux.uidMappings: mappings are given but linux.namespaces has no "user"');
 
+  checkLinuxExtras(spec, types, problems);
+
   const prop = spec.linux?.rootfsPropagation;
   if (prop !== undefined && !PROPAGATIONS.has(prop)) problems.push(`linux.rootfsPropagation: unknown propagation "${prop}"`);
 
@@ -90,4 +102,66 @@ export function semanticProblems(spec: Spec, rootfs: string): string[] {
     }
   });
   return problems;
+}
+
+function checkCpuList(field: string, list: string | undefined, problems: string[]): void {
+  if (list === undefined) return;
+  const cpus = parseCpuList(list);
+  if (!cpus) problems.push(`${field}: "${list}" is not a CPU list like "0-3,7"`);
+  else {
+    const bad = cpus.filter((c) => c >= os.cpus().length);
+    if (bad.length) problems.push(`${field}: CPU ${bad[0]} does not exist on this host (it has ${os.cpus().length})`);
+  }
+}
+
+/** scheduler, ioPriority, execCPUAffinity, AppArmor and SELinux labels. */
+function checkProcessExtras(p: Spec['process'] & object, problems: string[]): void {
+  if (p.scheduler) {
+    if (SCHED_POLICIES[p.scheduler.policy] === undefined) problems.push(`process.scheduler.policy: unknown policy "${p.scheduler.policy}"`);
+    (p.scheduler.flags ?? []).forEach((f, i) => {
+      if (SCHED_FLAGS[f] === undefined) problems.push(`process.scheduler.flags[${i}]: unknown flag "${f}"`);
+    });
+  }
+  if (p.ioPriority) {
+    if (IOPRIO_CLASSES[p.ioPriority.class] === undefined) problems.push(`process.ioPriority.class: unknown class "${p.ioPriority.class}"`);
+    if (!(p.ioPriority.priority >= 0 && p.ioPriority.priority <= 7)) problems.push(`process.ioPriority.priority: must be 0 to 7 (got ${p.ioPriority.priority})`);
+  }
+  checkCpuList('process.execCPUAffinity.initial', p.execCPUAffinity?.initial, problems);
+  checkCpuList('process.execCPUAffinity.final', p.execCPUAffinity?.final, problems);
+  if (p.apparmorProfile && !apparmorEnabled()) problems.push(`process.apparmorProfile: AppArmor is not enabled on this host (profile "${p.apparmorProfile}")`);
+  if (p.selinuxLabel && !selinuxEnabled()) problems.push(`process.selinuxLabel: SELinux is not enabled on this host (label "${p.selinuxLabel}")`);
+}
+
+/** sysctl, personality, time offsets, and the linux fields tsrunc cannot apply here. */
+function checkLinuxExtras(spec: Spec, namespaces: Set<string>, problems: string[]): void {
+  const linux = spec.linux ?? {};
+  const newNs = new Set((linux.namespaces ?? []).filter((n) => !n.path).map((n) => n.type));
+  for (const key of Object.keys(linux.sysctl ?? {})) {
+    const ns = sysctlNamespace(key);
+    if (!ns) problems.push(`linux.sysctl: "${key}" is not namespaced: setting it would change the host`);
+    else if (!namespaces.has(ns)) problems.push(`linux.sysctl: "${key}" needs a "${ns}" namespace (linux.namespaces has none)`);
+  }
+  if (linux.personality) {
+    if (PERSONALITY_DOMAINS[linux.personality.domain] === undefined) problems.push(`linux.personality.domain: unknown domain "${linux.personality.domain}"`);
+    (linux.personality.flags ?? []).forEach((f, i) => problems.push(`linux.personality.flags[${i}]: "${f}" is not supported (no personality flags are)`));
+  }
+  if (linux.timeOffsets) {
+    if (!newNs.has('time')) problems.push('linux.timeOffsets: needs a new "time" namespace in linux.namespaces');
+    for (const clock of Object.keys(linux.timeOffsets)) {
+      if (clock !== 'monotonic' && clock !== 'boottime') problems.push(`linux.timeOffsets: unknown clock "${clock}" (monotonic or boottime)`);
+    }
+  }
+  if (linux.intelRdt) {
+    problems.push(fs.existsSync('/sys/fs/resctrl/schemata')
+      ? 'linux.intelRdt: Intel RDT is not supported by tsrunc yet'
+      : 'linux.intelRdt: Intel RDT is not available: no resctrl filesystem is mounted on this host');
+  }
+  if (linux.mountLabel) {
+    problems.push(selinuxEnabled()
+      ? 'linux.mountLabel: SELinux mount labels are not supported by tsrunc yet'
+      : `linux.mountLabel: SELinux is not enabled on this host (label "${linux.mountLabel}")`);
+  }
+  for (const field of ['netDevices', 'memoryPolicy']) {
+    if (linux[field] !== undefined) problems.push(`linux.${field}: is not supported by tsrunc yet`);
+  }
 }

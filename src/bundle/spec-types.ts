@@ -45,6 +45,9 @@ export interface Process {
   apparmorProfile?: string;
   oomScoreAdj?: number;
   selinuxLabel?: string;
+  scheduler?: { policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number };
+  ioPriority?: { class: string; priority: number };
+  execCPUAffinity?: { initial?: string; final?: string };
 }
 
 export interface Namespace {
@@ -82,6 +85,9 @@ export interface Linux {
   mountLabel?: string;
   sysctl?: Record<string, string>;
   seccomp?: Record<string, unknown>;
+  personality?: { domain: string; flags?: string[] };
+  timeOffsets?: Record<string, { secs?: number; nanosecs?: number }>;
+  intelRdt?: Record<string, unknown>;
   [key: string]: unknown;
 }
 

@@ -65,6 +65,8 @@ function declare() {
     ioctlInt: f('int ioctl(int fd, unsigned long req, long arg)'),
     ptsname_r: f('int ptsname_r(int fd, _Out_ char *buf, size_t len)'),
     mkfifo: f('int mkfifo(const char *path, uint32_t mode)'),
+    personality: f('int personality(unsigned long persona)'),
+    sched_setaffinity: f('int sched_setaffinity(int pid, size_t size, const void *mask)'),
     pipe2: f('int pipe2(_Out_ int *fds, int flags)'),
     socketpair: f('int socketpair(int domain, int type, int protocol, _Out_ int *sv)'),
     socket: f('int socket(int domain, int type, int protocol)'),

@@ -9,6 +9,9 @@ import { Channel, ChildMessage, ParentMessage } from '../protocol';
 import { CgroupView } from './mounts';
 import { setupRootfs, enterRootfs, finishRootfs, makeRootReadonly } from './rootfs';
 import { runContainerHooks } from './hooks';
+import { applySysctl } from './sysctl';
+import { applyScheduler, applyIoPriority, applyPersonality } from './scheduling';
+import { applyApparmor, applySelinuxLabel } from './lsm';
 import { secureJoin } from './securejoin';
 import { openPty, attachSlave } from './terminal';
 import * as proc from './process';
@@ -86,6 +89,12 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     let flags = 0;
     for (const n of namespaces) if (!n.path && n.type !== 'cgroup' && n.type !== 'user') flags |= NAMESPACE_FLAGS[n.type];
     if (flags) sys.unshare(flags);
+    // Clock offsets of a new time namespace can be set only before a process enters it.
+    const offsets = plan.spec.linux?.timeOffsets;
+    if (offsets && flags & C.CLONE_NEWTIME) {
+      const text = Object.entries(offsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
+      fs.writeFileSync('/proc/self/timens_offsets', text);
+    }
     const pid = sys.safeFork();
     if (pid === 0) stage2(plan, chan);
     chan.send({ type: 'init-pid', pid });
@@ -133,6 +142,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     runContainerHooks('createContainer', hooks.createContainer, { ...hookCtx, pid: sys.getpid() });
     step = 'preparing the root filesystem';
     enterRootfs(plan);
+    if (spec.linux?.sysctl) applySysctl(spec.linux.sysctl); // before /proc/sys turns read-only
     finishRootfs(spec);
     if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
     if (spec.domainname !== undefined) sys.setdomainname(spec.domainname);
@@ -150,6 +160,12 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     proc.applyRlimits(p);
     proc.applyOomScoreAdj(p);
     proc.fixStdioOwnership(p);
+    // These may need capabilities the process is about to lose.
+    if (p.scheduler) applyScheduler(p.scheduler);
+    if (p.ioPriority) applyIoPriority(p.ioPriority);
+    if (p.apparmorProfile) applyApparmor(p.apparmorProfile);
+    if (p.selinuxLabel) applySelinuxLabel(p.selinuxLabel);
+    if (spec.linux?.personality) applyPersonality(spec.linux.personality);
     proc.applyUserAndCapabilities(p);
     try {
       process.chdir(p.cwd);
