@@ -24,6 +24,11 @@ export function devicesToCreate(configured: Device[] | undefined): Device[] {
   return [...DEFAULT_DEVICES.filter((d) => !given.has(d.path)), ...list];
 }
 
+/** The kernel's dev_t encoding as stat(2) reports it in st_rdev. */
+function devNumber(major: number, minor: number): number {
+  return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12);
+}
+
 function typeBits(type: string): number {
   switch (type) {
     case 'c':
@@ -41,13 +46,22 @@ function typeBits(type: string): number {
 export function createDevice(rootfs: string, d: Device): void {
   const dest = secureJoin(rootfs, d.path);
   fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o755 });
-  try {
-    fs.unlinkSync(dest);
-  } catch {
-    /* not there */
-  }
   const mode = (d.fileMode ?? 0o666) & 0o7777;
-  sys.mknod(dest, typeBits(d.type) | mode, d.major ?? 0, d.minor ?? 0);
+  let existing: fs.Stats | undefined;
+  try {
+    existing = fs.lstatSync(dest);
+  } catch {
+    existing = undefined;
+  }
+  if (existing) {
+    // runtime-spec: an existing file that is not the requested device is an error
+    const same = (existing.mode & C.S_IFMT) === typeBits(d.type) &&
+      (d.type === 'p' || existing.rdev === devNumber(d.major ?? 0, d.minor ?? 0));
+    if (!same) throw new Error(`linux.devices: ${d.path} already exists in the rootfs and is not the requested device`);
+    fs.chmodSync(dest, mode);
+  } else {
+    sys.mknod(dest, typeBits(d.type) | mode, d.major ?? 0, d.minor ?? 0);
+  }
   fs.chownSync(dest, d.uid ?? 0, d.gid ?? 0);
 }
 
