@@ -1,0 +1,212 @@
+'use strict';
+// semanticProblems: every rule, on an otherwise valid config, gives exactly
+// one message and the message names the offending field.
+const { test } = require('uvu');
+const assert = require('uvu/assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { semanticProblems } = require('../../dist/bundle/semantic.js');
+const { defaultSpec, rootlessSpec } = require('../../dist/spec/default-spec.js');
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-semantic-'));
+const rootfs = path.join(tmp, 'rootfs');
+fs.mkdirSync(rootfs);
+const aFile = path.join(tmp, 'file');
+fs.writeFileSync(aFile, '');
+
+const clone = (x) => JSON.parse(JSON.stringify(x));
+
+/** Applies `edit` to a valid spec and expects exactly one problem, starting with `field`, matching `re`. */
+function one(edit, field, re, dir = rootfs) {
+  const spec = clone(defaultSpec());
+  edit(spec);
+  const problems = semanticProblems(spec, dir);
+  assert.is(problems.length, 1, JSON.stringify(problems));
+  assert.ok(problems[0].startsWith(field + ':') || problems[0].startsWith(field + ' '), `"${problems[0]}" does not name ${field}`);
+  if (re) assert.match(problems[0], re);
+  return problems[0];
+}
+
+test('the default and rootless specs have no problems', () => {
+  assert.equal(semanticProblems(defaultSpec(), rootfs), []);
+  assert.equal(semanticProblems(rootlessSpec(1000, 1000), rootfs), []);
+});
+
+test('a full, busy but valid config has no problems', () => {
+  const s = clone(defaultSpec());
+  s.process.rlimits.push({ type: 'RLIMIT_CORE', soft: 0, hard: 0 }, { type: 'RLIMIT_NPROC', soft: 10, hard: 10 });
+  s.process.capabilities.inheritable = ['CAP_SYS_ADMIN', 'CAP_CHECKPOINT_RESTORE'];
+  s.process.env.push('EMPTY=', 'A=b=c');
+  s.domainname = 'example.org';
+  s.linux.namespaces.push({ type: 'cgroup' }, { type: 'user' });
+  s.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  s.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  s.linux.rootfsPropagation = 'rslave';
+  s.linux.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }, { type: 'p', path: '/dev/fifo' }];
+  s.mounts.push({ destination: '/data', source: '/tmp', options: ['rbind', 'ro', 'rprivate'] });
+  s.mounts.push({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755', 'size=1m', 'tmpcopyup'] });
+  assert.equal(semanticProblems(s, rootfs), []);
+});
+
+test('process missing', () => {
+  one((s) => delete s.process, 'process', /required/);
+});
+
+test('process.cwd relative', () => {
+  one((s) => (s.process.cwd = 'home'), 'process.cwd', /absolute.*"home"/);
+});
+
+test('process.args missing or empty', () => {
+  one((s) => (s.process.args = []), 'process.args');
+  one((s) => delete s.process.args, 'process.args');
+});
+
+test('process.rlimits: unknown type', () => {
+  one((s) => s.process.rlimits.push({ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }), 'process.rlimits[1].type', /RLIMIT_BOGUS/);
+});
+
+test('process.rlimits: soft above hard', () => {
+  one((s) => (s.process.rlimits[0] = { type: 'RLIMIT_NOFILE', soft: 2048, hard: 1024 }), 'process.rlimits[0]', /2048.*1024/);
+});
+
+test('process.rlimits: a type listed twice', () => {
+  one((s) => s.process.rlimits.push({ type: 'RLIMIT_NOFILE', soft: 1, hard: 1 }), 'process.rlimits[1].type', /RLIMIT_NOFILE.*twice/);
+});
+
+test('every known RLIMIT is accepted', () => {
+  const types = ['RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC',
+    'RLIMIT_NOFILE', 'RLIMIT_MEMLOCK', 'RLIMIT_AS', 'RLIMIT_LOCKS', 'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE',
+    'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME'];
+  const s = clone(defaultSpec());
+  s.process.rlimits = types.map((type) => ({ type, soft: 1, hard: 2 }));
+  assert.equal(semanticProblems(s, rootfs), []);
+});
+
+test('process.capabilities: unknown capability, per set and index', () => {
+  for (const set of ['bounding', 'effective', 'permitted', 'ambient', 'inheritable']) {
+    one((s) => {
+      s.process.capabilities[set] = ['CAP_KILL', 'CAP_FLY'];
+    }, `process.capabilities.${set}[1]`, /CAP_FLY/);
+  }
+  one((s) => (s.process.capabilities.bounding = ['kill']), 'process.capabilities.bounding[0]', /"kill"/);
+});
+
+test('process.env: an entry without "="', () => {
+  one((s) => s.process.env.push('NOVALUE'), 'process.env[2]', /NOVALUE/);
+});
+
+test('root missing', () => {
+  one((s) => delete s.root, 'root', /required/);
+});
+
+test('root.path does not exist', () => {
+  one(() => {}, 'root.path', /does not exist/, path.join(tmp, 'nope'));
+});
+
+test('root.path is not a directory', () => {
+  one(() => {}, 'root.path', /not a directory/, aFile);
+});
+
+test('linux.namespaces: a type listed twice', () => {
+  one((s) => s.linux.namespaces.push({ type: 'pid' }), 'linux.namespaces[5]', /"pid".*twice/);
+});
+
+test('linux.namespaces[].path relative, or missing', () => {
+  one((s) => (s.linux.namespaces[2].path = 'proc/1/ns/ipc'), 'linux.namespaces[2].path', /absolute/);
+  one((s) => (s.linux.namespaces[2].path = '/proc/999999999/ns/ipc'), 'linux.namespaces[2].path', /does not exist/);
+  const s = clone(defaultSpec());
+  s.linux.namespaces[2].path = '/proc/self/ns/ipc';
+  assert.equal(semanticProblems(s, rootfs), []);
+});
+
+test('linux.namespaces: no mount namespace', () => {
+  one((s) => (s.linux.namespaces = s.linux.namespaces.filter((n) => n.type !== 'mount')), 'linux.namespaces', /mount/);
+});
+
+test('hostname / domainname without a UTS namespace', () => {
+  const noUts = (s) => (s.linux.namespaces = s.linux.namespaces.filter((n) => n.type !== 'uts'));
+  one(noUts, 'hostname', /UTS/);
+  one((s) => {
+    noUts(s);
+    delete s.hostname;
+    s.domainname = 'example.org';
+  }, 'domainname', /UTS/);
+  const s = clone(defaultSpec());
+  noUts(s);
+  delete s.hostname;
+  assert.equal(semanticProblems(s, rootfs), [], 'no uts and no hostname is fine');
+});
+
+test('a new user namespace without mappings', () => {
+  one((s) => s.linux.namespaces.push({ type: 'user' }), 'linux.uidMappings', /user namespace/);
+  const s = clone(defaultSpec());
+  s.linux.namespaces.push({ type: 'user', path: '/proc/self/ns/user' });
+  assert.equal(semanticProblems(s, rootfs), [], 'joining a user namespace needs no mappings');
+});
+
+test('mappings without a user namespace', () => {
+  one((s) => (s.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), 'linux.uidMappings', /no "user"/);
+});
+
+test('linux.rootfsPropagation: unknown value', () => {
+  one((s) => (s.linux.rootfsPropagation = 'rsharde'), 'linux.rootfsPropagation', /rsharde/);
+  for (const p of ['', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable']) {
+    const s = clone(defaultSpec());
+    s.linux.rootfsPropagation = p;
+    assert.equal(semanticProblems(s, rootfs), [], p);
+  }
+});
+
+test('mounts[].options: unknown filesystem data is named with the mount index', () => {
+  one((s) => s.mounts[1].options.push('sizee=1'), 'mounts[1].options', /"sizee=1".*tmpfs/);
+  one((s) => s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'mode=755'] }), 'mounts[7].options', /bind mount/);
+});
+
+test('mounts[].type missing without bind', () => {
+  one((s) => s.mounts.push({ destination: '/x', source: 'tmpfs', options: ['nosuid'] }), 'mounts[7].type', /bind/);
+  one((s) => s.mounts.push({ destination: '/x', source: 'tmpfs' }), 'mounts[7].type');
+});
+
+test('mounts[].options: idmap not supported', () => {
+  one((s) => s.mounts.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] }), 'mounts[7].options', /idmap/);
+  one((s) => s.mounts.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'ridmap'] }), 'mounts[7].options', /idmap/);
+});
+
+test('linux.devices[].path relative', () => {
+  one((s) => (s.linux.devices = [{ type: 'c', path: 'dev/null', major: 1, minor: 3 }]), 'linux.devices[0].path', /"dev\/null"/);
+});
+
+test('linux.devices[]: major/minor required except for fifos', () => {
+  for (const type of ['c', 'b', 'u']) {
+    one((s) => (s.linux.devices = [{ type, path: '/dev/x', major: 1 }]), 'linux.devices[0]', new RegExp(`"${type}"`));
+    one((s) => (s.linux.devices = [{ type, path: '/dev/x', minor: 1 }]), 'linux.devices[0]');
+  }
+  const s = clone(defaultSpec());
+  s.linux.devices = [{ type: 'p', path: '/dev/p' }];
+  assert.equal(semanticProblems(s, rootfs), []);
+});
+
+test('several problems are all reported', () => {
+  const s = clone(defaultSpec());
+  s.process.cwd = 'x';
+  s.process.env.push('BAD');
+  s.linux.rootfsPropagation = 'nope';
+  s.linux.devices = [{ type: 'c', path: 'rel', major: 1, minor: 1 }];
+  const problems = semanticProblems(s, rootfs);
+  assert.is(problems.length, 4, JSON.stringify(problems));
+  for (const field of ['process.cwd', 'process.env[2]', 'linux.rootfsPropagation', 'linux.devices[0].path']) {
+    assert.ok(problems.some((p) => p.startsWith(field + ':')), field);
+  }
+});
+
+test('a minimal config without linux still names what is missing', () => {
+  const problems = semanticProblems({ ociVersion: '1.0.2', process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } }, root: { path: 'rootfs' } }, rootfs);
+  assert.equal(problems, ['linux.namespaces: a mount namespace is required']);
+});
+
+test.after(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test.run();

@@ -1,0 +1,178 @@
+'use strict';
+// StateStore: the <root>/<id>/state.json directory that makes ids unique and
+// keeps what later commands need.
+const { test } = require('uvu');
+const assert = require('uvu/assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawn } = require('child_process');
+const { StateStore, validateId } = require('../../dist/state/store.js');
+const { RuntimeError } = require('../../dist/errors.js');
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-store-'));
+let n = 0;
+const freshRoot = () => path.join(tmp, `root${++n}`, 'nested'); // does not exist yet
+
+function state(id, over) {
+  return {
+    ociVersion: '1.2.0', id, pid: 123, pidStartTime: '456', bundle: '/b', rootfs: '/b/rootfs',
+    created: '2024-01-01T00:00:00Z', owner: '', config: { process: { args: ['sh'] } }, ...over,
+  };
+}
+
+function throwsRuntime(fn, message) {
+  try {
+    fn();
+  } catch (e) {
+    assert.instance(e, RuntimeError);
+    assert.is(e.message, message);
+    return e;
+  }
+  assert.unreachable(`expected "${message}"`);
+}
+
+test('claim creates root and the id directory (0711)', () => {
+  const store = new StateStore(freshRoot());
+  const dir = store.claim('abc');
+  assert.is(dir, path.join(store.root, 'abc'));
+  assert.ok(fs.statSync(dir).isDirectory());
+  assert.is(fs.statSync(dir).mode & 0o777, 0o711 & ~process.umask());
+  assert.is(store.dir('abc'), dir);
+  assert.is(store.fifoPath('abc'), path.join(dir, 'exec.fifo'));
+});
+
+test('claim twice -> "container with id exists: X"', () => {
+  const store = new StateStore(freshRoot());
+  store.claim('dup');
+  throwsRuntime(() => store.claim('dup'), 'container with id exists: dup');
+  // a claimed id without state.json still blocks a second claim
+  assert.not.ok(store.exists('dup'));
+  throwsRuntime(() => store.claim('dup'), 'container with id exists: dup');
+});
+
+test('concurrent claims of one id: exactly one wins', async () => {
+  const root = freshRoot();
+  const script = `
+    const { StateStore } = require(${JSON.stringify(path.resolve(__dirname, '../../dist/state/store.js'))});
+    try { new StateStore(${JSON.stringify(root)}).claim('race'); process.stdout.write('won'); }
+    catch (e) { process.stdout.write(e.message); }`;
+  const runs = Array.from({ length: 8 }, () => new Promise((resolve) => {
+    const c = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('close', () => resolve(out));
+  }));
+  const outs = await Promise.all(runs);
+  assert.is(outs.filter((o) => o === 'won').length, 1, outs.join(' | '));
+  assert.is(outs.filter((o) => o === 'container with id exists: race').length, 7, outs.join(' | '));
+});
+
+test('valid ids', () => {
+  for (const id of ['a', 'A-b_c.d+e', 'x'.repeat(200), '0', 'test.1', '..a', 'a..', '...']) {
+    validateId(id);
+  }
+});
+
+test('invalid ids -> "invalid id format: X"', () => {
+  const store = new StateStore(freshRoot());
+  for (const id of ['.', '..', 'a/b', '/abs', 'a b', 'a:b', 'é', 'a\nb', 'a*', '../x', 'x/..', 'tab\t']) {
+    throwsRuntime(() => validateId(id), `invalid id format: ${id}`);
+    throwsRuntime(() => store.claim(id), `invalid id format: ${id}`);
+    throwsRuntime(() => store.load(id), `invalid id format: ${id}`);
+  }
+  assert.not.ok(fs.existsSync(path.join(store.root, 'a')), 'nothing was created for "a/b"');
+});
+
+test('an empty id -> "container id cannot be empty"', () => {
+  throwsRuntime(() => validateId(''), 'container id cannot be empty');
+  throwsRuntime(() => new StateStore(freshRoot()).claim(''), 'container id cannot be empty');
+});
+
+// BUG: src/state/store.ts ID_PATTERN /^[\w+\-.]+$/ rejects ",", but runc's
+// idRegex `^[\w+-\.]+$` contains the range "+-." (0x2B..0x2E), which includes
+// ",": `runc state a,b` answers "container does not exist" (checked with
+// /usr/sbin/runc 1.1.5), tsrunc answers "invalid id format: a,b".
+test('ids with a comma are valid, as in runc', () => {
+  validateId('a,b');
+  const store = new StateStore(freshRoot());
+  store.claim('a,b');
+  store.save(state('a,b'));
+  assert.equal(store.list(), ['a,b']);
+});
+
+test('load of a missing container -> "container does not exist"', () => {
+  const store = new StateStore(freshRoot());
+  throwsRuntime(() => store.load('nope'), 'container does not exist'); // root does not exist either
+  store.claim('claimed-only');
+  throwsRuntime(() => store.load('claimed-only'), 'container does not exist');
+  assert.not.ok(store.exists('nope'));
+});
+
+test('save then load round-trips the state', () => {
+  const store = new StateStore(freshRoot());
+  store.claim('rt');
+  const s = state('rt', {
+    annotations: { 'org.example': 'v' }, cgroup: { version: 1, paths: { memory: '/sys/fs/cgroup/memory/rt' }, created: true },
+    namespacePaths: { pid: '/proc/123/ns/pid' }, started: true,
+  });
+  store.save(s);
+  assert.ok(store.exists('rt'));
+  assert.equal(store.load('rt'), s);
+  const file = path.join(store.dir('rt'), 'state.json');
+  assert.is(fs.statSync(file).mode & 0o777, 0o600 & ~process.umask());
+});
+
+test('save is atomic: replaces by rename, leaves no temporary file, never a partial file', () => {
+  const store = new StateStore(freshRoot());
+  store.claim('at');
+  store.save(state('at', { pid: 1 }));
+  const file = path.join(store.dir('at'), 'state.json');
+  const inoBefore = fs.statSync(file).ino;
+  store.save(state('at', { pid: 2, config: { big: 'x'.repeat(1 << 20) } }));
+  assert.is(store.load('at').pid, 2);
+  assert.is.not(fs.statSync(file).ino, inoBefore, 'state.json was rewritten in place, not renamed over');
+  assert.equal(fs.readdirSync(store.dir('at')).sort(), ['state.json']);
+  // a reader holding the old file still sees a complete document
+  const fd = fs.openSync(file, 'r');
+  store.save(state('at', { pid: 3 }));
+  const old = JSON.parse(fs.readFileSync(fd, 'utf8'));
+  fs.closeSync(fd);
+  assert.is(old.pid, 2);
+  assert.is(store.load('at').pid, 3);
+});
+
+test('list: ids with a state.json, sorted; ignores claimed-only dirs, files and junk', () => {
+  const store = new StateStore(freshRoot());
+  assert.equal(store.list(), [], 'missing root lists nothing');
+  for (const id of ['zeta', 'alpha', 'Beta', 'mid.1', '10', '9']) {
+    store.claim(id);
+    store.save(state(id));
+  }
+  store.claim('claimed-only');
+  fs.writeFileSync(path.join(store.root, 'a-file'), '');
+  fs.mkdirSync(path.join(store.root, 'bad name'));
+  fs.writeFileSync(path.join(store.root, 'bad name', 'state.json'), '{}');
+  const expected = ['10', '9', 'Beta', 'alpha', 'mid.1', 'zeta'];
+  assert.equal(store.list(), expected);
+  assert.equal(store.list(), [...expected].sort());
+});
+
+test('remove deletes the container directory and is idempotent', () => {
+  const store = new StateStore(freshRoot());
+  store.claim('rm');
+  store.save(state('rm'));
+  fs.writeFileSync(path.join(store.dir('rm'), 'exec.fifo'), '');
+  store.remove('rm');
+  assert.not.ok(fs.existsSync(store.dir('rm')));
+  assert.not.ok(store.exists('rm'));
+  store.remove('rm');
+  assert.equal(store.list(), []);
+  store.claim('rm'); // the id can be used again
+});
+
+test.after(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test.run();
