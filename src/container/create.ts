@@ -16,6 +16,8 @@ import { RuntimeError } from '../errors';
 import { writePidFile } from './pidfile';
 import { writeIdMaps } from './idmap';
 import { runHooks, runPoststopHooks } from '../hooks/run';
+import { compileSeccomp } from '../seccomp/compile';
+import { sendListenerToAgent } from '../seccomp/notify';
 
 export interface CreateOptions {
   id: string;
@@ -85,6 +87,8 @@ function rootlessCgroup(cgroup: CgroupManager): CgroupManager | undefined {
 export function createContainer(opts: CreateOptions): Created {
   const bundle = loadBundle(opts.bundle);
   const { spec } = bundle;
+  // seccomp: compiled before anything exists, so a bad section leaves nothing behind.
+  const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
   const stateDir = opts.store.claim(opts.id);
   let cgroup: CgroupManager | undefined;
   let initPid = 0;
@@ -107,6 +111,7 @@ export function createContainer(opts: CreateOptions): Created {
       stateDirFd,
       inUserNs: (spec.linux?.namespaces ?? []).some((n) => n.type === 'user'),
       keyringName: opts.noNewKeyring ? undefined : opts.id,
+      seccomp,
     };
     const [parentEnd, childEnd] = sys.socketpair(C.SOCK_SEQPACKET);
     fds.push(parentEnd);
@@ -153,6 +158,13 @@ export function createContainer(opts: CreateOptions): Created {
         runHooks('prestart', spec.hooks?.prestart, ctx);
         runHooks('createRuntime', spec.hooks?.createRuntime, ctx);
         chan.send({ type: 'create-hooks-done' });
+        continue;
+      }
+      if (m.type === 'seccomp-listener') {
+        // seccomp: SCMP_ACT_NOTIFY: hand the listener fd to the agent at linux.seccomp.listenerPath.
+        if (p.fd === undefined || !seccomp) throw new RuntimeError('container init sent no seccomp listener');
+        const st = { ociVersion: spec.ociVersion, id: opts.id, pid: initPid, bundle: bundle.dir, annotations: spec.annotations };
+        sendListenerToAgent(seccomp, p.fd, st);
         continue;
       }
       if (m.type === 'ready') break;

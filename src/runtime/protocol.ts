@@ -15,6 +15,8 @@
 //   parent: runs them in the runtime namespace
 //     <- { type: 'create-hooks-done' }
 //     -> { type: 'console' } + pty master fd   only when process.terminal
+//     -> { type: 'seccomp-listener' } + fd   only with SCMP_ACT_NOTIFY rules: the seccomp
+//                                        listener, for the agent at linux.seccomp.listenerPath
 //     -> { type: 'ready' }               set up; now waits on the exec fifo for `start`
 //
 // `start` opens the exec fifo; the init then runs the startContainer hooks
@@ -31,6 +33,7 @@ export type ChildMessage =
   | { type: 'init-pid'; pid: number }
   | { type: 'create-hooks' }
   | { type: 'console' }
+  | { type: 'seccomp-listener' }
   | { type: 'ready' }
   | { type: 'error'; stage: string; message: string };
 

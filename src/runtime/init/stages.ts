@@ -15,6 +15,8 @@ import { applyApparmor, applySelinuxLabel } from './lsm';
 import { secureJoin } from './securejoin';
 import { openPty, attachSlave } from './terminal';
 import * as proc from './process';
+import { CompiledFilter, loadSeccomp, loadPointFor } from '../../seccomp/load'; // seccomp
+import { sendListenerToParent } from '../../seccomp/notify'; // seccomp
 
 export const NAMESPACE_FLAGS: Record<string, number> = {
   user: C.CLONE_NEWUSER, ipc: C.CLONE_NEWIPC, uts: C.CLONE_NEWUTS, network: C.CLONE_NEWNET,
@@ -40,6 +42,8 @@ export interface InitPlan {
   inUserNs: boolean;
   /** O_PATH fd of the state directory: stage 2 opens exec.fifo through it. */
   stateDirFd: number;
+  /** linux.seccomp compiled by the parent (src/seccomp/); installed by stage 2 at loadPointFor's point. */
+  seccomp?: CompiledFilter;
 }
 
 type ChildChannel = Channel<ChildMessage, ParentMessage>;
@@ -166,6 +170,13 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     if (p.apparmorProfile) applyApparmor(p.apparmorProfile);
     if (p.selinuxLabel) applySelinuxLabel(p.selinuxLabel);
     if (spec.linux?.personality) applyPersonality(spec.linux.personality);
+    // seccomp: installed at one of three points, see loadPointFor (src/seccomp/load.ts).
+    const seccompAt = plan.seccomp && loadPointFor(plan.seccomp, p);
+    const installSeccomp = () => {
+      const listener = loadSeccomp(plan.seccomp!);
+      if (listener !== undefined) sendListenerToParent(chan, listener);
+    };
+    if (seccompAt === 'before-user') installSeccomp();
     proc.applyUserAndCapabilities(p);
     try {
       process.chdir(p.cwd);
@@ -176,6 +187,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     const env = proc.processEnv(p);
     const args = p.args as string[];
     const exe = proc.lookupExecutable(args[0], env);
+    if (seccompAt === 'before-ready') installSeccomp(); // seccomp: the listener must reach `create`
 
     step = STEP_WAIT_START;
     chan.send({ type: 'ready' });
@@ -190,6 +202,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     fs.writeSync(fifo, '0');
     sys.close(fifo);
     proc.prepareFds(plan.preserveFds);
+    if (seccompAt === 'before-exec') installSeccomp(); // seccomp: last, so only execve must pass it
     try {
       sys.execve(exe, args, env);
     } catch (e) {
