@@ -286,6 +286,8 @@ class Tmux {
     if (r.status !== 0) throw new Error(`tmux new-session failed: ${r.stderr}`);
     ctx._tmuxes.add(this);
     spawnSync('tmux', ['-L', this.sock, 'set-option', '-g', 'history-limit', '5000']);
+    // dash takes no PS1 from the environment: set it by hand (waitFor(/^host\$ /m) to sync)
+    this.type("PS1='host$ '");
   }
   tmux(...args) {
     const r = spawnSync('tmux', ['-L', this.sock, ...args], { encoding: 'utf8' });
