@@ -16,11 +16,11 @@ function table(rows: string[][]): string {
 }
 
 export const handler = action<{ format?: string; quiet?: boolean }>((argv, ctx) => {
-  const states = [];
+  const states: Record<string, unknown>[] = [];
   for (const id of ctx.store.list()) {
     try {
       const { state, status } = loadWithStatus(ctx.store, id);
-      states.push(ociState(state, status));
+      states.push({ ...ociState(state, status), owner: ctx.store.ownerName(id) });
     } catch {
       /* deleted meanwhile */
     }

@@ -6,5 +6,6 @@ import { ociState } from '../container/status';
 export const builder = (y: Argv) => y;
 export const handler = action<{ id?: string }>((argv, ctx) => {
   const { state, status } = loadWithStatus(ctx.store, requireId(argv, 'state'));
-  process.stdout.write(JSON.stringify(ociState(state, status), null, 2) + '\n');
+  // as runc: indented, no newline at the end
+  process.stdout.write(JSON.stringify(ociState(state, status), null, 2));
 });

@@ -28,8 +28,9 @@ export function ociState(s: SavedState, status: Status): Record<string, unknown>
     bundle: s.bundle,
     rootfs: s.rootfs,
     created: s.created,
-    owner: s.owner,
   };
+  // runc's field order: annotations (when any) come before owner
   if (s.annotations && Object.keys(s.annotations).length) out.annotations = s.annotations;
+  out.owner = s.owner;
   return out;
 }

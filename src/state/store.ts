@@ -57,7 +57,7 @@ export class StateStore {
     try {
       fs.mkdirSync(dir, { mode: 0o711 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError(`container with id exists: ${id}`);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError('container with given ID already exists');
       throw e;
     }
     return dir;
@@ -85,6 +85,25 @@ export class StateStore {
     const tmp = path.join(dir, `.state.json.${process.pid}`);
     fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
     fs.renameSync(tmp, path.join(dir, 'state.json'));
+  }
+
+  /** Name of the user owning a container's state directory, as `list` shows it. */
+  ownerName(id: string): string {
+    let uid: number;
+    try {
+      uid = fs.statSync(this.dir(id)).uid;
+    } catch {
+      return '';
+    }
+    try {
+      for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+        const f = line.split(':');
+        if (f.length > 2 && Number(f[2]) === uid) return f[0];
+      }
+    } catch {
+      /* no passwd */
+    }
+    return `#${uid}`;
   }
 
   remove(id: string): void {

@@ -45,10 +45,10 @@ test('claim creates root and the id directory (0711)', () => {
 test('claim twice -> "container with id exists: X"', () => {
   const store = new StateStore(freshRoot());
   store.claim('dup');
-  throwsRuntime(() => store.claim('dup'), 'container with id exists: dup');
+  throwsRuntime(() => store.claim('dup'), 'container with given ID already exists');
   // a claimed id without state.json still blocks a second claim
   assert.not.ok(store.exists('dup'));
-  throwsRuntime(() => store.claim('dup'), 'container with id exists: dup');
+  throwsRuntime(() => store.claim('dup'), 'container with given ID already exists');
 });
 
 test('concurrent claims of one id: exactly one wins', async () => {
@@ -65,7 +65,7 @@ test('concurrent claims of one id: exactly one wins', async () => {
   }));
   const outs = await Promise.all(runs);
   assert.is(outs.filter((o) => o === 'won').length, 1, outs.join(' | '));
-  assert.is(outs.filter((o) => o === 'container with id exists: race').length, 7, outs.join(' | '));
+  assert.is(outs.filter((o) => o === 'container with given ID already exists').length, 7, outs.join(' | '));
 });
 
 test('valid ids', () => {
