@@ -1,0 +1,397 @@
+#!/usr/bin/env node
+'use strict';
+// Times tsrunc against runc (and crun when it works on this host) side by side,
+// on one busybox bundle, each runtime with a private --root:
+//   run         `run` of /bin/true, wall time
+//   create      `create` (container left in "created")
+//   state       `state` of that created container
+//   list        `list` with that one container present
+//   start       `start`
+//   delete      `delete` once the container has stopped
+//   run RSS     peak RSS of the runtime process (and the children it waited for)
+//               during `run`, from wait4(2) via /usr/bin/time -f %M (or python)
+// Runtimes are interleaved within each iteration (the order rotates), so a
+// slow phase of the machine hits all of them alike.
+//
+//   node bench/run.js [--runs N] [--warmup N] [--json FILE] [--no-crun]
+//   npm run bench                     (builds first)
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync, execFileSync } = require('child_process');
+
+const PROJECT = path.resolve(__dirname, '..');
+const { copyRootfs } = require(path.join(PROJECT, 'test/lib/rootfs.js'));
+
+// ---------------------------------------------------------------- arguments
+
+function parseArgs(argv) {
+  const opts = { runs: 20, warmup: 2, json: undefined, crun: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const eq = a.indexOf('=');
+      if (eq >= 0) return a.slice(eq + 1);
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--runs' || a.startsWith('--runs=')) opts.runs = Number(value());
+    else if (a === '--warmup' || a.startsWith('--warmup=')) opts.warmup = Number(value());
+    else if (a === '--json' || a.startsWith('--json=')) opts.json = value();
+    else if (a === '--no-crun') opts.crun = false;
+    else if (a === '-h' || a === '--help') {
+      console.log('usage: node bench/run.js [--runs N (20)] [--warmup N (2)] [--json FILE] [--no-crun]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error('--runs must be a positive integer');
+  if (!Number.isInteger(opts.warmup) || opts.warmup < 0) throw new Error('--warmup must be a non-negative integer');
+  return opts;
+}
+
+// ---------------------------------------------------------------- helpers
+
+function which(name) {
+  for (const dir of (process.env.PATH || '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
+    const p = path.join(dir, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch { /* next */ }
+  }
+  return undefined;
+}
+
+// Output goes to files, not pipes: the init of a created container inherits
+// the runtime's stdout/stderr (runc's pass-through stdio) and would hold a pipe
+// open until `start`, so waiting for EOF would deadlock `create`.
+let outDir = os.tmpdir();
+let outSeq = 0;
+
+/** Runs a command with stdin /dev/null; returns wall time (ms), status and output. */
+function timed(cmd, args) {
+  const outFile = path.join(outDir, `out.${outSeq}`);
+  const errFile = path.join(outDir, `err.${outSeq++}`);
+  const out = fs.openSync(outFile, 'w+');
+  const err = fs.openSync(errFile, 'w+');
+  let r;
+  let ms;
+  try {
+    const t0 = process.hrtime.bigint();
+    r = spawnSync(cmd, args, { stdio: ['ignore', out, err] });
+    ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+  }
+  const stdout = fs.readFileSync(outFile, 'utf8');
+  const stderr = fs.readFileSync(errFile, 'utf8') + (r.error ? String(r.error) : '');
+  fs.rmSync(outFile, { force: true });
+  fs.rmSync(errFile, { force: true });
+  return { ms, status: r.status, signal: r.signal, stdout, stderr };
+}
+
+function firstLine(s) {
+  return (s || '').trim().split('\n').filter(Boolean).slice(-1)[0] || '';
+}
+
+function percentile(sorted, p) {
+  if (!sorted.length) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+function summarize(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { n: s.length, median, p90: percentile(s, 90), min: s[0], max: s[s.length - 1] };
+}
+
+function sleepMs(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** A process is gone (or a zombie: its container has stopped). */
+function processGone(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state === 'Z' || state === 'X';
+  } catch {
+    return true;
+  }
+}
+
+// ---------------------------------------------------------------- peak RSS
+
+const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const PY_WAIT4 = [
+  'import os, sys',
+  'pid = os.fork()',
+  'if pid == 0:',
+  '    fd = os.open(os.devnull, os.O_RDWR)',
+  '    os.dup2(fd, 0); os.dup2(fd, 1)',
+  '    os.execv(sys.argv[1], sys.argv[1:])',
+  '_, status, ru = os.wait4(pid, 0)',
+  'sys.stderr.write("%d %d\\n" % (os.waitstatus_to_exitcode(status), ru.ru_maxrss))',
+].join('\n');
+
+/** Peak RSS (KiB) of `cmd args` as wait4(2) reports it, and whether it succeeded. */
+function peakRss(cmd, args, tmp) {
+  if (TIME) {
+    const out = path.join(tmp, 'time.out');
+    const r = timed(TIME, ['-f', '%M', '-o', out, cmd, ...args]);
+    const kb = Number(fs.readFileSync(out, 'utf8').trim().split('\n').pop());
+    return { kb, ok: r.status === 0, stderr: r.stderr };
+  }
+  const r = timed('python3', ['-c', PY_WAIT4, cmd, ...args]);
+  const [code, kb] = firstLine(r.stderr).split(' ').map(Number);
+  return { kb, ok: r.status === 0 && code === 0, stderr: r.stderr };
+}
+
+// ---------------------------------------------------------------- setup
+
+function makeBundle(tmp, runc, tsrunc) {
+  const bundle = path.join(tmp, 'bundle');
+  copyRootfs(path.join(bundle, 'rootfs'));
+  // config.json as `runc spec` writes it (tsrunc spec when runc is missing)
+  const r = spawnSync(runc || tsrunc, ['spec'], { cwd: bundle, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`spec failed: ${r.stderr}`);
+  const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+  config.process.terminal = false;
+  config.process.args = ['/bin/true'];
+  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, '\t'));
+  return bundle;
+}
+
+function version(bin) {
+  try {
+    return firstLine(execFileSync(bin, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]);
+  } catch {
+    return '?';
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+const OPS = ['run', 'create', 'state', 'list', 'start', 'delete', 'run RSS'];
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(path.join(PROJECT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run "npm run build" (or "npm run bench")');
+  if (process.getuid && process.getuid() !== 0) console.warn('warning: not root; the runtimes will probably fail');
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-bench-'));
+  outDir = tmp;
+  const tag = `b${process.pid}`;
+  const runtimes = [];
+  const cleanupDone = { value: false };
+
+  const cleanup = () => {
+    if (cleanupDone.value) return;
+    cleanupDone.value = true;
+    for (const rt of runtimes) {
+      // delete --force every container left under this runtime's private root
+      const ids = new Set(rt.ids);
+      try {
+        const l = spawnSync(rt.bin, [...rt.global, 'list', '-q'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        for (const id of (l.stdout || '').split('\n').filter(Boolean)) ids.add(id);
+      } catch { /* ignore */ }
+      for (const id of ids) spawnSync(rt.bin, [...rt.global, 'delete', '--force', id], { stdio: 'ignore' });
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  process.on('exit', cleanup);
+  // A signal stops the loop at the next command boundary (the commands run
+  // synchronously); the finally below then cleans up. A second one exits at once.
+  let interrupted;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      if (interrupted) {
+        cleanup();
+        process.exit(130);
+      }
+      interrupted = sig;
+      console.error(`\n${sig}: stopping after the current command, then cleaning up`);
+    });
+  }
+  const checkpoint = async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (interrupted) throw Object.assign(new Error(`interrupted by ${interrupted}; containers deleted, temporary files removed`), { interrupted: true });
+  };
+
+  try {
+    const tsrunc = path.join(PROJECT, 'bin/tsrunc');
+    const runc = fs.existsSync('/usr/sbin/runc') ? '/usr/sbin/runc' : which('runc');
+    const crun = opts.crun ? which('crun') : undefined;
+    const bundle = makeBundle(tmp, runc, tsrunc);
+
+    const add = (name, bin, extraGlobal = []) => {
+      const root = path.join(tmp, `root-${name}`);
+      fs.mkdirSync(root);
+      const rt = { name, bin, root, global: ['--root', root, ...extraGlobal], ids: new Set(), results: {}, failures: {}, version: version(bin) };
+      for (const op of OPS) {
+        rt.results[op] = [];
+        rt.failures[op] = [];
+      }
+      runtimes.push(rt);
+      return rt;
+    };
+    add('tsrunc', tsrunc);
+    if (runc) add('runc', runc);
+    else console.log('runc: not found, tsrunc is timed alone');
+
+    // crun: include it only if it can run the bundle here.
+    let crunNote;
+    if (!opts.crun) crunNote = 'crun: skipped (--no-crun)';
+    else if (!crun) crunNote = 'crun: not installed';
+    else {
+      const probeRoot = path.join(tmp, 'root-crun-probe');
+      const id = `${tag}-crun-probe`;
+      const r = timed(crun, ['--root', probeRoot, 'run', '-b', bundle, id]);
+      spawnSync(crun, ['--root', probeRoot, 'delete', '--force', id], { stdio: 'ignore' });
+      if (r.status === 0) add('crun', crun);
+      else crunNote = `crun: not benchmarked, it refuses to run containers on this host: "${firstLine(r.stderr)}" (exit ${r.status})`;
+    }
+
+    const exec = (rt, op, args) => {
+      const r = timed(rt.bin, [...rt.global, ...args]);
+      if (r.status !== 0) rt.failures[op].push(`${args.join(' ')}: exit ${r.status}${r.signal ? ' ' + r.signal : ''}: ${firstLine(r.stderr)}`);
+      return r;
+    };
+
+    /** One iteration for one runtime; records into rt.results unless warm-up. */
+    const iteration = (rt, i, record) => {
+      const put = (op, v) => record && rt.results[op].push(v);
+      const id = `${tag}-${rt.name}-${record ? '' : 'w'}${i}`;
+
+      // run /bin/true (wall time)
+      rt.ids.add(`${id}-run`);
+      let r = exec(rt, 'run', ['run', '-b', bundle, `${id}-run`]);
+      if (r.status === 0) put('run', r.ms);
+      spawnSync(rt.bin, [...rt.global, 'delete', '--force', `${id}-run`], { stdio: 'ignore' });
+      rt.ids.delete(`${id}-run`);
+
+      // create, state, list, start, delete
+      const cid = `${id}-csd`;
+      rt.ids.add(cid);
+      r = exec(rt, 'create', ['create', '-b', bundle, cid]);
+      if (r.status === 0) {
+        put('create', r.ms);
+        const st = exec(rt, 'state', ['state', cid]);
+        let pid = 0;
+        if (st.status === 0) {
+          put('state', st.ms);
+          try {
+            pid = JSON.parse(st.stdout).pid;
+          } catch { /* ignore */ }
+        }
+        const ls = exec(rt, 'list', ['list']);
+        if (ls.status === 0) put('list', ls.ms);
+        const sr = exec(rt, 'start', ['start', cid]);
+        if (sr.status === 0) put('start', sr.ms);
+        // wait (untimed) until /bin/true has exited, so delete needs no --force
+        for (let k = 0; pid > 0 && k < 500 && !processGone(pid); k++) sleepMs(2);
+        const dr = exec(rt, 'delete', ['delete', cid]);
+        if (dr.status === 0) put('delete', dr.ms);
+      }
+      spawnSync(rt.bin, [...rt.global, 'delete', '--force', cid], { stdio: 'ignore' });
+      rt.ids.delete(cid);
+
+      // peak RSS of `run`
+      const rid = `${id}-rss`;
+      rt.ids.add(rid);
+      const m = peakRss(rt.bin, [...rt.global, 'run', '-b', bundle, rid], tmp);
+      if (m.ok && m.kb > 0) put('run RSS', m.kb);
+      else if (record) rt.failures['run RSS'].push(`run (under ${TIME || 'python wait4'}) failed: ${firstLine(m.stderr)}`);
+      spawnSync(rt.bin, [...rt.global, 'delete', '--force', rid], { stdio: 'ignore' });
+      rt.ids.delete(rid);
+    };
+
+    console.log(`tsrunc benchmark: ${opts.runs} runs (+${opts.warmup} warm-up) per runtime and operation, interleaved`);
+    console.log(`host: ${os.type()} ${os.release()} ${os.arch()}, ${os.cpus().length} CPUs, node ${process.version}, ` +
+      `cgroup ${fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1'}`);
+    for (const rt of runtimes) console.log(`  ${rt.name.padEnd(7)} ${rt.bin}  (${rt.version})`);
+    if (crunNote) console.log(`  ${crunNote}`);
+    console.log(`bundle: busybox rootfs, \`${runc ? 'runc' : 'tsrunc'} spec\` config with terminal false, args ["/bin/true"]`);
+    console.log(`peak RSS via ${TIME ? `${TIME} -f %M` : 'python3 os.wait4'} (max RSS of the runtime process and the children it waited for)\n`);
+
+    const nodeFloor = [];
+    for (let i = 0; i < opts.warmup; i++) {
+      for (const rt of runtimes) {
+        iteration(rt, i, false);
+        await checkpoint();
+      }
+    }
+    for (let i = 0; i < opts.runs; i++) {
+      const order = runtimes.map((_, k) => runtimes[(i + k) % runtimes.length]);
+      for (const rt of order) {
+        iteration(rt, i, true);
+        await checkpoint();
+      }
+      // the floor under every tsrunc command: starting node itself
+      const floor = timed(process.execPath, ['--single-threaded', '-e', '']);
+      if (floor.status === 0) nodeFloor.push(floor.ms);
+      if (process.stderr.isTTY) process.stderr.write(`\r  iteration ${i + 1}/${opts.runs}`);
+    }
+    if (process.stderr.isTTY) process.stderr.write('\n\n');
+
+    report(runtimes, opts, nodeFloor);
+  } finally {
+    cleanup();
+  }
+}
+
+function report(runtimes, opts, nodeFloor) {
+  const base = runtimes.find((r) => r.name === 'runc');
+  const ts = runtimes.find((r) => r.name === 'tsrunc');
+  const fmt = (op, v) => (Number.isNaN(v) ? '-' : op === 'run RSS' ? `${(v / 1024).toFixed(1)} MiB` : `${v.toFixed(1)} ms`);
+  const header = ['operation', 'runtime', 'median', 'p90', 'min', 'n', 'tsrunc/runc'];
+  const rows = [];
+  const json = { runs: opts.runs, runtimes: {}, ratio: {} };
+  for (const op of OPS) {
+    runtimes.forEach((rt, k) => {
+      const s = summarize(rt.results[op]);
+      json.runtimes[rt.name] = json.runtimes[rt.name] || {};
+      json.runtimes[rt.name][op] = { ...s, failures: rt.failures[op].length };
+      let ratio = '';
+      if (rt === ts && base) {
+        const b = summarize(base.results[op]).median;
+        if (s.n && b) {
+          ratio = `${(s.median / b).toFixed(2)}x`;
+          json.ratio[op] = s.median / b;
+        }
+      }
+      const name = k === 0 ? (op === 'run' ? 'run /bin/true' : op === 'run RSS' ? 'run peak RSS' : op) : '';
+      rows.push([name, rt.name, fmt(op, s.median), fmt(op, s.p90), fmt(op, s.min), String(s.n), ratio]);
+    });
+  }
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells) => cells.map((x, c) => (c < 2 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  rows.forEach((r) => console.log(line(r)));
+  if (nodeFloor.length) {
+    const f = summarize(nodeFloor);
+    json.nodeStartup = f;
+    console.log(`\nfor reference, \`node --single-threaded -e ''\` alone (the floor under every tsrunc command): ` +
+      `median ${f.median.toFixed(1)} ms, p90 ${f.p90.toFixed(1)} ms, min ${f.min.toFixed(1)} ms`);
+  }
+
+  const fails = [];
+  for (const rt of runtimes) for (const op of OPS) for (const f of rt.failures[op]) fails.push(`  ${rt.name} ${op}: ${f}`);
+  if (fails.length) {
+    console.log(`\nfailures (${fails.length}, not counted in the timings):`);
+    const shown = [...new Set(fails)];
+    shown.slice(0, 20).forEach((f) => console.log(f));
+    if (shown.length > 20) console.log(`  ... ${shown.length - 20} more`);
+  }
+  if (opts.json) fs.writeFileSync(opts.json, JSON.stringify(json, null, 2) + '\n');
+  if (fails.length) process.exitCode = 1;
+}
+
+main().catch((e) => {
+  console.error(`bench: ${e && e.interrupted ? e.message : e && e.stack ? e.stack : e}`);
+  process.exitCode = e && e.interrupted ? 130 : 1;
+});
