@@ -6,6 +6,8 @@ export interface Hierarchy {
   /** "cpu", "cpu,cpuacct", "name=systemd"; "" for the v2 hierarchy. */
   name: string;
   mountpoint: string;
+  /** The cgroup mounted there (mountinfo's root field): "/" unless a sub-cgroup is mounted (nested setups). */
+  root?: string;
 }
 
 export function isUnifiedHost(): boolean {
@@ -25,11 +27,13 @@ export function v1Hierarchies(): Hierarchy[] {
     if (sep < 0) continue;
     const [fstype, , superOpts] = line.slice(sep + 3).split(' ');
     if (fstype !== 'cgroup') continue;
-    const mountpoint = line.slice(0, sep).split(' ')[4].replace(/\\040/g, ' ');
+    const fields = line.slice(0, sep).split(' ');
+    const mountpoint = fields[4].replace(/\\040/g, ' ');
+    const root = fields[3].replace(/\\040/g, ' ');
     const name = superOpts.split(',').filter((o) => !['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'clone_children', 'xattr', 'nsdelegate'].includes(o) && !o.startsWith('release_agent=')).join(',');
     if (seen.has(name)) continue;
     seen.add(name);
-    out.push({ name, mountpoint });
+    out.push({ name, mountpoint, root });
   }
   return out;
 }
@@ -50,7 +54,30 @@ export function ownCgroups(): Map<string, string> {
  * (then the container id) below the runtime's own cgroup.
  */
 export function innerPath(cgroupsPath: string | undefined, id: string, own: string | undefined): string {
-  const p = cgroupsPath && cgroupsPath.length ? cgroupsPath : id;
-  if (p.startsWith('/')) return path.posix.normalize(p);
-  return path.posix.join(own ?? '/', p);
+  const p = cleanPath(cgroupsPath && cgroupsPath.length ? cgroupsPath : id);
+  if (p.startsWith('/')) return p;
+  return cleanPath(path.posix.join(own ?? '/', p));
+}
+
+/**
+ * A cgroup path made safe the way runc's CleanPath does it: normalized, no
+ * trailing slash, and a relative path cannot climb above where it starts
+ * ("../../x" is "x").
+ */
+export function cleanPath(p: string): string {
+  if (p.startsWith('/')) return stripSlash(path.posix.normalize(p));
+  const rel = path.posix.normalize('/' + p).slice(1);
+  return stripSlash(rel) || '.';
+}
+
+function stripSlash(p: string): string {
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}
+
+/** `own` (from /proc/self/cgroup) relative to the cgroup a hierarchy is mounted from. */
+export function relativeToRoot(own: string | undefined, root: string | undefined): string | undefined {
+  if (own === undefined || !root || root === '/') return own;
+  if (own === root) return '/';
+  if (own.startsWith(root + '/')) return own.slice(root.length);
+  return own;
 }

@@ -15,6 +15,11 @@ const COMMANDS: [name: string, usage: string, describe: string][] = [
   ['kill', 'kill [id] [signal]', "kill sends the specified signal (default: SIGTERM) to the container's init process"],
   ['delete', 'delete [id]', 'delete any resources held by the container often used with detached container'],
   ['list', 'list', 'lists containers started by tsrunc with the given root'],
+  ['pause', 'pause [id]', 'pause suspends all processes inside the container'],
+  ['resume', 'resume [id]', 'resumes all processes that have been previously paused'],
+  ['update', 'update [id]', 'update container resource constraints'],
+  ['events', 'events [id]', 'display container events such as OOM notifications, cpu, memory, and IO usage statistics'],
+  ['ps', 'ps [id]', 'ps displays the processes running inside a container'],
 ];
 
 export async function main(args: string[]): Promise<void> {

@@ -96,6 +96,7 @@ export function createContainer(opts: CreateOptions): Created {
   const fds: number[] = [];
   try {
     cgroup = rootlessCgroup(cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup));
+    cgroup?.apply(spec.linux?.resources ?? {}, { warn: opts.warn, devices: spec.linux?.devices });
     createExecFifo(opts.store.fifoPath(opts.id), spec);
     const stateDirFd = sys.open(stateDir, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
     fds.push(stateDirFd);

@@ -4,7 +4,7 @@ import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
 import { processStartTime } from '../linux/proc';
 import { StateStore, SavedState } from '../state/store';
-import { cgroupManagerFromState } from '../cgroups';
+import { cgroupManagerFromState, signalAllProcesses } from '../cgroups';
 import { deriveStatus, initAlive, Status } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
 import { Spec } from '../bundle/spec-types';
@@ -93,15 +93,9 @@ export function killContainer(store: StateStore, id: string, signal: number, all
   const { state, status } = loadWithStatus(store, id);
   if (status === 'stopped' && !all) throw containerNotRunning();
   if (all && state.cgroup) {
-    const pids = cgroupManagerFromState(state.cgroup).processes();
-    if (status === 'stopped' && pids.length === 0) throw containerNotRunning();
-    for (const pid of pids) {
-      try {
-        sys.kill(pid, signal);
-      } catch {
-        /* exited meanwhile */
-      }
-    }
+    const cgroup = cgroupManagerFromState(state.cgroup);
+    if (status === 'stopped' && cgroup.processes().length === 0) throw containerNotRunning();
+    signalAllProcesses(cgroup, signal); // frozen meanwhile, as runc does
     return;
   }
   try {
@@ -124,7 +118,7 @@ function killAll(state: SavedState): void {
       /* gone */
     }
   }
-  if (cgroup?.isFrozen()) thaw(state);
+  thaw(state); // a paused (or half-frozen) container dies only once thawed
   for (let i = 0; i < 2500; i++) {
     const alive = [...pids].some((p) => processStartTime(p) !== undefined);
     if (!alive) return;

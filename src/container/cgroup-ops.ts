@@ -1,0 +1,169 @@
+// The container commands that work on its cgroup: pause, resume, update,
+// events and ps. Each loads the saved state, checks the derived status the
+// way runc does, and asks the cgroup manager.
+import * as fs from 'fs';
+import { spawnSync } from 'child_process';
+import { StateStore, SavedState } from '../state/store';
+import { cgroupManagerFromState, CgroupManager } from '../cgroups';
+import { LinuxResources, mergeResources } from '../cgroups/resources';
+import { toJson } from '../cgroups/stats';
+import { sleepMs } from '../cgroups/fsutil';
+import { loadWithStatus } from './lifecycle';
+import { initAlive } from './status';
+import { RuntimeError, containerNotRunning } from '../errors';
+import { Spec } from '../bundle/spec-types';
+import * as sys from '../linux/sys';
+
+function cgroupOf(state: SavedState): CgroupManager {
+  if (!state.cgroup) throw new RuntimeError(`container ${state.id} has no cgroup of its own (it was created without one)`);
+  return cgroupManagerFromState(state.cgroup);
+}
+
+/** Freezes every process of a running (or created) container. */
+export function pauseContainer(store: StateStore, id: string): void {
+  const { state, status } = loadWithStatus(store, id);
+  if (status !== 'running' && status !== 'created') throw containerNotRunning();
+  cgroupOf(state).freeze();
+}
+
+/** Thaws a paused container. */
+export function resumeContainer(store: StateStore, id: string): void {
+  const { state } = loadWithStatus(store, id);
+  if (!initAlive(state) || !state.cgroup) throw new RuntimeError('container not paused');
+  const cgroup = cgroupOf(state);
+  if (!cgroup.isFrozen()) throw new RuntimeError('container not paused');
+  cgroup.thaw();
+}
+
+export interface UpdateOptions {
+  warn?: (msg: string) => void;
+  /** How messages name the resources given ("resources" for --resources JSON). */
+  where?: string;
+}
+
+/**
+ * Merges `delta` into the container's linux.resources, writes the result
+ * live and saves it in the state. Device rules are left as they are (runc's
+ * update leaves them too). When the kernel refuses a value, the previous
+ * settings are written back.
+ */
+export function updateContainer(store: StateStore, id: string, delta: LinuxResources, opts: UpdateOptions = {}): LinuxResources {
+  const { state, status } = loadWithStatus(store, id);
+  if (status === 'stopped') throw containerNotRunning();
+  const cgroup = cgroupOf(state);
+  const spec = (state.config ?? {}) as Spec;
+  const old = (spec.linux?.resources ?? {}) as LinuxResources;
+  const { devices: _ignored, ...rest } = delta;
+  const merged = mergeResources(old, rest);
+  // lifting the memory limit without a word about swap lifts the swap limit too
+  if (merged.memory && rest.memory?.limit === -1 && rest.memory.swap === undefined && merged.memory.swap) merged.memory.swap = -1;
+  const warn = opts.warn ?? (() => undefined);
+  try {
+    cgroup.apply(merged, { update: true, warn, where: opts.where ?? 'linux.resources' });
+  } catch (e) {
+    try {
+      cgroup.apply(old, { update: true });
+    } catch (e2) {
+      warn(`setting back the previous cgroup settings failed: ${(e2 as Error).message}; the saved state and the cgroup may disagree`);
+    }
+    throw e;
+  }
+  spec.linux = { ...(spec.linux ?? {}), resources: merged as Record<string, unknown> };
+  state.config = spec;
+  store.save(state);
+  return merged;
+}
+
+export interface EventsOptions {
+  /** Milliseconds between stats. */
+  intervalMs: number;
+  /** One stats event, then return. */
+  statsOnly: boolean;
+  /** Writes one JSON line; false when the reader went away. */
+  emit: (line: string) => boolean;
+}
+
+/**
+ * `events`: with statsOnly one stats event; otherwise stats every interval
+ * and an "oom" event for each OOM, until the container stops.
+ */
+export function containerEvents(store: StateStore, id: string, opts: EventsOptions): void {
+  const { state, status } = loadWithStatus(store, id);
+  if (status === 'stopped') throw new RuntimeError(`container with id ${id} is not running`);
+  const cgroup = cgroupOf(state);
+  const stats = () => opts.emit(toJson({ type: 'stats', id, data: cgroup.stats() }) + '\n');
+  if (opts.statsOnly) {
+    stats();
+    return;
+  }
+  const oom = () => opts.emit(toJson({ type: 'oom', id }) + '\n');
+  const watcher = cgroup.oomWatcher();
+  try {
+    let next = Date.now() + opts.intervalMs;
+    for (;;) {
+      const wait = Math.max(0, Math.min(next - Date.now(), 200));
+      if (watcher.fd !== undefined) sys.pollIn(watcher.fd, wait);
+      else sleepMs(wait);
+      const gone = !initAlive(state) || !cgroup.exists();
+      // removing a v1 cgroup signals its eventfd too: that is not an OOM
+      if (watcher.check() > 0 && cgroup.exists() && !oom()) return;
+      if (gone) return;
+      if (Date.now() >= next) {
+        if (!stats()) return;
+        next = Math.max(next + opts.intervalMs, Date.now());
+      }
+    }
+  } finally {
+    watcher.close();
+  }
+}
+
+/** Host PIDs of the container's processes. */
+export function containerPids(store: StateStore, id: string): number[] {
+  const { state } = loadWithStatus(store, id);
+  if (state.cgroup) return cgroupManagerFromState(state.cgroup).processes().sort((a, b) => a - b);
+  return initAlive(state) ? [state.pid] : [];
+}
+
+/** `ps` output (default `ps -ef`) reduced to the header and the rows of `pids`. */
+export function psTable(pids: number[], psArgs: string[]): string {
+  const args = psArgs.length ? psArgs : ['-ef'];
+  const env = { ...process.env, PATH: process.env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+  const r = spawnSync('ps', args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw new RuntimeError(`cannot run ps: ${r.error.message}`);
+  if (r.status !== 0) throw new RuntimeError(`ps ${args.join(' ')}: exit status ${r.status}: ${(r.stdout + r.stderr).trim()}`);
+  const lines = r.stdout.split('\n');
+  const header = lines[0] ?? '';
+  const pidIndex = header.trim().split(/\s+/).indexOf('PID');
+  if (pidIndex < 0) throw new RuntimeError("couldn't find PID field in ps output");
+  const want = new Set(pids);
+  const out = [header];
+  for (const line of lines.slice(1)) {
+    if (!line.trim()) continue;
+    const field = line.trim().split(/\s+/)[pidIndex];
+    const pid = Number(field);
+    if (!Number.isInteger(pid)) throw new RuntimeError(`unable to parse pid: ${JSON.stringify(field)}`);
+    if (want.has(pid)) out.push(line);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Reads LinuxResources JSON from a file, or from stdin for "-". */
+export function readResourcesFile(file: string): LinuxResources {
+  let text: string;
+  try {
+    text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (e) {
+    throw new RuntimeError(`cannot read resources from ${file === '-' ? 'standard input' : file}: ${(e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new RuntimeError(`resources ${file === '-' ? 'from standard input' : file} are not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RuntimeError(`resources ${file === '-' ? 'from standard input' : file}: must be a JSON object (LinuxResources)`);
+  }
+  return value as LinuxResources;
+}
