@@ -49,9 +49,11 @@ const RECURSIVE: Record<string, [number, number]> = {
   rnodev: [C.MOUNT_ATTR_NODEV, 0], rdev: [0, C.MOUNT_ATTR_NODEV],
   rnoexec: [C.MOUNT_ATTR_NOEXEC, 0], rexec: [0, C.MOUNT_ATTR_NOEXEC],
   rnodiratime: [C.MOUNT_ATTR_NODIRATIME, 0], rdiratime: [0, C.MOUNT_ATTR_NODIRATIME],
-  rrelatime: [C.MOUNT_ATTR_RELATIME, C.MOUNT_ATTR__ATIME], rnorelatime: [0, 0],
-  rnoatime: [C.MOUNT_ATTR_NOATIME, C.MOUNT_ATTR__ATIME], ratime: [0, C.MOUNT_ATTR_NOATIME],
-  rstrictatime: [C.MOUNT_ATTR_STRICTATIME, C.MOUNT_ATTR__ATIME], rnostrictatime: [0, 0],
+  // The atime mode is one field: changing it means clearing all of MOUNT_ATTR__ATIME.
+  // Without noatime/strictatime the kernel's default, relatime, applies.
+  rrelatime: [C.MOUNT_ATTR_RELATIME, C.MOUNT_ATTR__ATIME], rnorelatime: [C.MOUNT_ATTR_STRICTATIME, C.MOUNT_ATTR__ATIME],
+  rnoatime: [C.MOUNT_ATTR_NOATIME, C.MOUNT_ATTR__ATIME], ratime: [C.MOUNT_ATTR_RELATIME, C.MOUNT_ATTR__ATIME],
+  rstrictatime: [C.MOUNT_ATTR_STRICTATIME, C.MOUNT_ATTR__ATIME], rnostrictatime: [C.MOUNT_ATTR_RELATIME, C.MOUNT_ATTR__ATIME],
   rnosymfollow: [C.MOUNT_ATTR_NOSYMFOLLOW, 0], rsymfollow: [0, C.MOUNT_ATTR_NOSYMFOLLOW],
 };
 
@@ -79,6 +81,8 @@ export function parseMountOptions(options: string[] | undefined, type?: string):
       const [set, clear] = RECURSIVE[opt];
       p.recursiveSet = (p.recursiveSet & ~clear) | set;
       p.recursiveClear = (p.recursiveClear & ~set) | clear;
+      // mount_setattr(2) rejects a partial atime clear mask
+      if (p.recursiveClear & C.MOUNT_ATTR__ATIME) p.recursiveClear |= C.MOUNT_ATTR__ATIME;
     } else if (opt === 'tmpcopyup') {
       p.tmpcopyup = true;
     } else if (opt === 'idmap' || opt === 'ridmap') {

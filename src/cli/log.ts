@@ -32,7 +32,7 @@ export class Logger {
     const line =
       this.format === 'json'
         ? JSON.stringify({ level, msg, time: timestamp() }) + '\n'
-        : `time="${timestamp()}" level=${level} msg=${textValue(msg)}\n`;
+        : `time="${timestamp()}" level=${level}${msg === '' ? '' : ` msg=${textValue(msg)}`}\n`; // logrus omits an empty msg
     try {
       if (this.file) fs.appendFileSync(this.file, line);
       else fs.writeSync(2, line);

@@ -29,7 +29,8 @@ export interface SavedState {
   config: unknown;
 }
 
-const ID_PATTERN = /^[\w+\-.]+$/;
+// runc's pattern: word characters and the range '+' to '.' (+ , - .)
+const ID_PATTERN = /^[\w+,\-.]+$/;
 
 export function validateId(id: string): void {
   if (!id) throw new RuntimeError('container id cannot be empty');
