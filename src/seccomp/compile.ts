@@ -20,6 +20,7 @@ import {
   SECCOMP_FILTER_FLAG_NEW_LISTENER,
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
   kernelAcceptsFlags,
+  seccompBinding,
 } from './load';
 
 export { CompiledFilter } from './load';
@@ -84,8 +85,9 @@ function uint(field: string, v: unknown, max: number): number {
 
 function u64(field: string, v: unknown): bigint {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new SeccompConfigError(field, `must be a number, got ${JSON.stringify(v)}`);
-  // JSON numbers past 2^53 are already rounded; negative values wrap as in C.
-  return BigInt.asUintN(64, BigInt(Math.trunc(v)));
+  // JSON numbers past 2^53 are already rounded: 18446744073709551615 arrives as 2^64, which means the maximum.
+  if (v >= 18446744073709551615) return 0xffffffffffffffffn;
+  return BigInt.asUintN(64, BigInt(Math.trunc(v))); // negative values wrap as in C
 }
 
 function parseAction(field: string, name: unknown, errnoRet: unknown, errnoField: string): Action {
@@ -244,6 +246,8 @@ export function compileSeccomp(seccomp: object): CompiledFilter {
   if (notify && listenerPath === undefined) {
     throw new SeccompConfigError(`${F}.listenerPath`, 'required when a rule uses SCMP_ACT_NOTIFY');
   }
+
+  seccompBinding(); // declared here, so the container's init only calls it
 
   // The flags the kernel is asked for; each must be known to it.
   let flagBits = 0;
