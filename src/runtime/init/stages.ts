@@ -10,13 +10,11 @@ import { CgroupView } from './mounts';
 import { setupRootfs, enterRootfs, finishRootfs, makeRootReadonly } from './rootfs';
 import { runContainerHooks } from './hooks';
 import { applySysctl } from './sysctl';
-import { applyScheduler, applyIoPriority, applyPersonality } from './scheduling';
-import { applyApparmor, applySelinuxLabel } from './lsm';
 import { secureJoin } from './securejoin';
 import { openPty, attachSlave } from './terminal';
 import * as proc from './process';
-import { CompiledFilter, loadSeccomp, loadPointFor } from '../../seccomp/load'; // seccomp
-import { sendListenerToParent } from '../../seccomp/notify'; // seccomp
+import { CompiledFilter } from '../../seccomp/load';
+import { prepareProcess, execProcess } from './become';
 
 export const NAMESPACE_FLAGS: Record<string, number> = {
   user: C.CLONE_NEWUSER, ipc: C.CLONE_NEWIPC, uts: C.CLONE_NEWUTS, network: C.CLONE_NEWNET,
@@ -161,33 +159,8 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     makeRootReadonly(spec);
 
     step = 'setting up the process';
-    proc.applyRlimits(p);
     proc.applyOomScoreAdj(p);
-    proc.fixStdioOwnership(p);
-    // These may need capabilities the process is about to lose.
-    if (p.scheduler) applyScheduler(p.scheduler);
-    if (p.ioPriority) applyIoPriority(p.ioPriority);
-    if (p.apparmorProfile) applyApparmor(p.apparmorProfile);
-    if (p.selinuxLabel) applySelinuxLabel(p.selinuxLabel);
-    if (spec.linux?.personality) applyPersonality(spec.linux.personality);
-    // seccomp: installed at one of three points, see loadPointFor (src/seccomp/load.ts).
-    const seccompAt = plan.seccomp && loadPointFor(plan.seccomp, p);
-    const installSeccomp = () => {
-      const listener = loadSeccomp(plan.seccomp!);
-      if (listener !== undefined) sendListenerToParent(chan, listener);
-    };
-    if (seccompAt === 'before-user') installSeccomp();
-    proc.applyUserAndCapabilities(p);
-    try {
-      process.chdir(p.cwd);
-    } catch (e) {
-      throw new Error(`chdir to cwd ("${p.cwd}") set in config.json failed: ${(e as Error).message}`);
-    }
-    if (p.noNewPrivileges) sys.prctl(C.PR_SET_NO_NEW_PRIVS, 1);
-    const env = proc.processEnv(p);
-    const args = p.args as string[];
-    const exe = proc.lookupExecutable(args[0], env);
-    if (seccompAt === 'before-ready') installSeccomp(); // seccomp: the listener must reach `create`
+    const ready = prepareProcess({ process: p, personality: spec.linux?.personality, seccomp: plan.seccomp }, chan);
 
     step = STEP_WAIT_START;
     chan.send({ type: 'ready' });
@@ -202,14 +175,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     fs.writeSync(fifo, '0');
     sys.close(fifo);
     proc.prepareFds(plan.preserveFds);
-    if (seccompAt === 'before-exec') installSeccomp(); // seccomp: last, so only execve must pass it
-    try {
-      sys.execve(exe, args, env);
-    } catch (e) {
-      // After start nobody waits for our messages: say it where the container's output goes.
-      fs.writeSync(2, `tsrunc: exec failed: ${(e as Error).message}\n`);
-      sys.exit(127);
-    }
+    execProcess(ready);
   } catch (e) {
     report(chan, step, e);
   }
