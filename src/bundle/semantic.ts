@@ -2,7 +2,7 @@
 // about this host. Each problem is a message that names the field.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Spec } from './spec-types';
+import { Spec, Process } from './spec-types';
 import { parseMountOptions, checkMountData } from './mount-options';
 import { capNumber, currentBoundingSet, kernelLastCap } from '../linux/capabilities';
 import { sysctlNamespace } from '../runtime/init/sysctl';
@@ -22,35 +22,8 @@ const PROPAGATIONS = new Set(['', 'private', 'rprivate', 'shared', 'rshared', 's
 export function semanticProblems(spec: Spec, rootfs: string): string[] {
   const problems: string[] = [];
   const p = spec.process;
-  if (!p) {
-    problems.push('process: is required to create a container');
-  } else {
-    if (!path.isAbsolute(p.cwd)) problems.push(`process.cwd: must be an absolute path (got "${p.cwd}")`);
-    if (!p.args || p.args.length === 0) problems.push('process.args: must name the program to run');
-    (p.rlimits ?? []).forEach((r, i) => {
-      if (!RLIMITS.has(r.type)) problems.push(`process.rlimits[${i}].type: unknown resource limit "${r.type}"`);
-      if (r.soft > r.hard) problems.push(`process.rlimits[${i}]: soft limit ${r.soft} is above hard limit ${r.hard}`);
-    });
-    const seen = new Set<string>();
-    (p.rlimits ?? []).forEach((r, i) => {
-      if (seen.has(r.type)) problems.push(`process.rlimits[${i}].type: "${r.type}" is listed twice`);
-      seen.add(r.type);
-    });
-    const hostCaps = p.capabilities ? currentBoundingSet() : 0n;
-    for (const [set, names] of Object.entries(p.capabilities ?? {})) {
-      (names as string[]).forEach((name, i) => {
-        const n = capNumber(name);
-        const field = `process.capabilities.${set}[${i}]`;
-        if (n === undefined) problems.push(`${field}: unknown capability "${name}"`);
-        else if (n > kernelLastCap()) problems.push(`${field}: ${name} is not known to this kernel`);
-        else if (!(hostCaps & (1n << BigInt(n)))) problems.push(`${field}: ${name} is not in this host's capability bounding set`);
-      });
-    }
-    checkProcessExtras(p, problems);
-    (p.env ?? []).forEach((e, i) => {
-      if (!e.includes('=')) problems.push(`process.env[${i}]: "${e}" is not of the form NAME=value`);
-    });
-  }
+  if (!p) problems.push('process: is required to create a container');
+  else problems.push(...processProblems(p));
 
   if (!spec.root) {
     problems.push('root: is required');
@@ -115,7 +88,7 @@ function checkCpuList(field: string, list: string | undefined, problems: string[
 }
 
 /** scheduler, ioPriority, execCPUAffinity, AppArmor and SELinux labels. */
-function checkProcessExtras(p: Spec['process'] & object, problems: string[]): void {
+function checkProcessExtras(p: Process, problems: string[]): void {
   if (p.scheduler) {
     if (SCHED_POLICIES[p.scheduler.policy] === undefined) problems.push(`process.scheduler.policy: unknown policy "${p.scheduler.policy}"`);
     (p.scheduler.flags ?? []).forEach((f, i) => {
@@ -164,4 +137,37 @@ function checkLinuxExtras(spec: Spec, namespaces: Set<string>, problems: string[
   for (const field of ['netDevices', 'memoryPolicy']) {
     if (linux[field] !== undefined) problems.push(`linux.${field}: is not supported by tsrunc yet`);
   }
+}
+
+/** Problems with a process object (config.json's, or exec's --process). */
+export function processProblems(p: Process): string[] {
+  const problems: string[] = [];
+  if (typeof p.cwd !== 'string' || !path.isAbsolute(p.cwd)) problems.push(`process.cwd: must be an absolute path (got ${JSON.stringify(p.cwd)})`);
+  if (!p.user || typeof p.user.uid !== 'number' || typeof p.user.gid !== 'number') problems.push('process.user: uid and gid are required');
+  if (!p.args || p.args.length === 0) problems.push('process.args: must name the program to run');
+  (p.rlimits ?? []).forEach((r, i) => {
+    if (!RLIMITS.has(r.type)) problems.push(`process.rlimits[${i}].type: unknown resource limit "${r.type}"`);
+    if (r.soft > r.hard) problems.push(`process.rlimits[${i}]: soft limit ${r.soft} is above hard limit ${r.hard}`);
+  });
+  const seen = new Set<string>();
+  (p.rlimits ?? []).forEach((r, i) => {
+    if (seen.has(r.type)) problems.push(`process.rlimits[${i}].type: "${r.type}" is listed twice`);
+    seen.add(r.type);
+  });
+  const hostCaps = p.capabilities ? currentBoundingSet() : 0n;
+  for (const [set, names] of Object.entries(p.capabilities ?? {})) {
+    (names as string[]).forEach((name, i) => {
+      const n = capNumber(name);
+      const field = `process.capabilities.${set}[${i}]`;
+      if (n === undefined) problems.push(`${field}: unknown capability "${name}"`);
+      else if (n > kernelLastCap()) problems.push(`${field}: ${name} is not known to this kernel`);
+      else if (!(hostCaps & (1n << BigInt(n)))) problems.push(`${field}: ${name} is not in this host's capability bounding set`);
+    });
+  }
+  checkProcessExtras(p, problems);
+  (p.env ?? []).forEach((e, i) => {
+    if (!e.includes('=')) problems.push(`process.env[${i}]: "${e}" is not of the form NAME=value`);
+  });
+
+  return problems;
 }

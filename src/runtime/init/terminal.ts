@@ -28,12 +28,13 @@ export function setWindowSize(fd: number, rows: number, cols: number): void {
   sys.ioctlPtr(fd, C.TIOCSWINSZ, ws, 'TIOCSWINSZ');
 }
 
-/** Makes the pty slave the process's stdio and controlling terminal, and /dev/console. */
-export function attachSlave(pty: Pty): void {
+/** Makes the pty slave the process's stdio and controlling terminal, and (for the init) /dev/console. */
+export function attachSlave(pty: Pty, bindConsole = true): void {
   const slave = sys.open(pty.slavePath, C.O_RDWR | C.O_NOCTTY);
   for (const fd of [0, 1, 2]) sys.dup3(slave, fd);
   if (slave > 2) sys.close(slave);
   sys.ioctlInt(0, C.TIOCSCTTY, 0, 'TIOCSCTTY');
+  if (!bindConsole) return;
   // /dev/console is the terminal too, as in runc
   try {
     if (!fs.existsSync('/dev/console')) fs.closeSync(fs.openSync('/dev/console', 'a', 0o600));

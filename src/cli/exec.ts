@@ -1,0 +1,154 @@
+import * as fs from 'fs';
+import yargs from 'yargs';
+import type { Argv } from 'yargs';
+import { action, requireId } from './command';
+import { openConsoleSocket } from './create-flags';
+import { execInContainer } from '../container/exec';
+import { loadWithStatus } from '../container/lifecycle';
+import { waitForExit, exitCodeOf, forwardSignals, relayTerminal } from '../container/foreground';
+import { Process, Spec } from '../bundle/spec-types';
+import { processProblems } from '../bundle/semantic';
+import { RuntimeError } from '../errors';
+import { Context } from './context';
+
+interface ExecFlags {
+  id?: string;
+  command?: string[];
+  process?: string;
+  cwd?: string;
+  env?: string[];
+  user?: string;
+  'additional-gids'?: number[];
+  cap?: string[];
+  'no-new-privs'?: boolean;
+  apparmor?: string;
+  'process-label'?: string;
+  tty?: boolean;
+  'console-socket'?: string;
+  detach?: boolean;
+  'pid-file'?: string;
+  'preserve-fds'?: number;
+  cgroup?: string[];
+}
+
+function execOptions(y: Argv): Argv {
+  return y
+    .option('process', { alias: 'p', type: 'string', describe: 'path to the process.json' })
+    .option('cwd', { type: 'string', describe: 'current working directory in the container' })
+    .option('env', { alias: 'e', type: 'string', array: true, describe: 'set environment variables' })
+    .option('user', { alias: 'u', type: 'string', describe: 'UID (format: <uid>[:<gid>])' })
+    .option('additional-gids', { alias: 'g', type: 'number', array: true, describe: 'additional gids' })
+    .option('cap', { alias: 'c', type: 'string', array: true, describe: 'add a capability to the bounding set for the process' })
+    .option('no-new-privs', { type: 'boolean', describe: 'set the no new privileges value for the process' })
+    .option('apparmor', { type: 'string', describe: 'set the apparmor profile for the process' })
+    .option('process-label', { type: 'string', describe: 'set the asm process label for the process commonly used with selinux' })
+    .option('tty', { alias: 't', type: 'boolean', describe: 'allocate a pseudo-TTY' })
+    .option('console-socket', { type: 'string', describe: 'path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console\'s pseudoterminal' })
+    .option('detach', { alias: 'd', type: 'boolean', describe: 'detach from the container\'s process' })
+    .option('pid-file', { type: 'string', describe: 'specify the file to write the process id to' })
+    .option('preserve-fds', { type: 'number', default: 0, describe: 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' })
+    .option('cgroup', { type: 'string', array: true, describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' })
+    .option('ignore-paused', { type: 'boolean', hidden: true });
+}
+
+// `exec [options] ID COMMAND [ARGS...]`: options end at the container id, and
+// everything after it belongs to the command (`sh -c ...` must not be read as
+// --cap). yargs only stops at the first positional at top level, so the
+// command's words are parsed a second time here.
+export const builder = (y: Argv) =>
+  execOptions(y.usage('tsrunc exec [command options] <container-id> <command> [command options]')).parserConfiguration({ 'halt-at-non-option': true });
+
+function parseExecArgs(words: string[]): ExecFlags {
+  const parsed = execOptions(yargs(words).help(false).version(false))
+    .strict()
+    .parserConfiguration({ 'halt-at-non-option': true })
+    .fail((msg) => {
+      throw new RuntimeError(msg);
+    })
+    .parseSync();
+  const [id, ...command] = parsed._.map(String);
+  return { ...(parsed as unknown as ExecFlags), id, command };
+}
+
+/** The process to run: --process FILE, or the container's process with the flags applied (as runc). */
+function buildProcess(argv: ExecFlags, base: Process): Process {
+  if (argv.process) {
+    let p: Process;
+    try {
+      p = JSON.parse(fs.readFileSync(argv.process, 'utf8')) as Process;
+    } catch (e) {
+      throw new RuntimeError(`--process ${argv.process}: ${(e as Error).message}`);
+    }
+    return p;
+  }
+  const args = argv.command ?? [];
+  if (args.length === 0) throw new RuntimeError('exec: no command given: "exec" requires a minimum of 2 arguments');
+  const p: Process = JSON.parse(JSON.stringify(base));
+  p.args = args.map(String);
+  p.terminal = Boolean(argv.tty);
+  delete p.consoleSize;
+  if (argv.cwd) p.cwd = argv.cwd;
+  for (const e of argv.env ?? []) {
+    const name = e.split('=')[0];
+    p.env = [...(p.env ?? []).filter((x) => x.split('=')[0] !== name), e];
+  }
+  if (argv.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(argv.user);
+    if (!m) throw new RuntimeError(`--user: "${argv.user}" is not of the form uid[:gid]`);
+    p.user = { ...p.user, uid: Number(m[1]), gid: m[2] === undefined ? p.user.gid : Number(m[2]) };
+  }
+  if (argv['additional-gids']?.length) p.user = { ...p.user, additionalGids: argv['additional-gids'] };
+  if (argv.cap?.length) {
+    const caps = p.capabilities ?? {};
+    for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...argv.cap])];
+    p.capabilities = caps;
+  }
+  if (argv['no-new-privs']) p.noNewPrivileges = true;
+  if (argv.apparmor) p.apparmorProfile = argv.apparmor;
+  if (argv['process-label']) p.selinuxLabel = argv['process-label'];
+  delete p.oomScoreAdj; // the init's setting, not an exec's
+  return p;
+}
+
+async function run(argv: ExecFlags, ctx: Context): Promise<number> {
+  const id = requireId(argv, 'exec');
+  const { state } = loadWithStatus(ctx.store, id);
+  const base = (state.config as Spec).process;
+  if (!base) throw new RuntimeError('container has no process to base the exec on');
+  const p = buildProcess(argv, base);
+  const problems = processProblems(p);
+  if (problems.length) throw new RuntimeError(`invalid process: ${problems.join('; ')}`);
+  const detach = Boolean(argv.detach);
+  if (p.terminal && detach && !argv['console-socket']) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+  if ((!p.terminal || !detach) && argv['console-socket']) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
+  const preserveFds = argv['preserve-fds'] ?? 0;
+  if (detach) {
+    const consoleSocket = p.terminal ? openConsoleSocket(argv) : undefined;
+    try {
+      execInContainer({ store: ctx.store, id, process: p, pidFile: argv['pid-file'], preserveFds, cgroup: argv.cgroup, onConsole: consoleSocket });
+    } finally {
+      consoleSocket?.close();
+    }
+    return 0;
+  }
+  let master: number | undefined;
+  const pid = execInContainer({
+    store: ctx.store, id, process: p, pidFile: argv['pid-file'], preserveFds, cgroup: argv.cgroup,
+    onConsole: (fd) => (master = fd), subreaper: true,
+  });
+  const finishTerminal = master !== undefined ? relayTerminal(master) : undefined;
+  const unforward = forwardSignals(pid, finishTerminal ? ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] : []);
+  try {
+    return exitCodeOf(await waitForExit(pid));
+  } finally {
+    unforward();
+    if (finishTerminal) await finishTerminal();
+  }
+}
+
+export const handler = action<ExecFlags & { _: (string | number)[] }>((argv, ctx) => {
+  // argv._ is ["exec", then the raw words from "exec" on]
+  const words = argv._.slice(1).map(String);
+  if (words[0] === 'exec') words.shift();
+  return run(parseExecArgs(words), ctx);
+});

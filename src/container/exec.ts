@@ -1,0 +1,119 @@
+// `exec`: runs a new process inside a running container: every namespace of
+// its init, its cgroup, and the container's seccomp, capabilities, rlimits,
+// AppArmor and no_new_privs unless the process overrides them.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as sys from '../linux/sys';
+import * as C from '../linux/constants';
+import { Process, Spec } from '../bundle/spec-types';
+import { StateStore } from '../state/store';
+import { cgroupManagerFromState } from '../cgroups';
+import { Channel, ChildMessage, ParentMessage } from '../runtime/protocol';
+import { execStage1, ExecPlan } from '../runtime/init/exec-stages';
+import { compileSeccomp } from '../seccomp/compile';
+import { sendListenerToAgent } from '../seccomp/notify';
+import { loadWithStatus } from './lifecycle';
+import { writePidFile } from './pidfile';
+import { RuntimeError } from '../errors';
+
+export interface ExecOptions {
+  store: StateStore;
+  id: string;
+  process: Process;
+  pidFile?: string;
+  preserveFds: number;
+  /** Sub-cgroup to join ("path", or "controller[,controller]:path" entries). */
+  cgroup?: string[];
+  onConsole?: (master: number) => void;
+  subreaper?: boolean;
+}
+
+const TIMEOUT_MS = 60_000;
+
+/** Where a sub-cgroup given with --cgroup lies, per hierarchy. */
+function subCgroupPaths(paths: Record<string, string>, specs: string[]): Record<string, string> {
+  const out = { ...paths };
+  for (const s of specs) {
+    const colon = s.indexOf(':');
+    const controllers = colon < 0 ? Object.keys(paths) : s.slice(0, colon).split(',');
+    const sub = colon < 0 ? s : s.slice(colon + 1);
+    for (const c of controllers) {
+      const key = Object.keys(paths).find((k) => k === c || k.split(',').includes(c));
+      if (key === undefined) throw new RuntimeError(`--cgroup: no cgroup controller "${c}" for this container`);
+      const dir = path.join(paths[key], sub);
+      if (!dir.startsWith(paths[key]) || !fs.existsSync(dir)) throw new RuntimeError(`--cgroup: ${dir} does not exist`);
+      out[key] = dir;
+    }
+  }
+  return out;
+}
+
+/** Starts the process; returns its host PID once it has exec'd (or failed before). */
+export function execInContainer(opts: ExecOptions): number {
+  const { state, status } = loadWithStatus(opts.store, opts.id);
+  if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
+  if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
+  const spec = state.config as Spec;
+  const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+  const plan: ExecPlan = {
+    namespaces: state.namespacePaths ?? {},
+    process: opts.process,
+    personality: spec.linux?.personality,
+    seccomp,
+    preserveFds: opts.preserveFds,
+  };
+  const [parentEnd, childEnd] = sys.socketpair(C.SOCK_SEQPACKET);
+  let pid = 0;
+  try {
+    if (opts.subreaper) sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
+    const stage1 = sys.safeFork();
+    if (stage1 === 0) {
+      sys.close(parentEnd);
+      execStage1(plan, new Channel<ChildMessage, ParentMessage>(childEnd));
+    }
+    sys.close(childEnd);
+    const chan = new Channel<ParentMessage, ChildMessage>(parentEnd);
+    const first = chan.recv(TIMEOUT_MS);
+    sys.waitpid(stage1);
+    if (!first) throw new RuntimeError('exec failed: the process exited while joining the container');
+    if (first.msg.type === 'error') throw new RuntimeError(`exec failed: ${first.msg.message}`);
+    if (first.msg.type !== 'init-pid') throw new RuntimeError(`unexpected message: ${first.msg.type}`);
+    pid = first.msg.pid;
+    if (state.cgroup) {
+      const cg = cgroupManagerFromState(state.cgroup);
+      const paths = opts.cgroup?.length ? subCgroupPaths(cg.paths, opts.cgroup) : cg.paths;
+      for (const dir of Object.values(paths)) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+    }
+    chan.send({ type: 'continue' });
+    for (;;) {
+      const p = chan.recv(TIMEOUT_MS);
+      if (!p) throw new RuntimeError('exec failed: the process exited during setup');
+      const m = p.msg;
+      if (m.type === 'error') throw new RuntimeError(`exec failed: unable to start container process: ${m.message}`);
+      if (m.type === 'console' && p.fd !== undefined) {
+        if (opts.onConsole) opts.onConsole(p.fd);
+        else sys.close(p.fd);
+      } else if (m.type === 'seccomp-listener' && p.fd !== undefined && seccomp) {
+        sendListenerToAgent(seccomp, p.fd, { ociVersion: state.ociVersion, id: opts.id, pid, bundle: state.bundle, annotations: state.annotations });
+      } else if (m.type === 'ready') {
+        break;
+      }
+    }
+    // The channel closes when the process execs (close-on-exec).
+    const after = chan.recv(TIMEOUT_MS);
+    if (after?.msg.type === 'error') throw new RuntimeError(`exec failed: ${after.msg.message}`);
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    return pid;
+  } catch (e) {
+    if (pid > 0) {
+      try {
+        sys.kill(pid, 9);
+      } catch {
+        /* gone */
+      }
+    }
+    throw e;
+  } finally {
+    sys.close(parentEnd);
+  }
+}

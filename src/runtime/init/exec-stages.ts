@@ -1,0 +1,80 @@
+// The children of `exec`: stage 1 joins every namespace of the running
+// container and forks (so the new process is inside its PID namespace too);
+// stage 2 becomes the process. Same protocol and rules as the init's stages
+// (src/runtime/init/stages.ts), without rootfs setup and without the exec fifo.
+import * as sys from '../../linux/sys';
+import * as C from '../../linux/constants';
+import { Process, Linux } from '../../bundle/spec-types';
+import { Channel, ChildMessage, ParentMessage } from '../protocol';
+import { CompiledFilter } from '../../seccomp/load';
+import { NAMESPACE_FLAGS } from './stages';
+import { openPty, attachSlave } from './terminal';
+import { prepareProcess, execProcess } from './become';
+import * as proc from './process';
+
+const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+export interface ExecPlan {
+  /** Namespace type -> /proc/<init>/ns/<file> of the container's init. */
+  namespaces: Record<string, string>;
+  process: Process;
+  personality?: Linux['personality'];
+  seccomp?: CompiledFilter;
+  preserveFds: number;
+}
+
+type ChildChannel = Channel<ChildMessage, ParentMessage>;
+
+function report(chan: ChildChannel, stage: string, e: unknown): never {
+  try {
+    chan.send({ type: 'error', stage, message: e instanceof Error ? e.message : String(e) });
+  } catch {
+    /* parent gone */
+  }
+  sys.exit(1);
+}
+
+export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
+  try {
+    sys.resetSignals();
+    sys.prctl(C.PR_SET_PDEATHSIG, 9);
+    const types = Object.keys(plan.namespaces).sort((a, b) => JOIN_ORDER.indexOf(a) - JOIN_ORDER.indexOf(b));
+    // Open them all first: once in the container's mount namespace, /proc/<init> may not be reachable.
+    const fds = types.map((t) => ({ t, fd: sys.open(plan.namespaces[t], C.O_RDONLY | C.O_CLOEXEC) }));
+    for (const { t, fd } of fds) {
+      sys.setns(fd, NAMESPACE_FLAGS[t], `${t} ${plan.namespaces[t]}`);
+      sys.close(fd);
+      if (t === 'user') {
+        sys.setresgid(0);
+        sys.setresuid(0);
+      }
+    }
+    const pid = sys.safeFork();
+    if (pid === 0) execStage2(plan, chan);
+    chan.send({ type: 'init-pid', pid });
+    sys.exit(0);
+  } catch (e) {
+    report(chan, 'joining the container', e);
+  }
+}
+
+function execStage2(plan: ExecPlan, chan: ChildChannel): never {
+  try {
+    const go = chan.recv();
+    if (!go || go.msg.type !== 'continue') sys.exit(1);
+    const p = plan.process;
+    if (p.terminal) {
+      sys.setsid();
+      const pty = openPty(p.consoleSize);
+      attachSlave(pty, false);
+      chan.send({ type: 'console' }, pty.master);
+      sys.close(pty.master);
+    }
+    const ready = prepareProcess({ process: p, personality: plan.personality, seccomp: plan.seccomp }, chan);
+    chan.send({ type: 'ready' });
+    proc.prepareFds(plan.preserveFds); // closes the channel at exec: EOF tells the runtime it worked
+    execProcess(ready);
+  } catch (e) {
+    report(chan, 'setting up the process', e);
+  }
+}
