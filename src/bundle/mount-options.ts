@@ -117,3 +117,11 @@ export function checkMountData(type: string, parsed: ParsedMountOptions): string
     .filter((d) => !pattern.test(d))
     .map((d) => (fsType === 'bind' ? `unknown mount option "${d}" for a bind mount` : `unknown mount option "${d}" for type ${fsType}`));
 }
+
+/** Every mount option name parseMountOptions recognises (for `features`). */
+export function knownMountOptions(): string[] {
+  return [
+    'bind', 'rbind', 'tmpcopyup',
+    ...Object.keys(FLAG_SET), ...Object.keys(FLAG_CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE),
+  ].sort();
+}

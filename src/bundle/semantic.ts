@@ -66,6 +66,7 @@ export function semanticProblems(spec: Spec, rootfs: string): string[] {
     for (const msg of checkMountData(m.type ?? '', parsed)) problems.push(`mounts[${i}].options: ${msg}`);
     if (!m.type && !parsed.bind) problems.push(`mounts[${i}].type: is required unless options contain "bind" or "rbind"`);
     if (parsed.idmap) problems.push(`mounts[${i}].options: idmapped mounts are not supported yet`);
+    if (parsed.tmpcopyup && m.type !== 'tmpfs') problems.push(`mounts[${i}].options: tmpcopyup is only for tmpfs mounts`);
   });
 
   (spec.linux?.devices ?? []).forEach((d, i) => {

@@ -19,6 +19,7 @@ const COMMANDS: [name: string, usage: string, describe: string][] = [
   ['resume', 'resume [id]', 'resumes all processes that have been previously paused'],
   ['update', 'update [id]', 'update container resource constraints'],
   ['events', 'events [id]', 'display container events such as OOM notifications, cpu, memory, and IO usage statistics'],
+  ['features', 'features', 'show the enabled features'],
   ['exec', 'exec', 'execute new process inside the container'],
   ['ps', 'ps [id]', 'ps displays the processes running inside a container'],
 ];

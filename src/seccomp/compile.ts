@@ -312,3 +312,22 @@ export function compileSeccomp(seccomp: object): CompiledFilter {
     l.seccomp_release(ctx);
   }
 }
+
+const ACTION_NAMES = [
+  'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO',
+  'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY',
+];
+
+/** What `features` reports for seccomp: only what this build, libseccomp and kernel really do. */
+export function seccompFeatures(): { enabled: boolean; actions: string[]; operators: string[]; archs: string[]; knownFlags: string[]; supportedFlags: string[] } {
+  let archs: string[];
+  try {
+    archs = [...ARCHES].filter((a) => L.libseccomp().seccomp_arch_resolve_name(a.slice('SCMP_ARCH_'.length).toLowerCase()));
+  } catch {
+    return { enabled: false, actions: [], operators: [], archs: [], knownFlags: Object.keys(FLAGS), supportedFlags: [] };
+  }
+  const supportedFlags = Object.entries(FLAGS)
+    .filter(([, f]) => kernelAcceptsFlags(f.bit === SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ? f.bit | SECCOMP_FILTER_FLAG_NEW_LISTENER : f.bit))
+    .map(([name]) => name);
+  return { enabled: true, actions: ACTION_NAMES, operators: Object.keys(OPS), archs, knownFlags: Object.keys(FLAGS), supportedFlags };
+}

@@ -88,6 +88,28 @@ function mountCgroup(dest: string, o: ParsedMountOptions, views: CgroupView[], v
   if (o.flags & C.MS_RDONLY) setMountAttrs(dest, C.MS_RDONLY, 0);
 }
 
+/**
+ * tmpcopyup: the new tmpfs starts with what the image had at the destination.
+ * It is filled at a staging point first, then moved over the destination.
+ */
+function mountTmpfsCopyUp(dest: string, m: Mount, o: ParsedMountOptions): void {
+  createMountpoint(dest, true);
+  const staging = fs.mkdtempSync('/tmp/.tsrunc-copyup-');
+  try {
+    sys.mount(m.source ?? 'tmpfs', staging, 'tmpfs', o.flags & ~C.MS_REMOUNT & ~C.MS_RDONLY, o.data.length ? o.data.join(',') : null);
+    const st = fs.statSync(dest);
+    for (const entry of fs.readdirSync(dest)) {
+      fs.cpSync(path.join(dest, entry), path.join(staging, entry), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    }
+    fs.chmodSync(staging, st.mode & 0o7777);
+    fs.chownSync(staging, st.uid, st.gid);
+    sys.mount(staging, dest, null, C.MS_MOVE, null);
+    if (o.flags & C.MS_RDONLY) setMountAttrs(dest, C.MS_RDONLY, 0);
+  } finally {
+    fs.rmdirSync(staging);
+  }
+}
+
 /** Mounts one entry of mounts[] below `rootfs`. */
 export function mountOne(rootfs: string, bundleDir: string, m: Mount, cgroups: CgroupView[], cgroupV2: boolean): void {
   const o = parseMountOptions(m.options, m.type);
@@ -97,6 +119,8 @@ export function mountOne(rootfs: string, bundleDir: string, m: Mount, cgroups: C
     mountBind(source, dest, o);
   } else if (m.type === 'cgroup' || m.type === 'cgroup2') {
     mountCgroup(dest, o, cgroups, cgroupV2);
+  } else if (o.tmpcopyup && m.type === 'tmpfs') {
+    mountTmpfsCopyUp(dest, m, o);
   } else {
     createMountpoint(dest, true);
     const flags = o.flags & ~C.MS_REMOUNT;

@@ -1,0 +1,38 @@
+// The runtime-spec Features structure (features.md, features-linux.md): what
+// this build of tsrunc recognises and can really do on this host.
+import * as fs from 'fs';
+import { SPEC_VERSION, TSRUNC_VERSION } from './version';
+import { knownMountOptions } from './bundle/mount-options';
+import { CAPABILITIES, kernelLastCap } from './linux/capabilities';
+import { seccompFeatures } from './seccomp/compile';
+import { versionString as libseccompVersion } from './seccomp/libseccomp';
+import { apparmorEnabled, selinuxEnabled } from './runtime/init/lsm';
+
+const NAMESPACE_FILES: Record<string, string> = {
+  pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time',
+};
+
+export function features(): Record<string, unknown> {
+  const seccomp = seccompFeatures();
+  const annotations: Record<string, string> = { 'org.opencontainers.tsrunc.version': TSRUNC_VERSION };
+  if (seccomp.enabled) annotations['io.github.seccomp.libseccomp.version'] = libseccompVersion();
+  return {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: SPEC_VERSION,
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+    mountOptions: knownMountOptions(),
+    linux: {
+      // only the namespace types this kernel has
+      namespaces: Object.keys(NAMESPACE_FILES).filter((t) => fs.existsSync(`/proc/self/ns/${NAMESPACE_FILES[t]}`)),
+      capabilities: CAPABILITIES.slice(0, kernelLastCap() + 1),
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      seccomp,
+      apparmor: { enabled: apparmorEnabled() },
+      selinux: { enabled: selinuxEnabled() },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+      netDevices: { enabled: false },
+    },
+    annotations,
+  };
+}
