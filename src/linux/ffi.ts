@@ -3,12 +3,16 @@
 //
 // Conventions: every binding returns the raw libc result; `sys.ts` wraps the
 // ones that can fail and turns -1/errno into a SyscallError.
-import koffi from 'koffi';
+import type * as Koffi from 'koffi';
+
+// koffi is loaded on first use: commands that never call into libc (state, list) skip its cost.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const koffiModule = (): typeof Koffi => require('koffi');
 
 function declare() {
-  const lib = koffi.load('libc.so.6');
-  koffi.struct('iovec', { iov_base: 'void *', iov_len: 'size_t' });
-  koffi.struct('msghdr', {
+  const lib = koffiModule().load('libc.so.6');
+  koffiModule().struct('iovec', { iov_base: 'void *', iov_len: 'size_t' });
+  koffiModule().struct('msghdr', {
     msg_name: 'void *',
     msg_namelen: 'uint32_t',
     msg_iov: 'iovec *',
@@ -87,5 +91,5 @@ export function lib(): Libc {
 }
 
 export function errno(): number {
-  return koffi.errno();
+  return koffiModule().errno();
 }

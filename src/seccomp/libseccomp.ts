@@ -6,7 +6,11 @@
 //
 // Every binding returns the raw libseccomp result; most return 0 or a
 // negative errno. Constants below are from libseccomp's seccomp.h (ABI-stable).
-import koffi from 'koffi';
+import type * as Koffi from 'koffi';
+
+// koffi is loaded on first use: commands that never call into libc (state, list) skip its cost.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const koffiModule = (): typeof Koffi => require('koffi');
 
 // Filter actions (scmp_filter_ctx actions, uint32).
 export const SCMP_ACT_KILL_PROCESS = 0x80000000;
@@ -45,21 +49,21 @@ export interface ArgCmp {
 }
 
 function declare() {
-  let lib: ReturnType<typeof koffi.load>;
+  let lib: ReturnType<typeof Koffi.load>;
   try {
-    lib = koffi.load('libseccomp.so.2');
+    lib = koffiModule().load('libseccomp.so.2');
   } catch {
     throw new Error('seccomp: libseccomp.so.2 not found: install libseccomp2');
   }
   // struct scmp_arg_cmp { unsigned int arg; enum scmp_compare op; scmp_datum_t datum_a, datum_b; }
-  const argCmp = koffi.struct('scmp_arg_cmp', {
+  const argCmp = koffiModule().struct('scmp_arg_cmp', {
     arg: 'unsigned int',
     op: 'int',
     datum_a: 'uint64_t',
     datum_b: 'uint64_t',
   });
-  const version = koffi.struct('scmp_version', { major: 'unsigned int', minor: 'unsigned int', micro: 'unsigned int' });
-  const libc = koffi.load('libc.so.6');
+  const version = koffiModule().struct('scmp_version', { major: 'unsigned int', minor: 'unsigned int', micro: 'unsigned int' });
+  const libc = koffiModule().load('libc.so.6');
   const f = (sig: string) => lib.func(sig);
   return {
     argCmp,
@@ -74,7 +78,7 @@ function declare() {
       'int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const scmp_arg_cmp *arg_array)',
     ),
     seccomp_export_bpf: f('int seccomp_export_bpf(void *ctx, int fd)'),
-    seccomp_version: lib.func('seccomp_version', koffi.pointer(version), []),
+    seccomp_version: lib.func('seccomp_version', koffiModule().pointer(version), []),
     seccomp_api_get: f('unsigned int seccomp_api_get()'),
     version,
     // where the exported program goes before we read it back
@@ -96,7 +100,7 @@ export function libseccomp(): LibSeccomp {
 /** "2.5.4" */
 export function versionString(): string {
   const l = libseccomp();
-  const v = koffi.decode(l.seccomp_version(), l.version) as { major: number; minor: number; micro: number };
+  const v = koffiModule().decode(l.seccomp_version(), l.version) as { major: number; minor: number; micro: number };
   return `${v.major}.${v.minor}.${v.micro}`;
 }
 

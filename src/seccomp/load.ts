@@ -2,7 +2,11 @@
 // one seccomp(SECCOMP_SET_MODE_FILTER) syscall with the BPF program the
 // parent exported from libseccomp. No libseccomp in the child; synchronous,
 // safe after fork.
-import koffi from 'koffi';
+import type * as Koffi from 'koffi';
+
+// koffi is loaded on first use: commands that never call into libc (state, list) skip its cost.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const koffiModule = (): typeof Koffi => require('koffi');
 import { SyscallError } from '../linux/errors';
 import { lib } from '../linux/ffi';
 
@@ -50,8 +54,8 @@ let binding: Binding | undefined;
  */
 export function seccompBinding(): Binding {
   if (!binding) {
-    const libc = koffi.load('libc.so.6');
-    const fprog = koffi.struct('tsrunc_sock_fprog', { len: 'uint16_t', filter: 'void *' });
+    const libc = koffiModule().load('libc.so.6');
+    const fprog = koffiModule().struct('tsrunc_sock_fprog', { len: 'uint16_t', filter: 'void *' });
     binding = {
       seccomp: libc.func('long syscall(long nr, long op, unsigned long flags, const tsrunc_sock_fprog *prog)') as Binding['seccomp'],
     };
@@ -68,7 +72,7 @@ export function seccompBinding(): Binding {
 export function kernelAcceptsFlags(flags: number): boolean {
   const r = Number(seccompBinding().seccomp(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, null));
   if (r >= 0) return true; // cannot happen with a NULL program
-  return koffi.errno() !== 22; /* EINVAL */
+  return koffiModule().errno() !== 22; /* EINVAL */
 }
 
 /** The flags passed to seccomp(2) for this filter. */
@@ -96,7 +100,7 @@ export function loadSeccomp(filter: CompiledFilter): number | undefined {
   const prog = { len: filter.bpf.length / 8, filter: filter.bpf };
   const r = Number(seccompBinding().seccomp(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog));
   if (r < 0) {
-    const e = koffi.errno();
+    const e = koffiModule().errno();
     const shownFlags = [...filter.flagNames, ...(filter.notify ? ['SECCOMP_FILTER_FLAG_NEW_LISTENER'] : [])].join('|') || '0';
     const err = new SyscallError('seccomp', ['SECCOMP_SET_MODE_FILTER', shownFlags], e, String(lib().strerror(e)));
     if (e === EACCES) {
