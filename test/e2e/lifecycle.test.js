@@ -239,7 +239,8 @@ test('create of an existing id fails and leaves the first container alone', () =
 });
 
 test('two concurrent creates of one id: exactly one wins, the other says the id exists', async () => {
-  for (let round = 0; round < 3; round++) {
+  let runcBothLost = 0;
+  for (let round = 0; round < 4; round++) {
     const b1 = ctx.makeBundle();
     const b2 = ctx.makeBundle();
     const id = ctx.id('race');
@@ -247,17 +248,45 @@ test('two concurrent creates of one id: exactly one wins, the other says the id 
       ctx.rtAsync(['create', '--bundle', b1.dir, id]).done,
       ctx.rtAsync(['create', '--bundle', b2.dir, id]).done,
     ]);
+    const both = `round ${round}\n1: ${r1.status} ${r1.stderr}\n2: ${r2.status} ${r2.stderr}`;
     const wins = [r1, r2].filter((r) => r.status === 0);
     const losses = [r1, r2].filter((r) => r.status !== 0);
-    assert.is(wins.length, 1, `round ${round}: exactly one create wins\n1: ${r1.status} ${r1.stderr}\n2: ${r2.status} ${r2.stderr}`);
-    fails(losses[0], cmdFailed('create', 'container with given ID already exists'), 'the loser');
+    for (const loser of losses) {
+      assert.is(loser.status, 1, `a loser exits 1: ${both}`);
+      const entries = h.parseTextLog(loser.stderr);
+      assert.ok(entries.length >= 1 && entries.every((e) => e.level), `text log lines: ${both}`);
+      assert.is(entries[entries.length - 1].level, 'error');
+    }
+    if (h.IS_RUNC && wins.length === 0) {
+      // runc 1.1.5 bug: its id claim is not atomic, and sometimes both lose
+      // ("exec fifo .../exec.fifo already exists" and "unable to store init
+      // state"). tsrunc claims the id with one mkdir: exactly one wins.
+      runcBothLost++;
+      ctx.rt(['delete', '--force', id]);
+      ctx.leftovers({ id, bundle: b1 });
+      ctx.leftovers({ id, bundle: b2 });
+      continue;
+    }
+    assert.is(wins.length, 1, `exactly one create wins: ${both}`);
+    // runc 1.1.5's loser sometimes logs warnings first ("Failed to remove
+    // cgroup ... device or resource busy": it tries to remove the cgroup the
+    // winner's init is in, as both are named after the id). tsrunc must not
+    // touch the winner's cgroup, so for tsrunc the error is the only line.
+    const loser = losses[0];
+    const entries = h.parseTextLog(loser.stderr);
+    if (!h.IS_RUNC) assert.is(entries.length, 1, `one error line: ${both}`);
+    const last = entries[entries.length - 1];
+    if (h.IS_RUNC) assert.match(last.msg, /already exists/, both); // runc: sometimes "exec fifo ... already exists"
+    else assert.match(last.msg, cmdFailed('create', 'container with given ID already exists'), both);
     const s = ctx.state(id);
     assert.is(s.status, 'created');
     assert.is(s.bundle, r1.status === 0 ? b1.dir : b2.dir, 'the state belongs to the winner');
+    assert.ok(h.pidAlive(s.pid), 'the winner\'s init is alive');
     ok(ctx.rt(['delete', '--force', id]));
     ctx.leftovers({ id, bundle: b1 });
     ctx.leftovers({ id, bundle: b2 });
   }
+  if (runcBothLost) console.log(`  (runc: both creates lost in ${runcBothLost} of 4 rounds)`);
 });
 
 /** Go text/tabwriter as runc uses it for `list` (minwidth 12, tabwidth 1, padding 3). */
