@@ -15,6 +15,7 @@ import { openPty, attachSlave } from './terminal';
 import * as proc from './process';
 import { CompiledFilter } from '../../seccomp/load';
 import { prepareProcess, execProcess } from './become';
+import { bringUpLoopback } from './loopback';
 
 export const NAMESPACE_FLAGS: Record<string, number> = {
   user: C.CLONE_NEWUSER, ipc: C.CLONE_NEWIPC, uts: C.CLONE_NEWUTS, network: C.CLONE_NEWNET,
@@ -120,6 +121,10 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     }
     sys.setsid();
     sys.umask(0);
+    if ((spec.linux?.namespaces ?? []).some((n) => n.type === 'network' && !n.path)) {
+      step = 'setting up the network namespace';
+      bringUpLoopback();
+    }
     if (plan.keyringName !== undefined) {
       step = 'joining a new session keyring';
       try {
