@@ -272,6 +272,8 @@ open(out_path + '.done', 'w').close()
 
 const contexts = new Set();
 
+const tmuxSocketPath = (name) => path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid()}`, name);
+
 class Tmux {
   constructor(ctx, { width = 100, height = 30 } = {}) {
     this.ctx = ctx;
@@ -339,6 +341,7 @@ class Tmux {
   }
   kill() {
     spawnSync('tmux', ['-L', this.sock, 'kill-server'], { stdio: 'ignore' });
+    fs.rmSync(tmuxSocketPath(this.sock), { force: true }); // tmux 3.3 leaves it behind
     this.ctx._tmuxes.delete(this);
   }
 }
@@ -346,7 +349,9 @@ class Tmux {
 class Context {
   constructor(name) {
     this.name = name;
-    this.base = fs.mkdtempSync(path.join(os.tmpdir(), `tsrunc-e2e-${name}-`));
+    sweepStale();
+    // the pid in the name lets a later run clean up after one killed with SIGKILL
+    this.base = fs.mkdtempSync(path.join(os.tmpdir(), `tsrunc-e2e-${name}-${process.pid}-`));
     this.root = path.join(this.base, 'state');
     fs.mkdirSync(this.root);
     this.runtime = RUNTIME;
@@ -438,6 +443,12 @@ class Context {
       }
     }
     this._cgroupsPaths.set(cgroupsPath, missing);
+    // for sweepStale(), should this process die without cleaning up
+    try {
+      fs.appendFileSync(path.join(this.base, '.cgroups'), JSON.stringify({ cgroupsPath, missing }) + '\n');
+    } catch {
+      /* best effort */
+    }
   }
 
   _stdio(opts) {
@@ -706,6 +717,62 @@ class Context {
     this._finished = true;
     contexts.delete(this);
     return left;
+  }
+}
+
+let swept = false;
+/**
+ * Once per process: removes what earlier runs that died without cleaning up
+ * (SIGKILL, a CI timeout) left: temp dirs /tmp/tsrunc-e2e-<name>-<pid>-* whose
+ * pid is gone, their containers (delete --force by the state dirs found,
+ * then any process tied to their bundles or ids), mounts and cgroup dirs.
+ */
+function sweepStale() {
+  if (swept) return;
+  swept = true;
+  let ents = [];
+  try {
+    ents = fs.readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  // private tmux servers of dead runs
+  const tmuxDir = path.dirname(tmuxSocketPath('x'));
+  for (const sock of fs.existsSync(tmuxDir) ? fs.readdirSync(tmuxDir) : []) {
+    const m = /^tsrunc-e2e-(\d+)-[0-9a-f]+$/.exec(sock);
+    if (m && !fs.existsSync(`/proc/${m[1]}`)) {
+      spawnSync('tmux', ['-L', sock, 'kill-server'], { stdio: 'ignore', timeout: 5000 });
+      fs.rmSync(path.join(tmuxDir, sock), { force: true });
+    }
+  }
+  for (const e of ents) {
+    const m = /^tsrunc-e2e-.+-(\d+)-[A-Za-z0-9]{6}$/.exec(e);
+    if (!m || Number(m[1]) === process.pid || fs.existsSync(`/proc/${m[1]}`)) continue;
+    const base = path.join(os.tmpdir(), e);
+    try {
+      const root = path.join(base, 'state');
+      const ids = fs.existsSync(root) ? fs.readdirSync(root) : [];
+      const bundles = fs.readdirSync(base).filter((n) => n.startsWith('bundle-')).map((n) => path.join(base, n));
+      for (const id of ids) spawnSync(RUNTIME, ['--root', root, 'delete', '--force', id], { stdio: 'ignore', timeout: 15000 });
+      for (const p of processesOf({ ids, bundles })) killQuiet(p.pid, 'SIGKILL');
+      sleepMs(100);
+      for (const mp of mountsUnder(base)) spawnSync('umount', ['-l', mp], { stdio: 'ignore' });
+      for (const id of ids) cgroupDirsNamed(id).forEach(rmCgroupDir);
+      const tracked = (readSafe(path.join(base, '.cgroups')) || '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      for (const { cgroupsPath, missing } of tracked) {
+        cgroupDirsAt(cgroupsPath).forEach(rmCgroupDir);
+        for (const d of [...missing].sort((a, b) => b.length - a.length)) {
+          try {
+            fs.rmdirSync(d);
+          } catch {
+            /* gone or in use */
+          }
+        }
+      }
+      if (!mountsUnder(base).length) fs.rmSync(base, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
   }
 }
 
