@@ -226,10 +226,11 @@ export function resourceProblems(r: unknown, where: string, host: HostLimits = h
 
   const bio = obj(res.blockIO, `${where}.blockIO`);
   if (bio) {
-    const WEIGHT = '10 to 1000';
+    // CFQ took 10..1000, BFQ takes 1..1000: what no kernel takes is refused here, the rest by the kernel
+    const WEIGHT = '1 to 1000';
     const weight = (v: unknown, f: string) => {
       if (v === 0) return; // unset, as runc reads it
-      int(v, f, 10, 1000, WEIGHT);
+      int(v, f, 1, 1000, WEIGHT);
     };
     weight(bio.weight, `${where}.blockIO.weight`);
     weight(bio.leafWeight, `${where}.blockIO.leafWeight`);

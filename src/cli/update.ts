@@ -27,6 +27,7 @@ export const builder = (y: Argv) => {
   let out = y.option('resources', {
     alias: 'r',
     type: 'string',
+    nargs: 1, // so that "-" (stdin) is taken as the value
     describe: "path to the file containing the resources to update or '-' to read from the standard input (then all other options are ignored)",
   });
   for (const [name, describe] of STRING_FLAGS) {

@@ -81,7 +81,7 @@ test('negative and out-of-range values name the field and the value', () => {
     [{ cpu: { idle: 2 } }, 'linux.resources.cpu.idle: 2'],
     [{ cpu: { quota: 1000, burst: 2000 } }, 'linux.resources.cpu.burst: 2000 is larger than cpu.quota 1000'],
     [{ pids: { limit: -7 } }, 'linux.resources.pids.limit: -7'],
-    [{ blockIO: { weight: 5 } }, 'linux.resources.blockIO.weight: 5'],
+    [{ blockIO: { weight: -5 } }, 'linux.resources.blockIO.weight: -5'],
     [{ blockIO: { weight: 1001 } }, 'linux.resources.blockIO.weight: 1001'],
     [{ blockIO: { weightDevice: [{ major: 8, minor: 0 }] } }, 'weightDevice[0]: needs weight or leafWeight'],
     [{ blockIO: { throttleReadBpsDevice: [{ major: -8, minor: 0, rate: 1 }] } }, 'throttleReadBpsDevice[0].major: -8'],
