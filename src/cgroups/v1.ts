@@ -89,7 +89,7 @@ export class CgroupV1 implements CgroupManager {
         const dir = this.dirOf('devices');
         if (dir) for (const [file, line] of v1Writes(containerDeviceState(r.devices, opts.devices))) writeFile(dir, file, line);
       }
-      if (memSet) this.applyMemory(r, warn);
+      if (memSet) this.applyMemory(r, warn, Boolean(opts.update));
       this.applyCpu(r);
       if (r.pids?.limit !== undefined) writeFile(this.dirOf('pids')!, 'pids.max', r.pids.limit === -1 || isHuge(r.pids.limit) ? 'max' : digits(r.pids.limit));
       if (bioSet) this.applyBlkio(r);
@@ -118,7 +118,7 @@ export class CgroupV1 implements CgroupManager {
     if (mems) writeFile(dir, 'cpuset.mems', mems);
   }
 
-  private applyMemory(r: LinuxResources, warn: (msg: string) => void): void {
+  private applyMemory(r: LinuxResources, warn: (msg: string) => void, update: boolean): void {
     const dir = this.dirOf('memory')!;
     const m = r.memory ?? {};
     const val = (n: number) => (unlimited(n) ? '-1' : digits(n));
@@ -144,8 +144,9 @@ export class CgroupV1 implements CgroupManager {
     if (m.kernel) this.applyKernelMemory(dir, m.kernel, warn);
     if (m.kernelTCP) writeFile(dir, 'memory.kmem.tcp.limit_in_bytes', val(m.kernelTCP));
     if (m.swappiness !== undefined && !isHuge(m.swappiness)) writeFile(dir, 'memory.swappiness', String(m.swappiness));
-    if (m.disableOOMKiller !== undefined) writeFile(dir, 'memory.oom_control', m.disableOOMKiller ? '1' : '0');
-    if (m.useHierarchy !== undefined) writeFile(dir, 'memory.use_hierarchy', m.useHierarchy ? '1' : '0');
+    // the defaults (OOM killer on, hierarchical) are only written to change them back on update
+    if (m.disableOOMKiller || (m.disableOOMKiller === false && update)) writeFile(dir, 'memory.oom_control', m.disableOOMKiller ? '1' : '0');
+    if (m.useHierarchy === false || (m.useHierarchy && update)) writeFile(dir, 'memory.use_hierarchy', m.useHierarchy ? '1' : '0');
   }
 
   /**
@@ -194,10 +195,11 @@ export class CgroupV1 implements CgroupManager {
     };
     pair(c.period ? ['cpu.cfs_period_us', digits(c.period)] : undefined,
       c.quota ? ['cpu.cfs_quota_us', unlimited(c.quota) ? '-1' : digits(c.quota)] : undefined);
-    if (c.burst !== undefined) writeFile(dir, 'cpu.cfs_burst_us', digits(c.burst));
+    // 0 (the default) is not worth an error on kernels without the file
+    if (c.burst || (c.burst === 0 && exists(dir, 'cpu.cfs_burst_us'))) writeFile(dir, 'cpu.cfs_burst_us', digits(c.burst));
     pair(c.realtimePeriod ? ['cpu.rt_period_us', digits(c.realtimePeriod)] : undefined,
       c.realtimeRuntime ? ['cpu.rt_runtime_us', unlimited(c.realtimeRuntime) ? '-1' : digits(c.realtimeRuntime)] : undefined);
-    if (c.idle !== undefined) writeFile(dir, 'cpu.idle', String(c.idle));
+    if (c.idle || (c.idle === 0 && exists(dir, 'cpu.idle'))) writeFile(dir, 'cpu.idle', String(c.idle));
   }
 
   private applyBlkio(r: LinuxResources): void {

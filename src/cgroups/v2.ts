@@ -118,7 +118,15 @@ export class CgroupV2 implements CgroupManager {
         }
       }
       for (const w of writes) writeFile(this.dir, w.file, w.value);
-      if (!opts.update) applyDeviceState(this.dir, containerDeviceState(r.devices, opts.devices));
+      if (!opts.update) {
+        try {
+          applyDeviceState(this.dir, containerDeviceState(r.devices, opts.devices));
+        } catch (e) {
+          // without root (a delegated tree) BPF programs cannot be loaded: runc runs without them too
+          if (process.getuid!() === 0 || (e as { errno?: number }).errno !== 1 /* EPERM */) throw e;
+          warn(`device rules are not enforced: ${(e as Error).message}`);
+        }
+      }
     } catch (e) {
       if (e instanceof RuntimeError) throw e;
       throw new RuntimeError((e as Error).message);
@@ -153,8 +161,9 @@ export class CgroupV2 implements CgroupManager {
       if (c.period) v += ` ${digits(c.period)}`;
       add('cpu', 'cpu.max', v);
     }
-    if (c.burst !== undefined) add('cpu', 'cpu.max.burst', digits(c.burst));
-    if (c.idle !== undefined) add('cpu', 'cpu.idle', String(c.idle));
+    // 0 (the default) is not worth an error on kernels without the file
+    if (c.burst || (c.burst === 0 && exists(this.dir, 'cpu.max.burst'))) add('cpu', 'cpu.max.burst', digits(c.burst));
+    if (c.idle || (c.idle === 0 && exists(this.dir, 'cpu.idle'))) add('cpu', 'cpu.idle', String(c.idle));
     if (c.realtimeRuntime || c.realtimePeriod) {
       throw new Error(`${where}.cpu: realtimeRuntime and realtimePeriod cannot be applied: cgroup v2 has no realtime CPU limits`);
     }

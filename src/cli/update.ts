@@ -59,7 +59,7 @@ function parseInt64(flag: string, text: string): number {
 type Flags = Record<string, string | undefined> & { id?: string };
 
 /** The resources the flags ask for (only the ones given). */
-export function resourcesFromFlags(argv: Flags, warn: (msg: string) => void): LinuxResources {
+export function resourcesFromFlags(argv: Flags): LinuxResources {
   const given = (name: string) => (typeof argv[name] === 'string' && argv[name] !== '' ? argv[name] : undefined);
   const r: LinuxResources = {};
   const memory: NonNullable<LinuxResources['memory']> = {};
@@ -71,7 +71,6 @@ export function resourcesFromFlags(argv: Flags, warn: (msg: string) => void): Li
     const v = given(flag);
     if (v !== undefined) (memory as Record<string, number>)[key] = parseBytes(flag, v);
   }
-  if (memory.kernel !== undefined) warn('kernel memory limits are deprecated; the setting has no effect where the kernel dropped them');
   if (Object.keys(memory).length) r.memory = memory;
 
   const cpu: NonNullable<LinuxResources['cpu']> = {};
@@ -105,5 +104,5 @@ export const handler = action<Flags>((argv, ctx) => {
     updateContainer(ctx.store, id, readResourcesFile(file), { warn, where: 'resources' });
     return;
   }
-  updateContainer(ctx.store, id, resourcesFromFlags(argv, warn), { warn });
+  updateContainer(ctx.store, id, resourcesFromFlags(argv), { warn });
 });
