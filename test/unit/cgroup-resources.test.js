@@ -335,6 +335,29 @@ test('v2 apply: writes files; a missing controller is an error before anything i
   assert.throws(() => m.apply({ unified: { 'io.max': '8:0 rbps=1' } }, { update: true }), /the io controller is not available/);
 });
 
+test('v2 create: every available controller enabled in each ancestor\'s cgroup.subtree_control', () => {
+  const root = fakeDir('v2create/root', { 'cgroup.controllers': 'cpuset cpu io memory pids', 'cgroup.subtree_control': 'memory' });
+  const mid = fakeDir('v2create/root/machine', { 'cgroup.controllers': 'cpu memory pids', 'cgroup.subtree_control': '' });
+  const m = new CgroupV2(path.join(mid, 'deeper', 'c1'));
+  // the new level gets its files from the kernel; here it is a plain directory, so give it some
+  fs.mkdirSync(path.join(mid, 'deeper'));
+  fs.writeFileSync(path.join(mid, 'deeper', 'cgroup.controllers'), 'cpu memory');
+  fs.writeFileSync(path.join(mid, 'deeper', 'cgroup.subtree_control'), '');
+  m.create();
+  assert.ok(fs.statSync(m.paths['']).isDirectory());
+  assert.is(read(root, 'cgroup.subtree_control'), '+cpuset +cpu +io +pids', 'root: what was not enabled yet');
+  assert.is(read(mid, 'cgroup.subtree_control'), '+cpu +memory +pids');
+  assert.is(read(path.join(mid, 'deeper'), 'cgroup.subtree_control'), '+cpu +memory');
+  assert.not.ok(fs.existsSync(path.join(path.dirname(root), 'cgroup.subtree_control')), 'nothing above the hierarchy root');
+});
+
+test('v2 forContainer: relative paths below the parent of our own cgroup, absolute ones below the mount', () => {
+  const own = new Map([['', '/system.slice/containerd.service']]);
+  assert.is(CgroupV2.forContainer(own, undefined, 'c1').paths[''], '/sys/fs/cgroup/system.slice/c1');
+  assert.is(CgroupV2.forContainer(own, '/kubepods/pod1/c1', 'c1').paths[''], '/sys/fs/cgroup/kubepods/pod1/c1');
+  assert.is(CgroupV2.forContainer(new Map([['', '/']]), 'a/../../b', 'c1').paths[''], '/sys/fs/cgroup/b');
+});
+
 function fakeV1(name, extra = {}) {
   const dirs = {};
   const files = {
