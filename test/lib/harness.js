@@ -280,16 +280,15 @@ class Tmux {
     this.sock = `tsrunc-e2e-${process.pid}-${rand()}`;
     this.target = 'main';
     this.n = 0;
-    // the pane runs dash with a distinctive prompt; the container's shell gets its own
-    const env = { ...process.env, PS1: 'host$ ', ENV: '' };
+    // the pane runs dash with the prompt "host$ " (waitFor(/^host\$ /m) to sync);
+    // set on its command line: a login-like start would reset it from /etc/profile
+    const env = { ...process.env };
     delete env.TMUX;
     const r = spawnSync('tmux', ['-L', this.sock, '-f', '/dev/null', 'new-session', '-d', '-s', this.target,
-      '-x', String(width), '-y', String(height), '-c', ctx.base, '/bin/sh'], { env, encoding: 'utf8' });
+      '-x', String(width), '-y', String(height), '-c', ctx.base, "env PS1='host$ ' ENV= /bin/sh -i"], { env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`tmux new-session failed: ${r.stderr}`);
     ctx._tmuxes.add(this);
     spawnSync('tmux', ['-L', this.sock, 'set-option', '-g', 'history-limit', '5000']);
-    // dash takes no PS1 from the environment: set it by hand (waitFor(/^host\$ /m) to sync)
-    this.type("PS1='host$ '");
   }
   tmux(...args) {
     const r = spawnSync('tmux', ['-L', this.sock, ...args], { encoding: 'utf8' });
