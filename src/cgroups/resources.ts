@@ -170,7 +170,6 @@ export function resourceProblems(r: unknown, where: string, host: HostLimits = h
   const BYTES = 'a byte count, or -1 for no limit';
   const U64 = 2 ** 64;
   const U32 = 2 ** 32 - 1;
-  const U16 = 2 ** 16 - 1;
 
   const mem = obj(res.memory, `${where}.memory`);
   if (mem) {
