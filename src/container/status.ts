@@ -13,8 +13,9 @@ export function initAlive(s: SavedState): boolean {
 
 export function deriveStatus(s: SavedState, fifoPath: string): Status {
   if (!initAlive(s)) return 'stopped';
-  if (fs.existsSync(fifoPath)) return 'created';
+  // as runc: a frozen container is paused, even one that was never started
   if (s.cgroup && cgroupManagerFromState(s.cgroup).isFrozen()) return 'paused';
+  if (fs.existsSync(fifoPath)) return 'created';
   return 'running';
 }
 
