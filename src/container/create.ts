@@ -16,6 +16,8 @@ import { RuntimeError } from '../errors';
 import { writePidFile } from './pidfile';
 import { writeIdMaps } from './idmap';
 import { runHooks, runPoststopHooks } from '../hooks/run';
+import { hookContext } from '../hooks/state';
+import { SPEC_VERSION } from '../version';
 import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
 
@@ -42,6 +44,11 @@ export interface Created {
 }
 
 const SETUP_TIMEOUT_MS = 120_000;
+
+/** Now in RFC 3339 as Go prints it: the fraction without trailing zeros. */
+function rfc3339Now(): string {
+  return new Date().toISOString().replace(/\.?0*Z$/, 'Z');
+}
 
 /**
  * The fifo the init blocks on until `start`. Writable by the container's
@@ -154,7 +161,7 @@ export function createContainer(opts: CreateOptions): Created {
         continue;
       }
       if (m.type === 'create-hooks') {
-        const ctx = { ociVersion: spec.ociVersion, id: opts.id, pid: initPid, bundle: bundle.dir, annotations: spec.annotations };
+        const ctx = hookContext(spec, opts.id, initPid, bundle.dir);
         hooksStarted = true;
         runHooks('prestart', spec.hooks?.prestart, ctx);
         runHooks('createRuntime', spec.hooks?.createRuntime, ctx);
@@ -164,7 +171,7 @@ export function createContainer(opts: CreateOptions): Created {
       if (m.type === 'seccomp-listener') {
         // seccomp: SCMP_ACT_NOTIFY: hand the listener fd to the agent at linux.seccomp.listenerPath.
         if (p.fd === undefined || !seccomp) throw new RuntimeError('container init sent no seccomp listener');
-        const st = { ociVersion: spec.ociVersion, id: opts.id, pid: initPid, bundle: bundle.dir, annotations: spec.annotations };
+        const st = hookContext(spec, opts.id, initPid, bundle.dir);
         sendListenerToAgent(seccomp, p.fd, st);
         continue;
       }
@@ -173,13 +180,13 @@ export function createContainer(opts: CreateOptions): Created {
     }
 
     const state: SavedState = {
-      ociVersion: spec.ociVersion,
+      ociVersion: SPEC_VERSION,
       id: opts.id,
       pid: initPid,
       pidStartTime: processStartTime(initPid) ?? '',
       bundle: bundle.dir,
       rootfs: bundle.rootfs,
-      created: new Date().toISOString(),
+      created: rfc3339Now(),
       owner: '',
       annotations: spec.annotations,
       cgroup: cgroup ? { version: cgroup.version, paths: cgroup.paths, created: true } : undefined,
@@ -206,7 +213,7 @@ export function createContainer(opts: CreateOptions): Created {
     opts.store.remove(opts.id);
     // A failed create hook stops the container and goes on with delete's poststop hooks (runtime.md).
     if (hooksStarted || spec.hooks?.createContainer?.length) {
-      const ctx = { ociVersion: spec.ociVersion, id: opts.id, pid: initPid, bundle: bundle.dir, annotations: spec.annotations };
+      const ctx = hookContext(spec, opts.id, initPid, bundle.dir);
       runPoststopHooks(spec.hooks?.poststop, ctx, opts.warn ?? (() => undefined));
     }
     throw e;

@@ -12,6 +12,7 @@ import { Channel, ChildMessage, ParentMessage } from '../runtime/protocol';
 import { execStage1, ExecPlan } from '../runtime/init/exec-stages';
 import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
+import { hookContext } from '../hooks/state';
 import { loadWithStatus } from './lifecycle';
 import { writePidFile } from './pidfile';
 import { RuntimeError } from '../errors';
@@ -94,7 +95,7 @@ export function execInContainer(opts: ExecOptions): number {
         if (opts.onConsole) opts.onConsole(p.fd);
         else sys.close(p.fd);
       } else if (m.type === 'seccomp-listener' && p.fd !== undefined && seccomp) {
-        sendListenerToAgent(seccomp, p.fd, { ociVersion: state.ociVersion, id: opts.id, pid, bundle: state.bundle, annotations: state.annotations });
+        sendListenerToAgent(seccomp, p.fd, hookContext(spec, opts.id, pid, state.bundle));
       } else if (m.type === 'ready') {
         break;
       }

@@ -9,6 +9,7 @@ import { deriveStatus, initAlive, Status } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
 import { Spec } from '../bundle/spec-types';
 import { runHooks, runPoststopHooks } from '../hooks/run';
+import { hookContext } from '../hooks/state';
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -49,9 +50,7 @@ export function startContainer(store: StateStore, id: string): SavedState {
   if (answer !== '0') throw new RuntimeError(answer.startsWith('E') ? answer.slice(1) : 'cannot start a container that has stopped');
   const spec = state.config as Spec;
   try {
-    runHooks('poststart', spec.hooks?.poststart, {
-      ociVersion: state.ociVersion, id, pid: state.pid, bundle: state.bundle, annotations: state.annotations,
-    });
+    runHooks('poststart', spec.hooks?.poststart, hookContext(spec, id, state.pid, state.bundle));
   } catch (e) {
     // runtime.md: a failed poststart hook stops the container
     try {
@@ -147,7 +146,5 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, w
   if (state.cgroup) cgroupManagerFromState(state.cgroup).destroy();
   store.remove(id);
   const spec = state.config as Spec;
-  runPoststopHooks(spec.hooks?.poststop, {
-    ociVersion: state.ociVersion, id, pid: state.pid, bundle: state.bundle, annotations: state.annotations,
-  }, warn);
+  runPoststopHooks(spec.hooks?.poststop, hookContext(spec, id, state.pid, state.bundle), warn);
 }

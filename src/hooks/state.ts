@@ -1,6 +1,7 @@
 // The state JSON a hook reads on stdin (runtime.md "State"), with the status
 // the spec gives for each hook's point in the lifecycle.
-import { Hook } from '../bundle/spec-types';
+import { Hook, Spec } from '../bundle/spec-types';
+import { SPEC_VERSION } from '../version';
 
 export type HookName = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
@@ -40,4 +41,12 @@ export function hookArgs(h: Hook): string[] {
 
 export function describeHook(name: HookName, index: number, h: Hook): string {
   return `${name} hook #${index} (${h.path})`;
+}
+
+/**
+ * The state a hook (or a seccomp agent) is told about. ociVersion is the
+ * spec version of this runtime's state format, not the config's (as runc).
+ */
+export function hookContext(spec: Spec, id: string, pid: number, bundle: string): HookContext {
+  return { ociVersion: SPEC_VERSION, id, pid, bundle, annotations: spec.annotations };
 }

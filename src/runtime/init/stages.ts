@@ -9,6 +9,7 @@ import { Channel, ChildMessage, ParentMessage } from '../protocol';
 import { CgroupView } from './mounts';
 import { setupRootfs, enterRootfs, finishRootfs, makeRootReadonly } from './rootfs';
 import { runContainerHooks } from './hooks';
+import { hookContext } from '../../hooks/state';
 import { applySysctl } from './sysctl';
 import { secureJoin } from './securejoin';
 import { openPty, attachSlave } from './terminal';
@@ -138,7 +139,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     fs.mkdirSync(secureJoin(plan.rootfs, p.cwd), { recursive: true, mode: 0o755 });
     setupRootfs(plan);
     const hooks = spec.hooks ?? {};
-    const hookCtx = { ociVersion: spec.ociVersion, id: plan.id, pid: 1, bundle: plan.bundleDir, annotations: spec.annotations };
+    const hookCtx = hookContext(spec, plan.id, 1, plan.bundleDir);
     if (hooks.prestart?.length || hooks.createRuntime?.length) {
       step = 'running createRuntime hooks';
       chan.send({ type: 'create-hooks' });
