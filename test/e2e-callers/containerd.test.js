@@ -198,7 +198,7 @@ for (const rt of L.RUNTIMES) {
       assert.is(ex.length, 1, explain(rt, 'one exec call'));
       assert.is(ex[0].rc, 0);
       assert.ok(ex[0].argv.includes('--detach') && ex[0].argv.includes('--process'), explain(rt, 'exec --process --detach'));
-      // an exec in the container's environment: same hostname, same mount namespace, its cwd
+      // an exec in the container's environment: its mount namespace, the cwd asked for
       const r2 = cd.ctr(['task', 'exec', '--exec-id', 'y', '--fifo-dir', cd.fifoDir, '--cwd', '/tmp', id, 'sh', '-c', 'pwd; readlink /proc/1/ns/mnt; readlink /proc/self/ns/mnt']);
       assert.is(r2.status, 0, explain(rt, show(r2)));
       const [cwd, mnt1, mntSelf] = r2.stdout.trim().split('\n');
@@ -540,6 +540,15 @@ for (const rt of L.RUNTIMES) {
       await cri.rt('RemovePodSandbox', { pod_sandbox_id: podId }).catch(() => {});
     }
     await assertNoLeftovers(rt, podId, 'k8s.io', `${podCgroup}/${podId}`);
+  });
+}
+
+for (const rt of L.RUNTIMES) {
+  test(`${rt}: no runtime call containerd made crashed (exit status 0 or 1, 255 for exec as runc; no stack trace)`, async () => {
+    await setup();
+    const ok = (c) => c.rc === 0 || c.rc === 1 || (c.sub === 'exec' && c.rc === 255);
+    const bad = env.calls(rt).filter((c) => !ok(c) || /\n\s+at \S+ \(/.test(`${c.stderr || ''}${c.log || ''}`));
+    assert.equal(bad.length, 0, explain(rt, `calls that crashed:\n${L.formatCalls(bad)}`));
   });
 }
 

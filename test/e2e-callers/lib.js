@@ -259,11 +259,12 @@ case "$sub" in
 esac
 if [ -n "$log" ] && [ -f "$log" ]; then /bin/cp "$log" "$D/$n.log" 2>/dev/null; fi
 echo "$rc" > "$D/$n.rc"
+/bin/date +%s%N > "$D/$n.end"
 exit "$rc"
 `;
 }
 
-/** The calls logged by a wrapper, oldest first: { n, argv, sub, cwd, env, rc, stdout, stderr, stdin, log }. */
+/** The calls logged by a wrapper, oldest first: { n, ms, argv, sub, cwd, env, rc, stdout, stderr, stdin, log, config }. */
 function readCalls(logDir) {
   let names = [];
   try {
@@ -282,8 +283,10 @@ function readCalls(logDir) {
     const f = (ext) => readSafe(path.join(logDir, `${n}.${ext}`));
     const argv = (f('argv') || '').split('\0').slice(0, -1);
     const rc = f('rc');
+    const end = f('end');
     return {
       n,
+      ms: end ? Number((BigInt(end.trim()) - BigInt(n.split('-')[0])) / 1000000n) : null,
       argv,
       sub: argv.find((a) => subs.has(a)) || null,
       cwd: (f('cwd') || '').trim(),
@@ -301,7 +304,7 @@ function readCalls(logDir) {
 /** One line per call, for failure messages. */
 function formatCalls(calls) {
   return calls.map((c) => {
-    let s = `  [rc=${c.rc}] ${c.argv.join(' ')}`;
+    let s = `  [rc=${c.rc} ${c.ms}ms] ${c.argv.join(' ')}`;
     if (c.stdout) s += `\n      stdout: ${c.stdout.trim().slice(0, 500)}`;
     if (c.stderr) s += `\n      stderr: ${c.stderr.trim().slice(0, 500)}`;
     if (c.log && c.log.trim()) s += `\n      log: ${c.log.trim().split('\n').slice(-3).join('\n           ')}`;
@@ -333,8 +336,9 @@ class Env {
   /**
    * name: used in the temp dir's name. Makes the base dir, the image archive,
    * and one wrapper per runtime: this.wrappers[rt] (path), this.callsDir(rt).
+   * wrap: false makes this.wrappers[rt] the real binaries (for timing).
    */
-  constructor(name) {
+  constructor(name, { wrap = true } = {}) {
     this.name = name;
     this.tag = rand(3);
     this.base = fs.mkdtempSync(path.join(os.tmpdir(), `tsrunc-callers-${name}-`));
@@ -351,6 +355,7 @@ class Env {
       this.plainWrappers[rt] = path.join(dir, `${rt}-plain`);
       fs.writeFileSync(this.wrappers[rt], script, { mode: 0o755 });
       fs.writeFileSync(this.plainWrappers[rt], script, { mode: 0o755 });
+      if (!wrap) this.wrappers[rt] = RUNTIME_BINS[rt]; // the real binary (benchmarks): no call log
     }
     this._images = null;
     this._cgroups = new Set(); // cgroup paths (relative to the hierarchies) to remove
@@ -358,6 +363,9 @@ class Env {
     this._cleanups = [];
     this._finished = false;
     this._runDirBefore = new Set(this._listRunS());
+    // made outside our temp dir by the callers themselves: removed if they did not exist before
+    // (/run/containerd/s: the shims' sockets; /var/lib/containers/cache: podman's blob info cache)
+    this._outsideDirs = ['/run/containerd/s', '/run/containerd', '/var/lib/containers/cache', '/var/lib/containers'].filter((d) => !fs.existsSync(d));
     envs.add(this);
   }
 
@@ -456,6 +464,16 @@ class Env {
         if (this._runDirBefore.has(f)) continue;
         const p = path.join('/run/containerd/s', f);
         if (!processesWithArg(f).length) fs.rmSync(p, { force: true });
+      }
+    });
+    step('dirs outside', () => {
+      for (const d of this._outsideDirs) {
+        if (d === '/var/lib/containers/cache') fs.rmSync(path.join(d, 'blob-info-cache-v1.boltdb'), { force: true });
+        try {
+          fs.rmdirSync(d);
+        } catch {
+          /* not empty (someone else's) or gone */
+        }
       }
     });
     step('temp dir', () => {

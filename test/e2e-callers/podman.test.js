@@ -214,7 +214,10 @@ for (const rt of L.RUNTIMES) {
       const bad = podman(rt, ['exec', name, '/no/such']);
       assert.is(bad.status, 127, explain(rt, show(bad)));
       assert.match(bad.stderr, new RegExp(`^Error: ${rt}: (exec failed: )?unable to start container process: exec: "/no/such": stat /no/such: no such file or directory: OCI runtime attempted to invoke a command that was not found\\n$`), explain(rt, show(bad)));
-      observe(rt, 'exec', [r.status, r.stdout, r.stderr, r2.stdout, bad.status, bad.stderr]);
+      const badCall = callsFor(rt, id, 'exec').pop();
+      observe(rt, 'exec', [r.status, r.stdout, r.stderr, r2.stdout, bad.status, bad.stderr, badCall.rc]);
+      // runc exec exits 255 when it cannot start the process (conmon does not show it, but it is the runtime's answer)
+      assert.is(badCall.rc, 255, explain(rt, 'the runtime\'s exec of a missing executable exits 255 as runc\'s does'));
     } finally {
       rmForce(rt, name);
     }
@@ -420,6 +423,15 @@ for (const rt of L.RUNTIMES) {
     assert.match(r.stderr, /operation not permitted.*: OCI permission denied\n$/i, explain(rt, `the errno of the failed setrlimit is EPERM: ${show(r)}`));
     assert.is(r.status, 126, explain(rt, show(r)));
     await assertNoLeftovers(rt, fs.readFileSync(cid, 'utf8').trim());
+  });
+}
+
+for (const rt of L.RUNTIMES) {
+  test(`${rt}: no runtime call podman made crashed (exit status 0 or 1, 255 for exec as runc; no stack trace)`, async () => {
+    await setup();
+    const ok = (c) => c.rc === 0 || c.rc === 1 || (c.sub === 'exec' && c.rc === 255);
+    const bad = env.calls(rt).filter((c) => !ok(c) || /\n\s+at \S+ \(/.test(`${c.stderr || ''}${c.log || ''}`));
+    assert.equal(bad.length, 0, explain(rt, `calls that crashed:\n${L.formatCalls(bad)}`));
   });
 }
 
