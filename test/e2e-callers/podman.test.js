@@ -387,6 +387,29 @@ for (const rt of L.RUNTIMES) {
     observe(rt, 'rm -f', [r.status]);
   });
 
+  test(`${rt}: a container that exits by itself is cleaned up by conmon's exit command (podman container cleanup): delete --force with no PATH succeeds`, async () => {
+    await setup();
+    const name = newName(rt, 'exit');
+    const id = runDetached(rt, name, ['sh', '-c', 'exit 6']);
+    try {
+      await waitStatus(rt, name, 'exited');
+      assert.is(inspect(rt, name, '{{.State.ExitCode}}'), '6');
+      const end = Date.now() + 15000;
+      let del;
+      while (!(del = callsFor(rt, id, 'delete').find((c) => c.rc !== null))) {
+        if (Date.now() > end) throw new Error(explain(rt, 'no delete call from podman container cleanup'));
+        await L.delay(100);
+      }
+      assert.ok(del.argv.includes('--force'), explain(rt, 'delete --force'));
+      assert.not.ok(del.env.some((e) => e.startsWith('PATH=')), explain(rt, 'called with no PATH (as conmon\'s exit command runs it)'));
+      assert.is(del.rc, 0, explain(rt, 'delete --force without PATH'));
+      await assertNoLeftovers(rt, id);
+      observe(rt, 'cleanup', [del.rc]);
+    } finally {
+      rmForce(rt, name);
+    }
+  });
+
   test(`${rt}: a failing start (the image's entrypoint does not exist): podman shows the runtime's error, with JSON logs and with plain logs`, async () => {
     await setup();
     // runc: Error: runc: runc create failed: unable to start container process: exec: "/no/such/binary": stat
