@@ -128,6 +128,12 @@ done
 out hostname "$(cat /proc/sys/kernel/hostname 2>/dev/null || uname -n)"
 out domainname "$(cat /proc/sys/kernel/domainname 2>/dev/null)"
 
+# --- personality ----------------------------------------------------------------
+# linux.personality: the persona of this process (/proc/self/personality, hex;
+# the execution domain is its low byte) and the machine uname(2) reports under it.
+out personality "$(cat /proc/$SELF/personality 2>/dev/null)"
+out machine "$(uname -m 2>/dev/null)"
+
 # --- namespaces -----------------------------------------------------------------
 for _f in /proc/$SELF/ns/*; do
 	_t=$(readlink "$_f" 2>/dev/null) && out ns "${_f##*/}" "$_t"

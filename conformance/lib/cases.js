@@ -7,6 +7,7 @@ const path = require('path');
 const { baseConfig, CHECKER } = require('./bundle');
 const { runSync, poll, sleep, readOrNull, isAlive, clip } = require('./util');
 const host = require('./host');
+const { CAP_BITS, RLIMIT_ROWS } = require('./checks');
 
 const clone = (o) => JSON.parse(JSON.stringify(o));
 
@@ -354,6 +355,122 @@ def('preserve-fds', '--preserve-fds passes extra descriptors, others are closed'
 def('run-exit-status', '`run` exits with the status of the container process', async (ctx) => {
   await ctx.runChecker(base(), { tag: 'exit', extraArgs: ['exit=7'], expectExit: 7 });
 });
+
+// ---- process and security fields: capabilities, rlimits, no_new_privs, oom, ids, sysctl, personality
+
+/** Capability names in the bounding set of the harness (which the runtime inherits). */
+function hostCapabilities(env) {
+  const bnd = env.host && env.host.capBnd ? BigInt(`0x${env.host.capBnd}`) : 0n;
+  return Object.entries(CAP_BITS).filter(([, n]) => bnd & (1n << BigInt(n))).map(([name]) => name);
+}
+
+def('process-capabilities-empty', 'empty capability sets: the process has no capability at all', async (ctx) => {
+  await ctx.runChecker(base((c) => {
+    c.process.capabilities = { bounding: [], permitted: [], effective: [], inheritable: [], ambient: [] };
+  }), { tag: 'caps-empty' });
+});
+
+def('process-capabilities-host-all', 'every capability the runtime has, in all five sets, for root without noNewPrivileges', async (ctx) => {
+  const all = hostCapabilities(ctx.env);
+  await ctx.runChecker(base((c) => {
+    c.process.capabilities = { bounding: all.slice(), permitted: all.slice(), effective: all.slice(), inheritable: all.slice(), ambient: all.slice() };
+    c.process.noNewPrivileges = false;
+  }), { tag: 'caps-all' });
+});
+
+// (permitted covers bounding: a process that gains permitted capabilities at execve becomes
+// non-dumpable, and the checker's helpers could not read its /proc entries any more)
+def('process-capabilities-partial', 'only bounding and permitted given (no effective): root\'s effective set after execve is its permitted set', async (ctx) => {
+  await ctx.runChecker(base((c) => {
+    c.process.capabilities = { bounding: ['CAP_CHOWN', 'CAP_KILL', 'CAP_SYS_CHROOT'], permitted: ['CAP_CHOWN', 'CAP_KILL', 'CAP_SYS_CHROOT'] };
+    c.process.noNewPrivileges = false;
+  }), { tag: 'caps-partial' });
+});
+
+def('process-capabilities-user-nnp', 'a non-root user with noNewPrivileges keeps its ambient capabilities', async (ctx) => {
+  await ctx.runChecker(base((c) => {
+    c.process.user = { uid: 1000, gid: 1000 };
+    c.process.capabilities = {
+      bounding: ['CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW'],
+      permitted: ['CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW'],
+      effective: ['CAP_NET_BIND_SERVICE'],
+      inheritable: ['CAP_NET_BIND_SERVICE', 'CAP_NET_RAW'],
+      ambient: ['CAP_NET_BIND_SERVICE', 'CAP_NET_RAW'],
+    };
+    c.process.noNewPrivileges = true;
+  }), { tag: 'caps-user-nnp' });
+});
+
+/** The limits the harness runs with (the runtime inherits them): { RLIMIT_X: { soft, hard } } as BigInt (unlimited: null). */
+function callerLimits() {
+  const rows = Object.fromEntries(Object.entries(RLIMIT_ROWS).map(([k, v]) => [v, k]));
+  const out = {};
+  for (const line of (readOrNull('/proc/self/limits') || '').split('\n')) {
+    const name = line.slice(0, 26).trim();
+    if (!rows[name]) continue;
+    const [soft, hard] = line.slice(26).trim().split(/\s+/);
+    const n = (v) => (v === 'unlimited' ? null : BigInt(v));
+    out[rows[name]] = { soft: n(soft), hard: n(hard) };
+  }
+  return out;
+}
+
+def('process-rlimits-all', 'every RLIMIT_* type, each below the hard limit the runtime has', async (ctx) => {
+  const want = {
+    RLIMIT_CPU: [3600, 7200], RLIMIT_FSIZE: [2 ** 30, 2 ** 31], RLIMIT_DATA: [2 ** 40, 2 ** 41], RLIMIT_STACK: [8388608, 16777216],
+    RLIMIT_CORE: [0, 1048576], RLIMIT_RSS: [2 ** 30, 2 ** 31], RLIMIT_NPROC: [4000, 5000], RLIMIT_NOFILE: [512, 1024],
+    RLIMIT_MEMLOCK: [65536, 131072], RLIMIT_AS: [2 ** 40, 2 ** 41], RLIMIT_LOCKS: [500, 1000], RLIMIT_SIGPENDING: [1000, 2000],
+    RLIMIT_MSGQUEUE: [4096, 8192], RLIMIT_NICE: [0, 0], RLIMIT_RTPRIO: [0, 0], RLIMIT_RTTIME: [500000, 1000000],
+  };
+  const have = callerLimits();
+  const rlimits = Object.entries(want).map(([type, [soft, hard]]) => {
+    const cap = have[type] && have[type].hard !== null ? Number(have[type].hard) : Infinity;
+    const h = Math.min(hard, cap);
+    return { type, soft: Math.min(soft, h), hard: h };
+  });
+  await ctx.runChecker(base((c) => { c.process.rlimits = rlimits; }), { tag: 'rlimits-all' });
+});
+
+def('process-no-new-privileges-user', 'noNewPrivileges=true for a non-root user without capabilities', async (ctx) => {
+  await ctx.runChecker(base((c) => {
+    c.process.user = { uid: 1000, gid: 1000 };
+    c.process.capabilities = { bounding: [], permitted: [], effective: [], inheritable: [], ambient: [] };
+    c.process.noNewPrivileges = true;
+  }), { tag: 'nnp-user' });
+});
+
+def('process-oom-score-adj-max', 'process.oomScoreAdj=1000', async (ctx) => {
+  await ctx.runChecker(base((c) => { c.process.oomScoreAdj = 1000; }), { tag: 'oom-max' });
+});
+
+def('process-oom-score-adj-negative', 'a negative process.oomScoreAdj (needs CAP_SYS_RESOURCE in the runtime)', async (ctx) => {
+  await ctx.runChecker(base((c) => { c.process.oomScoreAdj = -500; }), { tag: 'oom-neg' });
+}, (env) => needRoot(env) || (hostCapabilities(env).includes('CAP_SYS_RESOURCE') ? null : 'the harness (and so the runtime) lacks CAP_SYS_RESOURCE: it cannot lower oom_score_adj'));
+
+def('ns-user-ranges', 'a new user namespace with several uid and gid ranges and a non-root process user', async (ctx) => {
+  await ctx.runChecker(base((c) => {
+    setNamespace(c, 'user');
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 1000 }, { containerID: 1000, hostID: 300000, size: 1000 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 100 }, { containerID: 100, hostID: 200000, size: 2000 }];
+    c.process.user = { uid: 1000, gid: 1500 };
+  }), { tag: 'ns-user-ranges' });
+}, nsSkip('user'));
+
+def('sysctl-namespaces', 'linux.sysctl keys of the ipc, network and uts namespaces', async (ctx) => {
+  await ctx.runChecker(base((c) => {
+    c.linux.sysctl = {
+      'kernel.shmmni': '2048', 'kernel.msgmnb': '32768', 'kernel.sem': '100 1000 16 64', 'fs.mqueue.queues_max': '64',
+      'net.core.somaxconn': '1000', 'net.ipv4.tcp_syncookies': '0', 'net.ipv4.conf.all.forwarding': '1',
+      'kernel.domainname': 'sysctl.conformance',
+    };
+  }), { tag: 'sysctl-ns' });
+});
+
+for (const domain of ['LINUX', 'LINUX32']) {
+  def(`personality-${domain.toLowerCase()}`, `linux.personality.domain=${domain}`, async (ctx) => {
+    await ctx.runChecker(base((c) => { c.linux.personality = { domain }; }), { tag: `pers-${domain.toLowerCase()}` });
+  });
+}
 
 // ---- lifecycle ----------------------------------------------------------------------------
 

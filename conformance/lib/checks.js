@@ -2,6 +2,7 @@
 // Compares what the checker saw inside a container with the config.json the
 // container was made from. Every comparison is a check { name, ok, detail }.
 // Names start with the config field they judge (e.g. "process.user.uid").
+const os = require('os');
 const path = require('path');
 const { CHECKER } = require('./bundle');
 const { NS_PROC_NAME } = require('./host');
@@ -30,6 +31,10 @@ const RLIMIT_ROWS = {
   RLIMIT_RTTIME: 'Max realtime timeout',
 };
 const RLIM_INFINITY = 18446744073709551615n;
+
+// linux.personality domains (PER_LINUX, PER_LINUX32) and what uname -m says under PER_LINUX32.
+const PERSONALITY_DOMAINS = { LINUX: 0x0000, LINUX32: 0x0008 };
+const MACHINE_32 = { x86_64: /^i[3-6]86$/, aarch64: /^armv[78]l$/ };
 
 /** Default devices every container MUST have (config-linux.md). */
 const DEFAULT_DEVICES = [
@@ -417,6 +422,27 @@ function checkFacts(config, facts, env) {
       if (d.gid !== undefined && s.gid !== d.gid) problems.push(`gid ${s.gid}, want ${d.gid}`);
     }
     add(`linux.devices ${d.path}`, problems.length === 0, problems.length ? problems.join('; ') : `${s.type} ${s.major}:${s.minor} mode ${s.mode.toString(8)} ${s.uid}:${s.gid}`);
+  }
+
+  // ---- personality -------------------------------------------------------------------------------
+  // (checker keys "personality" and "machine": not parsed by facts.js, so read from facts.other)
+  if (linux.personality) {
+    const other = (key) => {
+      const line = facts.other.find((l) => l.startsWith(`${key}\t`));
+      return line === undefined ? undefined : line.slice(key.length + 1);
+    };
+    const persona = other('personality');
+    const domain = persona ? parseInt(persona, 16) & 0xff : null;
+    const want = PERSONALITY_DOMAINS[linux.personality.domain];
+    add(`linux.personality.domain=${linux.personality.domain}: /proc/self/personality`, want !== undefined && domain === want,
+      `want execution domain ${want}, /proc/self/personality is ${fmt(persona)}`);
+    const machine = other('machine');
+    const native = os.machine ? os.machine() : null;
+    if (native && MACHINE_32[native]) {
+      const wantMachine = linux.personality.domain === 'LINUX32' ? MACHINE_32[native] : native;
+      add(`linux.personality.domain=${linux.personality.domain}: uname -m`, wantMachine.test ? wantMachine.test(machine) : machine === wantMachine,
+        `want ${wantMachine}, got ${fmt(machine)}`);
+    }
   }
 
   // ---- sysctl ----------------------------------------------------------------------------------

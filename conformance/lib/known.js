@@ -35,6 +35,10 @@ const KNOWN = {
       case: 'lifecycle-force-delete', check: /^delete of a created container without --force/,
       reason: 'runc 1.1 deletes (kills) a created container without --force; the spec requires an error',
     },
+    {
+      case: 'personality-linux32', check: /^linux\.personality\.domain=LINUX32/,
+      reason: 'runc 1.1 predates linux.personality and ignores it (the process keeps PER_LINUX)',
+    },
   ],
 };
 

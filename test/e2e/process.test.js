@@ -218,6 +218,12 @@ test('capabilities: the configured capabilities really work (CAP_CHOWN present v
   assert.match(without, /chown-failed/);
 });
 
+test('capabilities: effective outside permitted (capset cannot do it) is an error naming the field', () => {
+  rejected((c) => {
+    c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_CHOWN'], permitted: ['CAP_KILL'], effective: ['CAP_KILL', 'CAP_CHOWN'] };
+  }, { mentions: ['process.capabilities.effective', 'CAP_CHOWN'] });
+});
+
 test('capabilities: an unknown capability name is an error naming the set and the name', () => {
   rejected((c) => c.process.capabilities.bounding.push('CAP_NO_SUCH_THING'), {
     mentions: ['process.capabilities.bounding[3]', 'CAP_NO_SUCH_THING'],
