@@ -341,7 +341,9 @@ class Env {
   constructor(name, { wrap = true } = {}) {
     this.name = name;
     this.tag = rand(3);
-    this.base = fs.mkdtempSync(path.join(os.tmpdir(), `tsrunc-callers-${name}-`));
+    sweepDeadRuns();
+    // the pid in the name lets a later run clean up after one killed with SIGKILL (sweepDeadRuns)
+    this.base = fs.mkdtempSync(path.join(os.tmpdir(), `tsrunc-callers-${name}-${process.pid}-`));
     fs.chmodSync(this.base, 0o755);
     this.ctx = h.createContext(`callers-${name}`); // for tmux panes
     this.wrappers = {};
@@ -394,6 +396,11 @@ class Env {
   /** Registers a cgroup path (relative to each hierarchy's root) that cleanup removes with everything in it. */
   ownCgroup(rel) {
     this._cgroups.add(rel);
+    try {
+      fs.appendFileSync(path.join(this.base, '.cgroups'), `${rel}\n`); // for sweepDeadRuns()
+    } catch {
+      /* best effort */
+    }
   }
 
   /** Registers a cgroup path that cleanup removes only if it did not exist now and is empty then. */
@@ -485,6 +492,51 @@ class Env {
     for (const rel of this._cgroups) left.push(...cgroupDirs(rel).map((d) => `cgroup ${d}`));
     envs.delete(this);
     return [...errors, ...left];
+  }
+}
+
+let swept = false;
+/**
+ * Once per process: removes what earlier runs that died without cleaning up
+ * (SIGKILL, a CI timeout) left: /tmp/tsrunc-callers-<name>-<pid>-* whose pid is
+ * gone, with their daemons (containerd, shims, conmon: processes whose
+ * arguments name the dir), the processes in the cgroups they recorded, their
+ * mounts and cgroup dirs.
+ */
+function sweepDeadRuns() {
+  if (swept) return;
+  swept = true;
+  let ents = [];
+  try {
+    ents = fs.readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const e of ents) {
+    const m = /^tsrunc-callers-.+-(\d+)-[A-Za-z0-9]{6}$/.exec(e);
+    if (!m || Number(m[1]) === process.pid || fs.existsSync(`/proc/${m[1]}`)) continue;
+    const base = path.join(os.tmpdir(), e);
+    try {
+      const cgs = (readSafe(path.join(base, '.cgroups')) || '').split('\n').filter(Boolean);
+      for (let i = 0; i < 3; i++) {
+        const procs = [...processesWithArg(base), ...processesInCgroups(cgs)];
+        if (!procs.length) break;
+        for (const p of procs) killQuiet(p);
+        sleepMs(200);
+      }
+      for (const mp of h.mountsUnder(base)) spawnSync('umount', ['-l', mp], { stdio: 'ignore' });
+      for (const rel of cgs) cgroupDirs(rel).forEach(rmCgroupTree);
+      if (!h.mountsUnder(base).length) fs.rmSync(base, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
+    for (const d of ['/run/containerd/s', '/run/containerd']) {
+      try {
+        fs.rmdirSync(d); // only when empty: the shims' socket dir
+      } catch {
+        /* in use or gone */
+      }
+    }
   }
 }
 
