@@ -35,10 +35,11 @@ function execOptions(y: Argv): Argv {
   return y
     .option('process', { alias: 'p', type: 'string', describe: 'path to the process.json' })
     .option('cwd', { type: 'string', describe: 'current working directory in the container' })
-    .option('env', { alias: 'e', type: 'string', array: true, describe: 'set environment variables' })
+    // Repeatable one-value options: not yargs arrays, which would swallow the container id and command.
+    .option('env', { alias: 'e', type: 'string', describe: 'set environment variables (repeatable)' })
     .option('user', { alias: 'u', type: 'string', describe: 'UID (format: <uid>[:<gid>])' })
-    .option('additional-gids', { alias: 'g', type: 'number', array: true, describe: 'additional gids' })
-    .option('cap', { alias: 'c', type: 'string', array: true, describe: 'add a capability to the bounding set for the process' })
+    .option('additional-gids', { alias: 'g', type: 'number', describe: 'additional gids (repeatable)' })
+    .option('cap', { alias: 'c', type: 'string', describe: 'add a capability to the bounding set for the process (repeatable)' })
     .option('no-new-privs', { type: 'boolean', describe: 'set the no new privileges value for the process' })
     .option('apparmor', { type: 'string', describe: 'set the apparmor profile for the process' })
     .option('process-label', { type: 'string', describe: 'set the asm process label for the process commonly used with selinux' })
@@ -47,7 +48,7 @@ function execOptions(y: Argv): Argv {
     .option('detach', { alias: 'd', type: 'boolean', describe: 'detach from the container\'s process' })
     .option('pid-file', { type: 'string', describe: 'specify the file to write the process id to' })
     .option('preserve-fds', { type: 'number', default: 0, describe: 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' })
-    .option('cgroup', { type: 'string', array: true, describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' })
+    .option('cgroup', { type: 'string', describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' })
     .option('ignore-paused', { type: 'boolean', hidden: true });
 }
 
@@ -61,13 +62,15 @@ export const builder = (y: Argv) =>
 function parseExecArgs(words: string[]): ExecFlags {
   const parsed = execOptions(yargs(words).help(false).version(false))
     .strict()
-    .parserConfiguration({ 'halt-at-non-option': true })
+    .parserConfiguration({ 'halt-at-non-option': true, 'boolean-negation': false })
     .fail((msg) => {
       throw new RuntimeError(msg);
     })
     .parseSync();
   const [id, ...command] = parsed._.map(String);
-  return { ...(parsed as unknown as ExecFlags), id, command };
+  const list = <T>(v: T | T[] | undefined): T[] | undefined => (v === undefined ? undefined : ([] as T[]).concat(v));
+  const p = parsed as unknown as ExecFlags;
+  return { ...p, id, command, env: list(p.env), 'additional-gids': list(p['additional-gids']), cap: list(p.cap), cgroup: list(p.cgroup) };
 }
 
 /** The process to run: --process FILE, or the container's process with the flags applied (as runc). */
@@ -146,9 +149,14 @@ async function run(argv: ExecFlags, ctx: Context): Promise<number> {
   }
 }
 
-export const handler = action<ExecFlags & { _: (string | number)[] }>((argv, ctx) => {
+/** As runc: every failure of exec is "exec failed: ..." with exit status 255, apart from the process's own. */
+export const handler = action<ExecFlags & { _: (string | number)[] }>(async (argv, ctx) => {
   // argv._ is ["exec", then the raw words from "exec" on]
   const words = argv._.slice(1).map(String);
   if (words[0] === 'exec') words.shift();
-  return run(parseExecArgs(words), ctx);
+  try {
+    return await run(parseExecArgs(words), ctx);
+  } catch (e) {
+    throw new RuntimeError(`exec failed: ${(e as Error).message}`, 255);
+  }
 });

@@ -76,8 +76,8 @@ export function execInContainer(opts: ExecOptions): number {
     const chan = new Channel<ParentMessage, ChildMessage>(parentEnd);
     const first = chan.recv(TIMEOUT_MS);
     sys.waitpid(stage1);
-    if (!first) throw new RuntimeError('exec failed: the process exited while joining the container');
-    if (first.msg.type === 'error') throw new RuntimeError(`exec failed: ${first.msg.message}`);
+    if (!first) throw new RuntimeError('the process exited while joining the container');
+    if (first.msg.type === 'error') throw new RuntimeError(first.msg.message);
     if (first.msg.type !== 'init-pid') throw new RuntimeError(`unexpected message: ${first.msg.type}`);
     pid = first.msg.pid;
     if (state.cgroup) {
@@ -88,9 +88,9 @@ export function execInContainer(opts: ExecOptions): number {
     chan.send({ type: 'continue' });
     for (;;) {
       const p = chan.recv(TIMEOUT_MS);
-      if (!p) throw new RuntimeError('exec failed: the process exited during setup');
+      if (!p) throw new RuntimeError('the process exited during setup');
       const m = p.msg;
-      if (m.type === 'error') throw new RuntimeError(`exec failed: unable to start container process: ${m.message}`);
+      if (m.type === 'error') throw new RuntimeError(`unable to start container process: ${m.message}`);
       if (m.type === 'console' && p.fd !== undefined) {
         if (opts.onConsole) opts.onConsole(p.fd);
         else sys.close(p.fd);
@@ -102,7 +102,7 @@ export function execInContainer(opts: ExecOptions): number {
     }
     // The channel closes when the process execs (close-on-exec).
     const after = chan.recv(TIMEOUT_MS);
-    if (after?.msg.type === 'error') throw new RuntimeError(`exec failed: ${after.msg.message}`);
+    if (after?.msg.type === 'error') throw new RuntimeError(after.msg.message);
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     return pid;
   } catch (e) {
