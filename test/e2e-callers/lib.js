@@ -800,7 +800,7 @@ class Podman {
     this.env = env;
     this.dir = path.join(env.base, 'podman');
     this.root = path.join(this.dir, 'root');
-    this.runroot = path.join(this.dir, 'runroot');
+    this.runroot = path.join(env.base, 'prr'); // podman refuses a runroot longer than 50 characters
     this.tmpdir = path.join(this.dir, 'tmp');
     this.storageConf = path.join(this.dir, 'storage.conf');
     this.containersConf = path.join(this.dir, 'containers.conf');
