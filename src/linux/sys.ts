@@ -204,8 +204,24 @@ export function fdIsOpen(fd: number): boolean {
   return lib().fcntl(fd, C.F_GETFD, 0) >= 0;
 }
 
+/**
+ * Marks every fd from `first` up close-on-exec. One close_range(2) call; where
+ * that is refused (older kernels, or a seccomp filter already in place that
+ * does not allow it) each open fd is marked through /proc/self/fd instead.
+ */
 export function closeRangeCloexec(first: number): void {
-  check('close_range', [first, '~0', 'CLOSE_RANGE_CLOEXEC'], lib().close_range(first, 0xffffffff, C.CLOSE_RANGE_CLOEXEC));
+  if (lib().close_range(first, 0xffffffff, C.CLOSE_RANGE_CLOEXEC) === 0) return;
+  let fds: number[];
+  try {
+    fds = fs.readdirSync('/proc/self/fd').map(Number);
+  } catch {
+    fail('close_range', [first, '~0', 'CLOSE_RANGE_CLOEXEC']);
+  }
+  for (const fd of fds) {
+    if (fd >= first && lib().fcntl(fd, C.F_SETFD, C.FD_CLOEXEC) < 0 && errno() !== 9 /* EBADF: the dir's own fd */) {
+      fail('fcntl', [fd, 'F_SETFD', 'FD_CLOEXEC']);
+    }
+  }
 }
 
 export function socketpair(type: number): [number, number] {

@@ -9,8 +9,10 @@
 import type * as Koffi from 'koffi';
 
 // koffi is loaded on first use: commands that never call into libc (state, list) skip its cost.
+// Cached: a require() between a failing call and koffi.errno() would clobber errno.
+let koffiLoaded: typeof Koffi | undefined;
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const koffiModule = (): typeof Koffi => require('koffi');
+const koffiModule = (): typeof Koffi => (koffiLoaded ??= require('koffi') as typeof Koffi);
 
 // Filter actions (scmp_filter_ctx actions, uint32).
 export const SCMP_ACT_KILL_PROCESS = 0x80000000;

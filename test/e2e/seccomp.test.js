@@ -58,6 +58,23 @@ test('the container process runs with a seccomp filter (mode 2)', () => {
   assert.match(r.stdout, /^Seccomp_filters:\s+1$/m);
 });
 
+// Regression: with no noNewPrivileges and no CAP_SYS_ADMIN the filter goes on before the
+// user switch, so the runtime's own last steps run under it; a list without close_range
+// (runtime-tools' default profile) must still start the process.
+test('an allow list without close_range, no noNewPrivileges: the runtime\'s last steps still work', () => {
+  const allowed = ['read', 'write', 'close', 'openat', 'open', 'fstat', 'newfstatat', 'stat', 'lstat', 'mmap', 'munmap',
+    'brk', 'rt_sigaction', 'rt_sigprocmask', 'rt_sigreturn', 'ioctl', 'access', 'execve', 'exit', 'exit_group',
+    'getpid', 'getppid', 'getuid', 'geteuid', 'getgid', 'getegid', 'setuid', 'setgid', 'setresuid', 'setresgid',
+    'setgroups', 'capget', 'capset', 'prctl', 'arch_prctl', 'set_tid_address', 'set_robust_list', 'getdents64',
+    'fcntl', 'dup2', 'dup3', 'chdir', 'getcwd', 'wait4', 'clone', 'fork', 'vfork', 'uname', 'prlimit64', 'getrandom',
+    'rseq', 'mprotect', 'pread64', 'lseek', 'readlink', 'statx', 'poll', 'pipe2', 'writev', 'futex', 'sendmsg',
+    'recvmsg', 'madvise', 'umask', 'sigaltstack', 'faccessat', 'faccessat2', 'kill', 'tgkill'];
+  const r = runWith({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: allowed, action: 'SCMP_ACT_ALLOW' }] },
+    'echo started', (p) => { p.noNewPrivileges = false; });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^started$/m);
+});
+
 test('no seccomp section: no filter', () => {
   const r = runWith(undefined, 'grep Seccomp: /proc/self/status');
   assert.is(r.status, 0, r.stderr);
