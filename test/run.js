@@ -8,7 +8,7 @@ const path = require('path');
 const fs = require('fs');
 
 const ROOT = path.resolve(__dirname);
-const ALL = ['unit', 'e2e', 'conformance'];
+const ALL = ['unit', 'e2e', 'conformance', 'e2e-callers', 'vm'];
 const suites = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const uvu = path.join(__dirname, '..', 'node_modules', 'uvu', 'bin.js');
 

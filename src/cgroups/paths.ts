@@ -26,11 +26,12 @@ export function v1Hierarchies(): Hierarchy[] {
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
     const [fstype, , superOpts] = line.slice(sep + 3).split(' ');
-    if (fstype !== 'cgroup') continue;
+    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
     const fields = line.slice(0, sep).split(' ');
     const mountpoint = fields[4].replace(/\\040/g, ' ');
     const root = fields[3].replace(/\\040/g, ' ');
-    const name = superOpts.split(',').filter((o) => !['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'clone_children', 'xattr', 'nsdelegate'].includes(o) && !o.startsWith('release_agent=')).join(',');
+    // On a hybrid host the v2 hierarchy (usually /sys/fs/cgroup/unified) is joined too, as runc does: name "".
+    const name = fstype === 'cgroup2' ? '' : superOpts.split(',').filter((o) => !['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'clone_children', 'xattr', 'nsdelegate'].includes(o) && !o.startsWith('release_agent=')).join(',');
     if (seen.has(name)) continue;
     seen.add(name);
     out.push({ name, mountpoint, root });

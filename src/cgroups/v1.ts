@@ -314,7 +314,8 @@ export class CgroupV1 implements CgroupManager {
   }
 
   views(): CgroupView[] {
-    return Object.entries(this.paths).map(([name, hostDir]) => ({
+    // the hybrid host's v2 hierarchy ("") is joined but not shown, as runc does
+    return Object.entries(this.paths).filter(([name]) => name !== '').map(([name, hostDir]) => ({
       name: name.startsWith('name=') ? name.slice(5) : name,
       hostDir,
     }));

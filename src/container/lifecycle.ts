@@ -91,11 +91,15 @@ function readFifoAnswer(fd: number, state: SavedState): string {
 export function killContainer(store: StateStore, id: string, signal: number, all: boolean): void {
   const { state, status } = loadWithStatus(store, id);
   if (status === 'stopped' && !all) throw containerNotRunning();
-  if (all && state.cgroup) {
-    const cgroup = cgroupManagerFromState(state.cgroup);
-    if (status === 'stopped' && cgroup.processes().length === 0) throw containerNotRunning();
-    signalAllProcesses(cgroup, signal); // frozen meanwhile, as runc does
-    return;
+  if (all) {
+    // As runc: --all signals whatever is left in the container's cgroup, and is no
+    // error once the container has stopped (CRI's StopContainer sends it after KILL).
+    const cgroup = state.cgroup ? cgroupManagerFromState(state.cgroup) : undefined;
+    if (cgroup?.exists()) {
+      signalAllProcesses(cgroup, signal); // frozen meanwhile, as runc does
+      return;
+    }
+    if (status === 'stopped') return;
   }
   try {
     sys.kill(state.pid, signal);

@@ -174,7 +174,26 @@ test('kill --all KILL stops a container with several processes', async () => {
   await ctx.waitStatus(id, 'running');
   ok(ctx.rt(['kill', '--all', id, 'KILL']), 'kill --all');
   await ctx.waitStatus(id, 'stopped');
+  // as runc: kill --all of a stopped container is no error (CRI's StopContainer sends it after KILL)
+  ok(ctx.rt(['kill', '--all', id, 'KILL']), 'kill --all of the stopped container');
   ok(ctx.rt(['delete', id]));
+  ctx.leftovers({ id, bundle: b });
+});
+
+test('on a hybrid cgroup host the container joins the v2 hierarchy too (as runc)', async () => {
+  const unified = '/sys/fs/cgroup/unified';
+  if (!fs.existsSync(`${unified}/cgroup.procs`)) {
+    console.log('  (skipped: no hybrid v2 hierarchy at /sys/fs/cgroup/unified)');
+    return;
+  }
+  const b = ctx.makeBundle({ args: ['sh', '-c', 'cat /proc/self/cgroup; sleep 100'] });
+  const id = ctx.id('hybrid');
+  ok(ctx.rt(['run', '-d', '--bundle', b.dir, id]));
+  const s = await ctx.waitStatus(id, 'running');
+  const line = fs.readFileSync(`/proc/${s.pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
+  assert.ok(line && line !== '0::/' && line.endsWith(`/${id}`), `v2 line of the init: ${line}`);
+  ok(ctx.rt(['delete', '--force', id]));
+  assert.ok(!fs.existsSync(`${unified}${line.slice(3)}`), 'the v2 cgroup is removed with the container');
   ctx.leftovers({ id, bundle: b });
 });
 
