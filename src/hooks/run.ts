@@ -22,7 +22,8 @@ export function runHooks(name: HookName, hooks: Hook[] | undefined, ctx: HookCon
     });
     const output = `${res.stdout ?? ''}${res.stderr ?? ''}`.trim();
     const shown = output ? `: ${output.slice(0, 2000)}` : '';
-    if (res.error) {
+    // A hook that exits without reading its stdin is fine (EPIPE on our write): its status decides.
+    if (res.error && (res.error as NodeJS.ErrnoException).code !== 'EPIPE') {
       const code = (res.error as NodeJS.ErrnoException).code;
       if (code === 'ETIMEDOUT') throw new RuntimeError(`${what} timed out after ${h.timeout} s`);
       if (code === 'ENOENT') throw new RuntimeError(`${what}: ${h.path} does not exist`);
