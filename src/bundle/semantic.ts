@@ -2,7 +2,7 @@
 // about this host. Each problem is a message that names the field.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Spec, Process } from './spec-types';
+import { Spec, Process, IdMapping } from './spec-types';
 import { parseMountOptions, checkMountData } from './mount-options';
 import { capNumber, currentBoundingSet, kernelLastCap } from '../linux/capabilities';
 import { sysctlNamespace } from '../runtime/init/sysctl';
@@ -55,6 +55,7 @@ export function semanticProblems(spec: Spec, rootfs: string): string[] {
   const hasMaps = (spec.linux?.uidMappings?.length ?? 0) > 0 || (spec.linux?.gidMappings?.length ?? 0) > 0;
   if (userNs && !userNs.path && !hasMaps) problems.push('linux.uidMappings: a new user namespace needs uidMappings and gidMappings');
   if (hasMaps && !userNs) problems.push('linux.uidMappings: mappings are given but linux.namespaces has no "user"');
+  problems.push(...mappingProblems('linux.uidMappings', spec.linux?.uidMappings), ...mappingProblems('linux.gidMappings', spec.linux?.gidMappings));
 
   checkLinuxExtras(spec, types, problems);
 
@@ -170,5 +171,21 @@ export function processProblems(p: Process): string[] {
     if (!e.includes('=')) problems.push(`process.env[${i}]: "${e}" is not of the form NAME=value`);
   });
 
+  return problems;
+}
+
+/** Id ranges the kernel would refuse in uid_map/gid_map: empty, or overlapping on either side. */
+function mappingProblems(field: string, maps: IdMapping[] | undefined): string[] {
+  const problems: string[] = [];
+  (maps ?? []).forEach((m, i) => {
+    if (!(m.size > 0)) problems.push(`${field}[${i}].size: must be at least 1 (got ${m.size})`);
+  });
+  const overlaps = (a: number, n: number, b: number, k: number) => a < b + k && b < a + n;
+  (maps ?? []).forEach((m, i) => {
+    (maps ?? []).slice(0, i).forEach((o, j) => {
+      if (overlaps(m.containerID, m.size, o.containerID, o.size)) problems.push(`${field}[${i}]: container ids overlap with ${field}[${j}]`);
+      else if (overlaps(m.hostID, m.size, o.hostID, o.size)) problems.push(`${field}[${i}]: host ids overlap with ${field}[${j}]`);
+    });
+  });
   return problems;
 }

@@ -7,7 +7,8 @@ import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
 import { setWindowSize } from '../runtime/init/terminal';
 
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+// Not SIGPIPE: once its listener is removed Node would die of the next EPIPE (poststop hooks).
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
 const SIGNUM: Record<string, number> = require('os').constants.signals;
 
 /** Waits for `pid` (our child: we are its subreaper), reaping any other orphan on the way. */

@@ -7,6 +7,7 @@
 // Every binding returns the raw libseccomp result; most return 0 or a
 // negative errno. Constants below are from libseccomp's seccomp.h (ABI-stable).
 import type * as Koffi from 'koffi';
+import { errnoName } from '../linux/errors';
 
 // koffi is loaded on first use: commands that never call into libc (state, list) skip its cost.
 // Cached: a require() between a failing call and koffi.errno() would clobber errno.
@@ -113,10 +114,9 @@ export function apiLevel(): number {
 
 /** strerror for libseccomp's negative errno results. */
 export function describe(rc: number): string {
-  const names: Record<number, string> = {
-    1: 'EPERM', 2: 'ENOENT', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 17: 'EEXIST', 22: 'EINVAL',
-    38: 'ENOSYS', 95: 'EOPNOTSUPP', 125: 'ECANCELED', 34: 'ERANGE', 7: 'E2BIG', 9: 'EBADF', 110: 'ETIMEDOUT',
-  };
+  // libseccomp returns -errno; EDOM (33) is its "architecture/value out of range"
   const n = -rc;
-  return names[n] ? `${names[n]} (${n})` : `error ${rc}`;
+  if (n === 33) return 'EDOM (33): not valid for this architecture or libseccomp';
+  const name = errnoName(n);
+  return name.startsWith('errno') ? `error ${rc}` : `${name} (${n})`;
 }
