@@ -23,7 +23,7 @@ const { suite } = require('uvu');
 const assert = require('uvu/assert');
 const h = require('../lib/harness');
 
-const FIXTURES = '/work/shared/fixtures/caller-configs';
+const FIXTURES = require('../lib/shared').shared('fixtures/caller-configs');
 const test = suite('caller-configs');
 const ctx = h.createContext('callers');
 h.install(test, ctx);

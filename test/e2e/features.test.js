@@ -26,7 +26,7 @@ const ctx = h.createContext('features');
 h.install(test, ctx);
 fs.chmodSync(ctx.base, 0o755); // a user-namespace root must reach the bundles
 
-const SPEC_SCHEMAS = '/work/shared/reference/runtime-spec/schema';
+const SPEC_SCHEMAS = require('../lib/shared').shared('reference/runtime-spec/schema');
 const NOT_RUNC = `the features content is tsrunc's own (${h.RUNTIME_NAME} is tested for the schema only)`;
 
 function tsruncOnly(name, fn) {

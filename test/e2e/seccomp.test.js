@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const { createContext, install, IS_TSRUNC, errorMessage, sleepMs } = require('../lib/harness');
 
-const FIXTURE = '/work/shared/fixtures/caller-configs/containerd-cri-container.json';
+const FIXTURE = require('../lib/shared').shared('fixtures/caller-configs/containerd-cri-container.json');
 
 const ctx = createContext('seccomp');
 install(test, ctx);

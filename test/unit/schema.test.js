@@ -20,8 +20,9 @@ const {
   validateFeaturesSchema,
 } = require('../../dist/bundle/schema.js');
 
-const SPEC = '/work/shared/reference/runtime-spec/schema';
-const CALLERS = '/work/shared/fixtures/caller-configs';
+const { shared } = require('../lib/shared');
+const SPEC = shared('reference/runtime-spec/schema');
+const CALLERS = shared('fixtures/caller-configs');
 
 const ours = { config: validateConfigSchema, state: validateStateSchema, features: validateFeaturesSchema };
 
