@@ -5,10 +5,12 @@ import { SPEC_VERSION } from '../version';
 
 export type HookName = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
+// runtime.md: the create-time hooks are lifecycle steps 3-5, after the environment
+// is created (step 2); "created" is the status after step 2.
 export const HOOK_STATUS: Record<HookName, string> = {
-  prestart: 'creating',
-  createRuntime: 'creating',
-  createContainer: 'creating',
+  prestart: 'created',
+  createRuntime: 'created',
+  createContainer: 'created',
   startContainer: 'created',
   poststart: 'running',
   poststop: 'stopped',
