@@ -166,6 +166,10 @@ export function processProblems(p: Process): string[] {
       else if (!(hostCaps & (1n << BigInt(n)))) problems.push(`${field}: ${name} is not in this host's capability bounding set`);
     });
   }
+  const permitted = new Set(p.capabilities?.permitted ?? []);
+  (p.capabilities?.effective ?? []).forEach((name, i) => {
+    if (!permitted.has(name)) problems.push(`process.capabilities.effective[${i}]: ${name} is not in process.capabilities.permitted`);
+  });
   checkProcessExtras(p, problems);
   (p.env ?? []).forEach((e, i) => {
     if (!e.includes('=')) problems.push(`process.env[${i}]: "${e}" is not of the form NAME=value`);

@@ -32,11 +32,18 @@ export function prepareProcess(plan: ProcessPlan, chan: Channel<ChildMessage, Pa
   proc.applyRlimits(p);
   proc.fixStdioOwnership(p);
   // These may need capabilities the process is about to lose.
-  if (p.scheduler) applyScheduler(p.scheduler);
-  if (p.ioPriority) applyIoPriority(p.ioPriority);
+  const named = (field: string, apply: () => void) => {
+    try {
+      apply();
+    } catch (e) {
+      throw new Error(`${field}: ${(e as Error).message}`);
+    }
+  };
+  if (p.scheduler) named('process.scheduler', () => applyScheduler(p.scheduler!));
+  if (p.ioPriority) named('process.ioPriority', () => applyIoPriority(p.ioPriority!));
   if (p.apparmorProfile) applyApparmor(p.apparmorProfile);
   if (p.selinuxLabel) applySelinuxLabel(p.selinuxLabel);
-  if (plan.personality) applyPersonality(plan.personality);
+  if (plan.personality) named('linux.personality', () => applyPersonality(plan.personality!));
   // seccomp: installed at one of three points, see loadPointFor (src/seccomp/load.ts).
   const seccompAt = plan.seccomp && loadPointFor(plan.seccomp, p);
   const installSeccomp = () => {

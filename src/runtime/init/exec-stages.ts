@@ -11,6 +11,7 @@ import { NAMESPACE_FLAGS } from './stages';
 import { openPty, attachSlave } from './terminal';
 import { prepareProcess, execProcess } from './become';
 import * as proc from './process';
+import { setAffinity, parseCpuList } from './scheduling';
 
 const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
@@ -38,6 +39,9 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
   try {
     sys.resetSignals();
     sys.prctl(C.PR_SET_PDEATHSIG, 9);
+    // execCPUAffinity.initial: where the process runs before it joins the container's cgroup
+    const initial = plan.process.execCPUAffinity?.initial;
+    if (initial) setAffinity(parseCpuList(initial) ?? []);
     const types = Object.keys(plan.namespaces).sort((a, b) => JOIN_ORDER.indexOf(a) - JOIN_ORDER.indexOf(b));
     // Open them all first: once in the container's mount namespace, /proc/<init> may not be reachable.
     const fds = types.map((t) => ({ t, fd: sys.open(plan.namespaces[t], C.O_RDONLY | C.O_CLOEXEC) }));
@@ -63,6 +67,9 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
     const go = chan.recv();
     if (!go || go.msg.type !== 'continue') sys.exit(1);
     const p = plan.process;
+    // execCPUAffinity.final: once in the container's cgroup
+    const final = p.execCPUAffinity?.final;
+    if (final) setAffinity(parseCpuList(final) ?? []);
     if (p.terminal) {
       sys.setsid();
       const pty = openPty(p.consoleSize);
