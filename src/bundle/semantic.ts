@@ -168,7 +168,7 @@ export function processProblems(p: Process): string[] {
   }
   const permitted = new Set(p.capabilities?.permitted ?? []);
   (p.capabilities?.effective ?? []).forEach((name, i) => {
-    if (!permitted.has(name)) problems.push(`process.capabilities.effective[${i}]: ${name} is not in process.capabilities.permitted`);
+    if (capNumber(name) !== undefined && !permitted.has(name)) problems.push(`process.capabilities.effective[${i}]: ${name} is not in process.capabilities.permitted`);
   });
   checkProcessExtras(p, problems);
   (p.env ?? []).forEach((e, i) => {
