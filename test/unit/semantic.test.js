@@ -87,8 +87,14 @@ test('process.capabilities: unknown capability, per set and index', () => {
   for (const set of ['bounding', 'effective', 'permitted', 'ambient', 'inheritable']) {
     one((s) => {
       s.process.capabilities[set] = ['CAP_KILL', 'CAP_FLY'];
+      // keep effective within permitted (a separate rule) so only the unknown name is reported
+      if (set === 'permitted') s.process.capabilities.effective = ['CAP_KILL'];
     }, `process.capabilities.${set}[1]`, /CAP_FLY/);
   }
+  one((s) => {
+    s.process.capabilities.permitted = ['CAP_KILL'];
+    s.process.capabilities.effective = ['CAP_KILL', 'CAP_CHOWN'];
+  }, 'process.capabilities.effective[1]', /CAP_CHOWN is not in process\.capabilities\.permitted/);
   one((s) => (s.process.capabilities.bounding = ['kill']), 'process.capabilities.bounding[0]', /"kill"/);
 });
 
