@@ -105,7 +105,9 @@ const KNOWN_DATA: Record<string, RegExp> = {
   devpts: /^(newinstance|ptmxmode=[0-7]{1,4}|mode=[0-7]{1,4}|gid=\d+|uid=\d+|max=\d+)$/,
   cgroup: /^[\w,=.-]*$/,
   cgroup2: /^(nsdelegate|memory_recursiveprot|memory_localevents|favordynmods|memory_hugetlb_accounting|pids_localevents)$/,
-  bind: /^$/,
+  // A bind mount ignores filesystem data; runc and crun accept key=value options there (runtime-tools
+  // uses them), so only bare words, likely misspelled flags, are refused.
+  bind: /^[\w.-]+=.*$/,
 };
 
 /** Problems with one mount's options, as text naming the option. */

@@ -166,7 +166,7 @@ test('linux.rootfsPropagation: unknown value', () => {
 
 test('mounts[].options: unknown filesystem data is named with the mount index', () => {
   one((s) => s.mounts[1].options.push('sizee=1'), 'mounts[1].options', /"sizee=1".*tmpfs/);
-  one((s) => s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'mode=755'] }), 'mounts[7].options', /bind mount/);
+  one((s) => s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'nosiud'] }), 'mounts[7].options', /bind mount/);
 });
 
 test('mounts[].type missing without bind', () => {
