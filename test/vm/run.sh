@@ -1,0 +1,331 @@
+#!/usr/bin/env bash
+# Boots a guest (KVM, or qemu's TCG emulator, see ACCEL below) with Debian's kernel and cgroup v2 alone (cgroup_no_v1=all)
+# and runs a command in it, with the project dir as its cwd:
+#
+#   bash test/vm/run.sh [command...]      (npm run test:vm)
+#
+# Without a command it runs the cgroup v2 checks (run.sh --cgroup-checks N):
+# the smoke run below (run.sh --smoke) and the cgroups e2e file
+# (node node_modules/uvu/bin.js test/e2e cgroups, in N parallel shards).
+#
+# The guest's root is the host's / (read only, 9p) under a tmpfs overlay: it
+# runs this checkout's dist/ with the host's node; whatever it writes stays in
+# its RAM. Builds the guest first (test/vm/build.sh, cached in .tmp/vm) and, on
+# the host, `npm run build` (skipped with TSRUNC_VM_NO_NPM_BUILD=1). Streams the
+# guest's console to stdout and exits with the command's exit status; 124 when
+# the guest ran out of time, 125 when it failed before or around the command.
+#
+# Environment:
+#   TSRUNC_VM_ACCEL     kvm, tcg or auto (default): kvm where /dev/kvm can run a
+#                       stock kernel (hardware vmx/svm, not PVM), else tcg
+#   TSRUNC_VM_TIMEOUT   seconds before qemu is killed (default 480; 900 under tcg)
+#   TSRUNC_VM_MEM       guest memory in MiB (default 2048)
+#   TSRUNC_VM_CPUS      vCPUs (default 2)
+#   TSRUNC_VM_SHARDS    parallel shards of the cgroups e2e file (default: vCPUs)
+#   TSRUNC_VM_SKIP      regexp of cgroups e2e test names to skip (default: none
+#                       under kvm; under tcg the three version-independent
+#                       ones, see below; TSRUNC_VM_SKIP= runs them all)
+#   TSRUNC_VM_ALONE     regexp of cgroups e2e test names run after the shards,
+#                       by themselves (default: none under kvm, the OOM test
+#                       under tcg)
+#   TSRUNC_VM_DIR       cache dir of build.sh (default <project>/.tmp/vm)
+#   TSRUNC_VM_TCG_CPU   qemu -cpu under tcg (default max,-avx,-avx2)
+#   TSRUNC_VM_APPEND    more kernel parameters
+#   TSRUNC_*, CI        passed on to the command (except TSRUNC_VM_*)
+#
+#   bash test/vm/run.sh --smoke    (inside the guest) the smoke run alone:
+#     create/start/state/kill/delete of a busybox container with memory and
+#     pids limits, memory.max and pids.max checked in its cgroup.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+PROJECT=$(cd "$HERE/../.." && pwd -P)
+
+# ---------------------------------------------------------------------------
+# --smoke: runs in the guest
+smoke() {
+  set -u
+  local tsrunc="$PROJECT/bin/tsrunc" dir root id st pid cg status end
+  step() { echo "TSRUNC-VM-SMOKE ok: $* (${SECONDS}s)"; }
+  bad() {
+    echo "TSRUNC-VM-SMOKE FAIL: $*"
+    [ -n "${id:-}" ] && "$tsrunc" --root "$root" delete --force "$id" >/dev/null 2>&1
+    exit 1
+  }
+  # a field of the state JSON (no node: each node start costs seconds under TCG)
+  field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+  [ -f /sys/fs/cgroup/cgroup.controllers ] || bad "not a cgroup v2 host (no /sys/fs/cgroup/cgroup.controllers)"
+  dir=$(mktemp -d /tmp/tsrunc-vm-smoke.XXXXXX)
+  root="$dir/state"
+  id="vm-smoke-$$"
+  cd "$PROJECT" || bad "cd $PROJECT"
+  node scripts/busybox-rootfs.js "$dir/rootfs" || bad "busybox rootfs (scripts/busybox-rootfs.js)"
+  (cd "$dir" && "$tsrunc" spec) || bad "tsrunc spec"
+  node -e '
+    const fs = require("fs");
+    const f = process.argv[1];
+    const c = JSON.parse(fs.readFileSync(f, "utf8"));
+    c.process.terminal = false;
+    c.process.args = ["sleep", "1000"];
+    c.linux.resources = { ...c.linux.resources, memory: { limit: 67108864 }, pids: { limit: 32 } };
+    fs.writeFileSync(f, JSON.stringify(c, null, 2));
+  ' "$dir/config.json" || bad "editing config.json"
+  step "bundle from tsrunc spec with memory.limit 67108864 and pids.limit 32"
+
+  "$tsrunc" --root "$root" create --bundle "$dir" "$id" || bad "tsrunc create"
+  st=$("$tsrunc" --root "$root" state "$id") || bad "tsrunc state after create"
+  status=$(field status <<<"$st")
+  pid=$(field pid <<<"$st")
+  [ "$status" = created ] || bad "status after create: $status ($st)"
+  [ "$pid" -gt 0 ] 2>/dev/null || bad "pid after create: $pid ($st)"
+  step "create: status created, pid $pid"
+
+  cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+  [ -n "$cg" ] || bad "no v2 cgroup in /proc/$pid/cgroup: $(cat "/proc/$pid/cgroup")"
+  cg="/sys/fs/cgroup${cg%/}"
+  [ "$(cat "$cg/memory.max" 2>&1)" = 67108864 ] || bad "$cg/memory.max: $(cat "$cg/memory.max" 2>&1), want 67108864"
+  [ "$(cat "$cg/pids.max" 2>&1)" = 32 ] || bad "$cg/pids.max: $(cat "$cg/pids.max" 2>&1), want 32"
+  step "cgroup $cg: memory.max 67108864, pids.max 32"
+
+  "$tsrunc" --root "$root" start "$id" || bad "tsrunc start"
+  status=$("$tsrunc" --root "$root" state "$id" | field status)
+  [ "$status" = running ] || bad "status after start: $status"
+  end=$((SECONDS + 10))
+  until [ "$(tr '\0' ' ' < "/proc/$pid/cmdline")" = "sleep 1000 " ] || [ $SECONDS -gt $end ]; do sleep 0.1; done
+  [ "$(tr '\0' ' ' < "/proc/$pid/cmdline")" = "sleep 1000 " ] || bad "the container's process is not sleep 1000: $(tr '\0' ' ' < "/proc/$pid/cmdline")"
+  grep -qx "$pid" "$cg/cgroup.procs" || bad "pid $pid not in $cg/cgroup.procs"
+  step "start: status running, sleep 1000 in the cgroup"
+
+  "$tsrunc" --root "$root" kill "$id" KILL || bad "tsrunc kill"
+  end=$((SECONDS + 30))
+  until status=$("$tsrunc" --root "$root" state "$id" | field status); [ "$status" = stopped ] || [ $SECONDS -gt $end ]; do sleep 0.2; done
+  [ "$status" = stopped ] || bad "status after kill: $status"
+  step "kill KILL: status stopped"
+
+  "$tsrunc" --root "$root" delete "$id" || bad "tsrunc delete"
+  [ ! -e "$root/$id" ] || bad "state dir $root/$id left after delete"
+  [ ! -e "$cg" ] || bad "cgroup $cg left after delete"
+  "$tsrunc" --root "$root" state "$id" >/dev/null 2>&1 && bad "state after delete succeeds"
+  id=
+  step "delete: no state dir, no cgroup dir"
+  rm -rf "$dir"
+  echo "TSRUNC-VM-SMOKE passed"
+}
+
+# --cgroup-checks N [SKIP [ALONE]]: runs in the guest: the smoke run, then the
+# cgroups e2e file split into N shards run side by side (every Nth test each,
+# one vCPU per shard), then the tests whose name matches the regular
+# expression ALONE by themselves (timing-sensitive ones: under TCG a parallel
+# shard can slow them past their waits); tests matching SKIP are skipped.
+# Each pass's output follows "TSRUNC-VM-PASS <i>/<passes> exit <status>", each
+# test's result "TSRUNC-VM-TEST pass|FAIL|skip <seconds>s <name>".
+cgroup_checks() {
+  local n=${1:-1} skip=${2:-} alone=${3:-} k smoke=0 e2e=0 st dir passes pids=()
+  (smoke)
+  smoke=$?
+  cd "$PROJECT" || exit 125
+  dir=$(mktemp -d /tmp/tsrunc-vm-e2e.XXXXXX)
+  # a preload for uvu suites: keeps test K, K+N, K+2N... (TSRUNC_VM_SHARD=K/N),
+  # of those only the ones TSRUNC_VM_ONLY matches (if set), not the ones
+  # TSRUNC_VM_DEFER matches (run in another pass) nor TSRUNC_VM_SKIP's
+  # (reported as skipped), and times each test it runs
+  cat > "$dir/shard.js" <<'JS'
+'use strict';
+const uvu = require(require.resolve('uvu', { paths: [process.cwd()] }));
+const env = process.env;
+const [k, n] = env.TSRUNC_VM_SHARD.split('/').map(Number);
+const only = env.TSRUNC_VM_ONLY ? new RegExp(env.TSRUNC_VM_ONLY) : null;
+const skip = env.TSRUNC_VM_SKIP ? new RegExp(env.TSRUNC_VM_SKIP) : null;
+const defer = env.TSRUNC_VM_DEFER ? new RegExp(env.TSRUNC_VM_DEFER) : null;
+const suite = uvu.suite;
+uvu.suite = function (...args) {
+  const s = suite.apply(this, args);
+  let i = 0;
+  return new Proxy(s, {
+    apply(t, self, [name, fn]) {
+      if (i++ % n !== k || (only && !only.test(name)) || (defer && defer.test(name))) return t.skip(name, fn);
+      if (skip && skip.test(name)) {
+        console.log(`\nTSRUNC-VM-TEST skip 0s ${name}`);
+        return t.skip(name, fn);
+      }
+      return t(name, async (...a) => {
+        const start = Date.now();
+        let ok = false;
+        try {
+          await fn(...a);
+          ok = true;
+        } finally {
+          console.log(`\nTSRUNC-VM-TEST ${ok ? 'pass' : 'FAIL'} ${((Date.now() - start) / 1000).toFixed(1)}s ${name}`);
+        }
+      });
+    },
+  });
+};
+JS
+  passes=$n
+  [ -n "$alone" ] && passes=$((n + 1))
+  echo "TSRUNC-VM: test/e2e/cgroups.test.js in $n parallel shard(s)${alone:+, then /$alone/ alone}${skip:+, skipping /$skip/}"
+  run_pass() { # pass-number shard only defer skip
+    TSRUNC_VM_SHARD=$2 TSRUNC_VM_ONLY=$3 TSRUNC_VM_DEFER=$4 TSRUNC_VM_SKIP=$5 \
+      node -r "$dir/shard.js" node_modules/uvu/bin.js test/e2e cgroups > "$dir/pass-$1.out" 2>&1
+  }
+  report() { # pass-number status
+    [ "$2" = 0 ] || e2e=$2
+    echo "TSRUNC-VM-PASS $1/$passes exit $2"
+    cat "$dir/pass-$1.out"
+  }
+  for k in $(seq 0 $((n - 1))); do
+    run_pass "$k" "$k/$n" '' "$alone" "$skip" &
+    pids+=($!)
+  done
+  for k in $(seq 0 $((n - 1))); do
+    wait "${pids[$k]}"
+    report "$k" $?
+  done
+  if [ -n "$alone" ]; then
+    run_pass "$n" 0/1 "$alone" '' ''
+    report "$n" $?
+  fi
+  rm -rf "$dir"
+  echo "TSRUNC-VM-RESULT smoke=$smoke cgroups-e2e=$e2e"
+  [ $smoke = 0 ] && [ $e2e = 0 ]
+}
+
+case "${1:-}" in
+  --smoke)
+    smoke
+    exit 0
+    ;;
+  --cgroup-checks)
+    cgroup_checks "${2:-1}" "${3:-}" "${4:-}"
+    exit
+    ;;
+esac
+
+# ---------------------------------------------------------------------------
+# the host side
+
+MEM=${TSRUNC_VM_MEM:-2048}
+CPUS=${TSRUNC_VM_CPUS:-2}
+VM_DIR=${TSRUNC_VM_DIR:-$PROJECT/.tmp/vm}
+SHARDS=${TSRUNC_VM_SHARDS:-$CPUS}
+
+# KVM runs Debian's stock kernel only with hardware virtualization (vmx/svm).
+# Some hosts' /dev/kvm is PVM (kvm_pvm: a paravirtual KVM for machines that
+# are VMs themselves, without nested vmx/svm), which boots only kernels built
+# as PVM guests: a stock kernel hangs in early boot there. Then (auto) the
+# guest runs under TCG, qemu's emulator: slower, same guest.
+ACCEL=${TSRUNC_VM_ACCEL:-auto}
+if [ "$ACCEL" = auto ]; then
+  if [ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo && [ ! -d /sys/module/kvm_pvm ]; then ACCEL=kvm; else ACCEL=tcg; fi
+fi
+case $ACCEL in
+  kvm)
+    [ -c /dev/kvm ] || { echo "vm/run: /dev/kvm is missing: cannot boot the test guest with KVM" >&2; exit 125; }
+    ACCEL_ARGS=(-enable-kvm -cpu host)
+    TIMEOUT=${TSRUNC_VM_TIMEOUT:-480}
+    SKIP=${TSRUNC_VM_SKIP-}
+    ALONE=${TSRUNC_VM_ALONE-}
+    ;;
+  tcg)
+    # without AVX: glibc's and V8's SSE paths emulate faster (~20% here)
+    ACCEL_ARGS=(-accel tcg,thread=multi -cpu "${TSRUNC_VM_TCG_CPU:-max,-avx,-avx2}")
+    TIMEOUT=${TSRUNC_VM_TIMEOUT:-900}
+    # ~20x slower than KVM: leave out the tests whose checks do not depend on
+    # the cgroup version (config validation, a missing container), to stay
+    # well within CI's time
+    SKIP=${TSRUNC_VM_SKIP-^(bad values at create|update: bad values|missing container)}
+    # the OOM test waits 20 s for a 32 MiB pipe through busybox tr (8 s alone
+    # under TCG): not beside a shard
+    ALONE=${TSRUNC_VM_ALONE-^a memory limit OOM-kills}
+    ;;
+  *) echo "vm/run: TSRUNC_VM_ACCEL must be auto, kvm or tcg, not $ACCEL" >&2; exit 125 ;;
+esac
+bash "$HERE/build.sh" "$VM_DIR" || { echo "vm/run: test/vm/build.sh failed" >&2; exit 125; }
+VM_DIR=$(cd "$VM_DIR" && pwd -P)
+if [ "${TSRUNC_VM_NO_NPM_BUILD:-}" != 1 ]; then
+  (cd "$PROJECT" && npm run build --silent) || { echo "vm/run: npm run build failed" >&2; exit 125; }
+fi
+
+# both go on the kernel command line
+case "$PROJECT$VM_DIR" in *[[:space:]]*)
+  echo "vm/run: the project dir and the cache dir must not contain white space: $PROJECT, $VM_DIR" >&2
+  exit 125 ;;
+esac
+
+RUN_DIR=$(mktemp -d /tmp/tsrunc-vm-run.XXXXXX)
+QEMU_PID_FILE=$RUN_DIR/qemu.pid
+cleanup() {
+  local pid
+  pid=$(cat "$QEMU_PID_FILE" 2>/dev/null)
+  # only our qemu, should it still run (the pid file may outlive it)
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = qemu-system-x86 ]; then
+    kill -TERM "$pid" 2>/dev/null
+    sleep 1
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  rm -rf "$RUN_DIR"
+}
+trap cleanup EXIT
+trap 'echo "vm/run: interrupted" >&2; exit 130' INT TERM
+
+# the command for the guest's stage 2: cwd, environment, then the command
+{
+  echo "cd $(printf %q "$PROJECT") || exit 125"
+  for name in $(compgen -e); do
+    case $name in
+      TSRUNC_VM_*) ;;
+      TSRUNC_* | CI) echo "export $name=$(printf %q "${!name}")" ;;
+    esac
+  done
+  if [ $# -gt 0 ]; then
+    printf '%q ' "$@"
+    echo
+  else
+    echo "bash test/vm/run.sh --cgroup-checks $(printf '%q %q %q' "$SHARDS" "$SKIP" "$ALONE")"
+  fi
+} > "$RUN_DIR/cmd.sh"
+
+# a small blank disk: the guest's only block device (/dev/vda), for the tests
+# that throttle I/O (io.max needs a real block device)
+truncate -s 64M "$RUN_DIR/disk.img"
+
+LOG=$RUN_DIR/console.log
+echo "vm/run: booting $(cat "$VM_DIR/kernel/package") (cgroup_no_v1=all, $ACCEL, ${MEM} MiB, ${CPUS} vCPUs, timeout ${TIMEOUT}s)" >&2
+start=$(date +%s)
+# stdin from /dev/null: qemu leaves the terminal alone. In the background,
+# so that INT/TERM to this script run the trap (which kills qemu) at once.
+{
+  timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
+    "${ACCEL_ARGS[@]}" -smp "$CPUS" -m "$MEM" \
+    -nographic -no-reboot -nic none \
+    -kernel "$VM_DIR/vmlinuz" -initrd "$VM_DIR/initramfs.cpio.gz" \
+    -append "console=ttyS0 cgroup_no_v1=all panic=-1 mitigations=off quiet loglevel=3 random.trust_cpu=on tsrunc_vm_dir=$VM_DIR tsrunc_vm_project=$PROJECT ${TSRUNC_VM_APPEND:-}" \
+    -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+    -virtfs "local,path=$RUN_DIR,mount_tag=vmio,security_model=none,multidevs=remap" \
+    -drive "file=$RUN_DIR/disk.img,format=raw,if=virtio,cache=unsafe" \
+    -fw_cfg name=etc/sercon-port,string=0 `# SeaBIOS quiet on the console` \
+    -pidfile "$QEMU_PID_FILE" \
+    </dev/null 2>&1 | grep -av --line-buffered 'fw_cfg item names should be prefixed'
+  echo "${PIPESTATUS[0]}" 2>/dev/null > "$RUN_DIR/qemu.status"
+} | tee "$LOG" &
+wait $!
+qemu_status=$(cat "$RUN_DIR/qemu.status" 2>/dev/null)
+elapsed=$(($(date +%s) - start))
+
+if [ "$qemu_status" = 124 ] || [ "$qemu_status" = 137 ]; then
+  echo "vm/run: the guest did not finish within ${TIMEOUT}s: killed" >&2
+  exit 124
+fi
+code=
+if [ -s "$RUN_DIR/exit-code" ]; then
+  code=$(tr -dc 0-9 < "$RUN_DIR/exit-code")
+else
+  code=$(sed -n 's/.*TSRUNC-VM-EXIT \([0-9][0-9]*\).*/\1/p' "$LOG" | tail -n 1)
+fi
+if [ -z "$code" ]; then
+  echo "vm/run: the guest ended (qemu exit $qemu_status) without reporting an exit status" >&2
+  exit 125
+fi
+echo "vm/run: guest command exited $code after ${elapsed}s" >&2
+exit "$code"

@@ -1,0 +1,132 @@
+'use strict';
+// cgroup v2 for real. This machine (and CI) is a cgroup v1 host, so the v2
+// code runs in a guest: test/vm/run.sh boots Debian's kernel with
+// cgroup_no_v1=all (KVM, or qemu's TCG emulator where /dev/kvm cannot run a
+// stock kernel) and runs in it the smoke run (run.sh --smoke: create, start,
+// state, kill, delete of a busybox container with memory and pids limits,
+// memory.max and pids.max checked) and the cgroups e2e file
+// (test/e2e/cgroups.test.js, whose V2 branches only run there).
+//
+// One boot for the whole file; each test below reads its part of the guest's
+// console. The console is kept in .tmp/vm/last-run.log.
+//   node node_modules/uvu/bin.js test/vm
+// Skipped when /dev/kvm is absent. TSRUNC_VM_TIMEOUT (seconds) bounds the run.
+const fs = require('fs');
+const path = require('path');
+const { spawn } = require('child_process');
+const { suite } = require('uvu');
+const assert = require('uvu/assert');
+
+const PROJECT = path.resolve(__dirname, '..', '..');
+const RUN = path.join(__dirname, 'run.sh');
+const LOG = path.join(PROJECT, '.tmp', 'vm', 'last-run.log');
+// run.sh kills qemu after 480 s (KVM) or 900 s (TCG), or TSRUNC_VM_TIMEOUT
+const TIMEOUT_S = Number(process.env.TSRUNC_VM_TIMEOUT || 900);
+
+const test = suite('vm: cgroup v2 guest');
+
+if (!fs.existsSync('/dev/kvm')) {
+  console.log('vm: skipped: /dev/kvm is absent, the cgroup v2 guest cannot be booted on this machine');
+  test.skip('the cgroup v2 guest (needs /dev/kvm)', () => {});
+  test.run();
+  return;
+}
+
+/** Boots the guest once: { status, out } with the console's lines (no CRs, no colour codes). */
+let run;
+function guest() {
+  if (!run) {
+    run = new Promise((resolve) => {
+      fs.mkdirSync(path.dirname(LOG), { recursive: true });
+      const logFd = fs.openSync(LOG, 'w');
+      const chunks = [];
+      const child = spawn('bash', [RUN], {
+        cwd: PROJECT,
+        // `npm test` has just built dist/; run.sh would build it again
+        env: { ...process.env, TSRUNC_VM_NO_NPM_BUILD: process.env.TSRUNC_VM_NO_NPM_BUILD || '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const keep = (d) => {
+        chunks.push(d);
+        fs.writeSync(logFd, d);
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      // the backstop, should run.sh itself hang
+      const timer = setTimeout(() => child.kill('SIGTERM'), (TIMEOUT_S + 60) * 1000);
+      child.on('close', (status, signal) => {
+        clearTimeout(timer);
+        fs.closeSync(logFd);
+        const out = Buffer.concat(chunks).toString('utf8')
+          // eslint-disable-next-line no-control-regex
+          .replace(/\r/g, '').replace(/\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g, '');
+        // markers from the top of a line, whatever the console printed before them
+        const lines = out.split('\n').map((l) => l.replace(/^.*?(?=TSRUNC-VM-)/, ''));
+        // the guest's tests, one line each (run.sh --cgroup-checks)
+        for (const l of lines) if (/^TSRUNC-VM-(TEST|SMOKE|CGROUP|RESULT)/.test(l)) console.log(`  guest: ${l}`);
+        resolve({ status, signal, out, lines });
+      });
+    });
+  }
+  return run;
+}
+
+/** The last `n` lines of the console, uvu's summary lines renamed (test/run.js reads "Total:" and "Passed:"). */
+function tail(out, n = 60) {
+  return out.trim().split('\n').slice(-n).join('\n').replace(/^(\s*)(Total|Passed|Skipped|Duration):/gm, '$1$2 =');
+}
+
+test('the guest boots Debian\'s kernel with cgroup v2 only and runs the command', async () => {
+  const r = await guest();
+  const line = r.lines.find((l) => l.startsWith('TSRUNC-VM-CGROUP'));
+  assert.ok(line, `no cgroup check line from the guest (run.sh exit ${r.status}${r.signal ? `, ${r.signal}` : ''}):\n${tail(r.out)}`);
+  assert.match(line, /^TSRUNC-VM-CGROUP ok: /, line);
+  assert.match(line, /controllers: .*\bmemory\b/, line);
+  assert.ok(r.lines.some((l) => /TSRUNC-VM-RESULT /.test(l)), `the command did not finish (run.sh exit ${r.status}):\n${tail(r.out)}`);
+});
+
+test('smoke: create/start/state/kill/delete with memory.max and pids.max in the container\'s cgroup', async () => {
+  const r = await guest();
+  const smoke = r.lines.filter((l) => l.startsWith('TSRUNC-VM-SMOKE'));
+  const failed = smoke.find((l) => l.startsWith('TSRUNC-VM-SMOKE FAIL'));
+  assert.not.ok(failed, `${failed}\n${smoke.join('\n')}`);
+  assert.ok(smoke.includes('TSRUNC-VM-SMOKE passed'), `the smoke run did not finish:\n${smoke.join('\n')}\n${tail(r.out, 30)}`);
+});
+
+test('test/e2e/cgroups.test.js passes on cgroup v2', async () => {
+  const r = await guest();
+  const res = /TSRUNC-VM-RESULT smoke=(\d+) cgroups-e2e=(\d+)/.exec(r.out);
+  assert.ok(res, `no result line from the guest:\n${tail(r.out)}`);
+  // the file ran in passes (run.sh --cgroup-checks: parallel shards, then tests alone): one uvu summary each
+  const marks = [...r.out.matchAll(/TSRUNC-VM-PASS (\d+)\/(\d+) exit (\d+)/g)];
+  assert.ok(marks.length > 0, `no pass of the cgroups e2e file reported:\n${tail(r.out)}`);
+  assert.is(marks.length, Number(marks[0][2]), 'every pass reported');
+  let total = 0;
+  let passed = 0;
+  const reports = [];
+  marks.forEach((m, i) => {
+    const text = r.out.slice(m.index, i + 1 < marks.length ? marks[i + 1].index : res.index);
+    // uvu's summary lines, renamed so that test/run.js does not read them as this file's
+    reports.push(text.trim().replace(/^(\s*)(Total|Passed|Skipped|Duration):/gm, '$1$2 ='));
+    const t = /Total:\s+(\d+)/.exec(text);
+    const p = /Passed:\s+(\d+)/.exec(text);
+    assert.ok(t && p, `pass ${m[1]}/${m[2]} ended without uvu's totals (exit ${m[3]}):\n${reports[i]}`);
+    total += Number(t[1]);
+    passed += Number(p[1]);
+  });
+  const report = reports.join('\n');
+  const failed = r.lines.filter((l) => l.startsWith('TSRUNC-VM-TEST FAIL')).map((l) => l.replace(/^TSRUNC-VM-TEST FAIL \S+ /, ''));
+  assert.ok(total > 0, 'no test ran');
+  assert.is(passed, total, `${total - passed} of ${total} failed in the guest: ${failed.map((f) => `"${f}"`).join(', ')}\n${report}`);
+  assert.is(res[2], '0', `uvu's exit status in the guest:\n${report}`);
+});
+
+test('run.sh exits with the guest command\'s status', async () => {
+  const r = await guest();
+  const m = /TSRUNC-VM-EXIT (\d+)/.exec(r.out);
+  assert.ok(m, `no exit status from the guest (run.sh exit ${r.status}):\n${tail(r.out)}`);
+  assert.is(r.status, Number(m[1]), 'run.sh exit status = the guest command\'s');
+  assert.is(r.status, 0, `guest command exit status:\n${tail(r.out, 20)}`);
+});
+
+test.run();
