@@ -8,6 +8,7 @@
 // default); when none matches, the default decides.
 import * as fs from 'fs';
 import { lib, errno } from '../linux/ffi';
+import { ptr } from '../linux/sys';
 import { DeviceState, ACC_ALL } from './devices';
 
 export interface Insn {
@@ -146,10 +147,6 @@ const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
 const BPF_CGROUP_DEVICE = 6;
 const BPF_F_ALLOW_MULTI = 2;
 
-function address(buf: Buffer): number {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return Number(require('koffi').address(buf));
-}
 
 class BpfError extends Error {
   constructor(readonly what: string, readonly errno: number, detail = '') {
@@ -158,7 +155,7 @@ class BpfError extends Error {
 }
 
 function bpf(cmd: number, attr: Buffer, what: string, detail?: () => string): number {
-  const ret = Number(lib().syscall6(SYS_bpf, cmd, address(attr), attr.length, 0, 0));
+  const ret = Number(lib().syscall6(SYS_bpf, cmd, ptr(attr), attr.length, 0, 0));
   if (ret < 0) {
     const e = errno();
     throw new BpfError(what, e, detail ? detail() : '');
@@ -184,12 +181,12 @@ export function loadDeviceProgram(prog: Insn[]): number {
     attr.fill(0);
     attr.writeUInt32LE(BPF_PROG_TYPE_CGROUP_DEVICE, 0);
     attr.writeUInt32LE(prog.length, 4);
-    attr.writeBigUInt64LE(BigInt(address(code)), 8);
-    attr.writeBigUInt64LE(BigInt(address(license)), 16);
+    attr.writeBigUInt64LE(BigInt(ptr(code)), 8);
+    attr.writeBigUInt64LE(BigInt(ptr(license)), 16);
     if (withLog) {
       attr.writeUInt32LE(1, 24);
       attr.writeUInt32LE(log.length, 28);
-      attr.writeBigUInt64LE(BigInt(address(log)), 32);
+      attr.writeBigUInt64LE(BigInt(ptr(log)), 32);
     }
     Buffer.from('tsrunc_devices').copy(attr, 48);
   };
@@ -212,7 +209,7 @@ function queryDevicePrograms(dirFd: number): { ids: number[]; flags: number } {
   const attr = Buffer.alloc(64);
   attr.writeUInt32LE(dirFd, 0);
   attr.writeUInt32LE(BPF_CGROUP_DEVICE, 4);
-  attr.writeBigUInt64LE(BigInt(address(ids)), 16);
+  attr.writeBigUInt64LE(BigInt(ptr(ids)), 16);
   attr.writeUInt32LE(64, 24);
   bpf(BPF_PROG_QUERY, attr, 'cannot list the device cgroup BPF programs');
   const count = attr.readUInt32LE(24);

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { sleepMs } from '../linux/sys';
 
 export function readPids(file: string): number[] {
   try {
@@ -34,7 +35,7 @@ export function removeTree(dir: string): void {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') break;
         if (code === 'EBUSY' && attempt < 100) {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+          sleepMs(10);
           continue;
         }
         throw new Error(`cannot remove cgroup ${d}: ${(e as Error).message}`);
@@ -114,6 +115,4 @@ export function exists(dir: string, file: string): boolean {
   return fs.existsSync(path.join(dir, file));
 }
 
-export function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+export { sleepMs };

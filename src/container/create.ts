@@ -71,7 +71,7 @@ function hostIdOf(id: number, maps: IdMapping[] | undefined): number {
 
 function waitInitGone(pid: number): void {
   for (let i = 0; i < 500 && processStartTime(pid) !== undefined; i++) {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+    sys.sleepMs(2);
   }
 }
 

@@ -11,10 +11,6 @@ import { Spec } from '../bundle/spec-types';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
 
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 export function loadWithStatus(store: StateStore, id: string): { state: SavedState; status: Status } {
   const state = store.load(id);
   return { state, status: deriveStatus(state, store.fifoPath(id)) };
@@ -125,7 +121,7 @@ function killAll(state: SavedState): void {
   for (let i = 0; i < 2500; i++) {
     const alive = [...pids].some((p) => processStartTime(p) !== undefined);
     if (!alive) return;
-    sleepMs(2);
+    sys.sleepMs(2);
   }
 }
 

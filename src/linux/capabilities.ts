@@ -1,9 +1,8 @@
 // Capability names and the calls that set the five capability sets.
 import * as fs from 'fs';
-import { lib, errno } from './ffi';
-import { SyscallError } from './errors';
+import { lib } from './ffi';
 import * as C from './constants';
-import { prctl } from './sys';
+import { prctl, fail } from './sys';
 
 export const CAPABILITIES = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
@@ -69,10 +68,7 @@ export function setCapabilities(effective: number[], permitted: number[], inheri
       data.writeUInt32LE(Number((sets[s] >> BigInt(32 * half)) & 0xffffffffn), half * 12 + s * 4);
     }
   }
-  if (lib().capset(hdr, data) < 0) {
-    const e = errno();
-    throw new SyscallError('capset', ['effective=' + effective.length, 'permitted=' + permitted.length], e, String(lib().strerror(e)));
-  }
+  if (lib().capset(hdr, data) < 0) fail('capset', ['effective=' + effective.length, 'permitted=' + permitted.length]);
 }
 
 /**

@@ -2,14 +2,11 @@
 import { lib, errno } from './ffi';
 import { SyscallError } from './errors';
 import * as C from './constants';
+import { fail } from './sys';
 
 const CMSG_HDR = 16; // struct cmsghdr on 64-bit: size_t len; int level; int type
 const CMSG_SPACE_1FD = 24;
 
-function fail(call: string, args: unknown[]): never {
-  const e = errno();
-  throw new SyscallError(call, args, e, String(lib().strerror(e)));
-}
 
 /** Sends `payload` as one message, with `fd` attached when given. */
 export function sendMsg(sock: number, payload: Buffer, fd?: number): void {

@@ -6,7 +6,8 @@ import { lib, errno } from './ffi';
 import { SyscallError } from './errors';
 import * as C from './constants';
 
-function fail(call: string, args: unknown[]): never {
+/** Throws a SyscallError for the errno the last libc call left. */
+export function fail(call: string, args: unknown[]): never {
   const e = errno();
   throw new SyscallError(call, args, e, String(lib().strerror(e)));
 }
@@ -51,6 +52,11 @@ export function waitpid(pid: number, options = 0): WaitResult | undefined {
     if (r > 0) return decodeWaitStatus(r, out[0]);
     if (errno() !== 4 /* EINTR */) fail('waitpid', [pid, options]);
   }
+}
+
+/** Blocks the calling thread (safe in a forked child: no timers, no event loop). */
+export function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 export function getpid(): number {
@@ -142,7 +148,7 @@ export function mountSetattr(path: string, recursive: boolean, set: number, clea
 }
 
 /** Address of a Buffer's memory as a number for generic syscall(2) arguments. */
-function ptr(buf: Buffer): number {
+export function ptr(buf: Buffer): number {
   // koffi.address returns a bigint address of the buffer's memory
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const koffi = require('koffi');

@@ -8,10 +8,6 @@ import { HookName, HookContext, hookState, hookArgs, describeHook } from '../../
 
 const SIGPIPE = 13;
 
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 function runOne(name: HookName, index: number, h: Hook, ctx: HookContext): void {
   const what = describeHook(name, index, h);
   const [readEnd, writeEnd] = sys.pipe();
@@ -69,7 +65,7 @@ function runOne(name: HookName, index: number, h: Hook, ctx: HookContext): void 
         sys.waitpid(pid);
         throw new Error(`${what} timed out after ${h.timeout} s`);
       }
-      sleepMs(2);
+      sys.sleepMs(2);
     }
   } finally {
     sys.close(outRead);

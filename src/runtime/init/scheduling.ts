@@ -1,7 +1,7 @@
 // process.scheduler, process.ioPriority and linux.personality: applied by the
 // init right before exec, so they describe the container's process only.
-import { lib, errno } from '../../linux/ffi';
-import { SyscallError } from '../../linux/errors';
+import { lib } from '../../linux/ffi';
+import { fail, ptr } from '../../linux/sys';
 
 const X64 = process.arch !== 'arm64';
 const SYS_sched_setattr = X64 ? 314 : 274;
@@ -28,15 +28,6 @@ export interface Scheduler {
   period?: number;
 }
 
-function fail(call: string, args: unknown[]): never {
-  const e = errno();
-  throw new SyscallError(call, args, e, String(lib().strerror(e)));
-}
-
-function addr(buf: Buffer): number {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return Number(require('koffi').address(buf));
-}
 
 export function applyScheduler(s: Scheduler): void {
   // struct sched_attr (SCHED_ATTR_SIZE_VER1, 56 bytes)
@@ -51,7 +42,7 @@ export function applyScheduler(s: Scheduler): void {
   attr.writeBigUInt64LE(BigInt(s.runtime ?? 0), 24);
   attr.writeBigUInt64LE(BigInt(s.deadline ?? 0), 32);
   attr.writeBigUInt64LE(BigInt(s.period ?? 0), 40);
-  if (Number(lib().syscall6(SYS_sched_setattr, 0, addr(attr), 0, 0, 0)) < 0) {
+  if (Number(lib().syscall6(SYS_sched_setattr, 0, ptr(attr), 0, 0, 0)) < 0) {
     fail('sched_setattr', [s.policy, `nice=${s.nice ?? 0}`, `priority=${s.priority ?? 0}`]);
   }
 }
