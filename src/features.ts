@@ -7,10 +7,7 @@ import { CAPABILITIES, kernelLastCap } from './linux/capabilities';
 import { seccompFeatures } from './seccomp/compile';
 import { versionString as libseccompVersion } from './seccomp/libseccomp';
 import { apparmorEnabled, selinuxEnabled } from './runtime/init/lsm';
-
-const NAMESPACE_FILES: Record<string, string> = {
-  pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time',
-};
+import { NAMESPACE_FILES } from './linux/namespaces';
 
 export function features(): Record<string, unknown> {
   const seccomp = seccompFeatures();

@@ -661,4 +661,6 @@ def('lifecycle-missing-container', 'operations on an id that does not exist fail
   }
 });
 
+cases.push(...require('./resource-cases').cases);
+
 module.exports = { cases, baseConfig, setNamespace };

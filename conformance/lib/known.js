@@ -39,6 +39,14 @@ const KNOWN = {
       case: 'personality-linux32', check: /^linux\.personality\.domain=LINUX32/,
       reason: 'runc 1.1 predates linux.personality and ignores it (the process keeps PER_LINUX)',
     },
+    {
+      case: 'resources-memory', check: /linux\.resources\.memory\.kernelTCP/,
+      reason: 'runc 1.1 ignores memory.kernelTCP (kernel memory accounting is deprecated)',
+    },
+    {
+      case: 'resources-cpu', check: /linux\.resources\.cpu\.(burst|idle) /,
+      reason: 'runc 1.1 predates cpu.burst and writes cpu.idle only on cgroup v2',
+    },
   ],
 };
 

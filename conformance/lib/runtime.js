@@ -77,6 +77,9 @@ class Runtime {
 
   delete(id, force = false) { return this.exec(force ? ['delete', '--force', id] : ['delete', id]); }
 
+  /** `update` with runc's flags (`--memory N`, `--resources FILE`...). */
+  update(id, flags) { return this.exec(['update', ...flags, id]); }
+
   /** `state`: returns { res, state } where state is the parsed JSON or null. */
   state(id) {
     const res = this.exec(['state', id]);

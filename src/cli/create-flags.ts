@@ -55,10 +55,14 @@ export function checkTerminalFlags(argv: CreateFlags, detached: boolean): boolea
   } catch {
     return false; // the bundle loader reports the real problem
   }
-  const sock = argv['console-socket'];
+  checkConsoleSocket(terminal, detached, argv['console-socket']);
+  return terminal;
+}
+
+/** A terminal of a detached process needs --console-socket, which makes sense only then (runc's rule and words). */
+export function checkConsoleSocket(terminal: boolean, detached: boolean, sock: string | undefined): void {
   if (detached && terminal && !sock) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
   if ((!detached || !terminal) && sock) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
-  return terminal;
 }
 
 export interface ConsoleSocket {

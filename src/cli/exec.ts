@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
-import { openConsoleSocket } from './create-flags';
+import { openConsoleSocket, checkConsoleSocket } from './create-flags';
 import { execInContainer } from '../container/exec';
 import { loadWithStatus } from '../container/lifecycle';
 import { waitForExit, exitCodeOf, forwardSignals, relayTerminal } from '../container/foreground';
@@ -122,8 +122,7 @@ async function run(argv: ExecFlags, ctx: Context): Promise<number> {
   const problems = processProblems(p);
   if (problems.length) throw new RuntimeError(`invalid process: ${problems.join('; ')}`);
   const detach = Boolean(argv.detach);
-  if (p.terminal && detach && !argv['console-socket']) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
-  if ((!p.terminal || !detach) && argv['console-socket']) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
+  checkConsoleSocket(Boolean(p.terminal), Boolean(detach), argv['console-socket']);
   const preserveFds = argv['preserve-fds'] ?? 0;
   if (detach) {
     const consoleSocket = p.terminal ? openConsoleSocket(argv) : undefined;

@@ -18,6 +18,7 @@ import { writeIdMaps } from './idmap';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
 import { SPEC_VERSION } from '../version';
+import { NAMESPACE_FILES } from '../linux/namespaces';
 import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
 
@@ -222,13 +223,9 @@ export function createContainer(opts: CreateOptions): Created {
   }
 }
 
-const NS_FILES: Record<string, string> = {
-  pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time',
-};
-
 function namespacePaths(pid: number, types: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const t of types) out[t] = path.join('/proc', String(pid), 'ns', NS_FILES[t]);
+  for (const t of types) out[t] = path.join('/proc', String(pid), 'ns', NAMESPACE_FILES[t]);
   return out;
 }
 

@@ -5,8 +5,9 @@
 #   bash test/vm/run.sh [command...]      (npm run test:vm)
 #
 # Without a command it runs the cgroup v2 checks (run.sh --cgroup-checks N):
-# the smoke run below (run.sh --smoke) and the cgroups e2e file
-# (node node_modules/uvu/bin.js test/e2e cgroups, in N parallel shards).
+# the smoke run below (run.sh --smoke), the cgroups e2e file
+# (node node_modules/uvu/bin.js test/e2e cgroups, in N parallel shards) and
+# the conformance suite's linux.resources cases (conformance/run.js 'resources-*').
 #
 # The guest's root is the host's / (read only, 9p) under a tmpfs overlay: it
 # runs this checkout's dist/ with the host's node; whatever it writes stays in
@@ -120,7 +121,7 @@ smoke() {
 # Each pass's output follows "TSRUNC-VM-PASS <i>/<passes> exit <status>", each
 # test's result "TSRUNC-VM-TEST pass|FAIL|skip <seconds>s <name>".
 cgroup_checks() {
-  local n=${1:-1} skip=${2:-} alone=${3:-} k smoke=0 e2e=0 st dir passes pids=()
+  local n=${1:-1} skip=${2:-} alone=${3:-} k smoke=0 e2e=0 conf=0 st dir passes pids=()
   (smoke)
   smoke=$?
   cd "$PROJECT" || exit 125
@@ -187,8 +188,13 @@ JS
     report "$n" $?
   fi
   rm -rf "$dir"
-  echo "TSRUNC-VM-RESULT smoke=$smoke cgroups-e2e=$e2e"
-  [ $smoke = 0 ] && [ $e2e = 0 ]
+  # the conformance suite's linux.resources cases: every value as v2 reports it
+  echo "TSRUNC-VM-CONFORMANCE start"
+  node conformance/run.js 'resources-*'
+  conf=$?
+  echo "TSRUNC-VM-CONFORMANCE exit $conf"
+  echo "TSRUNC-VM-RESULT smoke=$smoke cgroups-e2e=$e2e conformance=$conf"
+  [ $smoke = 0 ] && [ $e2e = 0 ] && [ $conf = 0 ]
 }
 
 case "${1:-}" in

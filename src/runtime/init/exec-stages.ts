@@ -7,13 +7,12 @@ import * as C from '../../linux/constants';
 import { Process, Linux } from '../../bundle/spec-types';
 import { Channel, ChildMessage, ParentMessage } from '../protocol';
 import { CompiledFilter } from '../../seccomp/load';
-import { NAMESPACE_FLAGS } from './stages';
+import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
 import { openPty, attachSlave } from './terminal';
 import { prepareProcess, execProcess } from './become';
 import * as proc from './process';
 import { setAffinity, parseCpuList } from './scheduling';
 
-const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
 export interface ExecPlan {
   /** Namespace type -> /proc/<init>/ns/<file> of the container's init. */
@@ -42,7 +41,7 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
     // execCPUAffinity.initial: where the process runs before it joins the container's cgroup
     const initial = plan.process.execCPUAffinity?.initial;
     if (initial) setAffinity(parseCpuList(initial) ?? []);
-    const types = Object.keys(plan.namespaces).sort((a, b) => JOIN_ORDER.indexOf(a) - JOIN_ORDER.indexOf(b));
+    const types = Object.keys(plan.namespaces).sort(byJoinOrder);
     // Open them all first: once in the container's mount namespace, /proc/<init> may not be reachable.
     const fds = types.map((t) => ({ t, fd: sys.open(plan.namespaces[t], C.O_RDONLY | C.O_CLOEXEC) }));
     for (const { t, fd } of fds) {

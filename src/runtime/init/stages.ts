@@ -17,14 +17,8 @@ import * as proc from './process';
 import { CompiledFilter } from '../../seccomp/load';
 import { prepareProcess, execProcess } from './become';
 import { bringUpLoopback } from './loopback';
+import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
 
-export const NAMESPACE_FLAGS: Record<string, number> = {
-  user: C.CLONE_NEWUSER, ipc: C.CLONE_NEWIPC, uts: C.CLONE_NEWUTS, network: C.CLONE_NEWNET,
-  pid: C.CLONE_NEWPID, mount: C.CLONE_NEWNS, cgroup: C.CLONE_NEWCGROUP, time: C.CLONE_NEWTIME,
-};
-
-// Joined in this order: the user namespace first (it owns the others), mount last.
-const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
 /** Everything the children need, computed by the parent before fork. */
 export interface InitPlan {
@@ -70,7 +64,7 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     const namespaces = plan.spec.linux?.namespaces ?? [];
     const joins = namespaces
       .filter((n) => n.path)
-      .sort((a, b) => JOIN_ORDER.indexOf(a.type) - JOIN_ORDER.indexOf(b.type))
+      .sort((a, b) => byJoinOrder(a.type, b.type))
       .map((n) => ({ ns: n, fd: sys.open(n.path as string, C.O_RDONLY | C.O_CLOEXEC) }));
     for (const { ns, fd } of joins) {
       sys.setns(fd, NAMESPACE_FLAGS[ns.type], `${ns.type} ${ns.path}`);
