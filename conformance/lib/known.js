@@ -45,7 +45,7 @@ const KNOWN = {
     },
     {
       case: 'resources-cpu', check: /linux\.resources\.cpu\.(burst|idle) /,
-      reason: 'runc 1.1 predates cpu.burst and writes cpu.idle only on cgroup v2',
+      reason: 'runc 1.1 predates cpu.burst, ignores cpu.idle on cgroup v1, and its update does not change cpu.idle',
     },
   ],
 };
