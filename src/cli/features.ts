@@ -1,8 +1,9 @@
 import type { Argv } from 'yargs';
 import { action } from './command';
 import { features } from '../features';
+import { printOut } from './output';
 
 export const builder = (y: Argv) => y;
 export const handler = action(() => {
-  process.stdout.write(JSON.stringify(features(), null, 4) + '\n');
+  printOut(JSON.stringify(features(), null, 4) + '\n');
 });

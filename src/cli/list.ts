@@ -3,6 +3,7 @@ import { action } from './command';
 import { loadWithStatus } from '../container/lifecycle';
 import { ociState } from '../container/status';
 import { RuntimeError } from '../errors';
+import { printOut } from './output';
 
 export const builder = (y: Argv) =>
   y
@@ -26,15 +27,15 @@ export const handler = action<{ format?: string; quiet?: boolean }>((argv, ctx) 
     }
   }
   if (argv.quiet) {
-    for (const s of states) process.stdout.write(`${s.id}\n`);
+    for (const s of states) printOut(`${s.id}\n`);
     return;
   }
   if (argv.format === 'json') {
-    process.stdout.write((states.length ? JSON.stringify(states) : 'null') + '\n');
+    printOut((states.length ? JSON.stringify(states) : 'null') + '\n');
     return;
   }
   if (argv.format !== 'table') throw new RuntimeError(`invalid format option`);
   const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
   for (const s of states) rows.push([String(s.id), String(s.pid), String(s.status), String(s.bundle), String(s.created), String(s.owner)]);
-  process.stdout.write(table(rows));
+  printOut(table(rows));
 });

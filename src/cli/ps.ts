@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { action, requireId } from './command';
 import { containerPids, psTable } from '../container/cgroup-ops';
 import { RuntimeError } from '../errors';
+import { printOut } from './output';
 
 // Everything after the id goes to ps(1): `ps ID -o pid,comm`, or after `--`.
 export const builder = (y: Argv) =>
@@ -17,9 +18,9 @@ export const handler = action<{ id?: string; format?: string; _: (string | numbe
   const pids = containerPids(ctx.store, id);
   if (format === 'json') {
     // as runc (Go's encoding of an empty slice): null when there is none
-    process.stdout.write((pids.length ? JSON.stringify(pids) : 'null') + '\n');
+    printOut((pids.length ? JSON.stringify(pids) : 'null') + '\n');
     return;
   }
   const psArgs = argv._.slice(1).map(String);
-  process.stdout.write(psTable(pids, psArgs));
+  printOut(psTable(pids, psArgs));
 });

@@ -2,10 +2,11 @@ import type { Argv } from 'yargs';
 import { action, requireId } from './command';
 import { loadWithStatus } from '../container/lifecycle';
 import { ociState } from '../container/status';
+import { printOut } from './output';
 
 export const builder = (y: Argv) => y;
 export const handler = action<{ id?: string }>((argv, ctx) => {
   const { state, status } = loadWithStatus(ctx.store, requireId(argv, 'state'));
   // as runc: indented, no newline at the end
-  process.stdout.write(JSON.stringify(ociState(state, status), null, 2));
+  printOut(JSON.stringify(ociState(state, status), null, 2));
 });

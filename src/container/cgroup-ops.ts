@@ -2,7 +2,7 @@
 // events and ps. Each loads the saved state, checks the derived status the
 // way runc does, and asks the cgroup manager.
 import * as fs from 'fs';
-import { spawnSync } from 'child_process';
+import type * as ChildProcess from 'child_process';
 import { StateStore, SavedState } from '../state/store';
 import { cgroupManagerFromState, CgroupManager } from '../cgroups';
 import { LinuxResources, mergeResources } from '../cgroups/resources';
@@ -13,6 +13,9 @@ import { initAlive } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
 import { Spec } from '../bundle/spec-types';
 import * as sys from '../linux/sys';
+
+// loaded on first use: most commands that load this module never spawn (about 6 ms)
+const childProcess = (): typeof ChildProcess => require('child_process');
 
 function cgroupOf(state: SavedState): CgroupManager {
   if (!state.cgroup) throw new RuntimeError(`container ${state.id} has no cgroup of its own (it was created without one)`);
@@ -129,7 +132,7 @@ export function containerPids(store: StateStore, id: string): number[] {
 export function psTable(pids: number[], psArgs: string[]): string {
   const args = psArgs.length ? psArgs : ['-ef'];
   const env = { ...process.env, PATH: process.env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
-  const r = spawnSync('ps', args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+  const r = childProcess().spawnSync('ps', args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw new RuntimeError(`cannot run ps: ${r.error.message}`);
   if (r.status !== 0) throw new RuntimeError(`ps ${args.join(' ')}: exit status ${r.status}: ${(r.stdout + r.stderr).trim()}`);
   const lines = r.stdout.split('\n');

@@ -2,7 +2,7 @@
 // relays the terminal (raw mode, window size) or forwards signals, and
 // returns the exit status (128+signal when the init was killed).
 import * as fs from 'fs';
-import * as tty from 'tty';
+import type * as Tty from 'tty';
 import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
 import { setWindowSize } from '../runtime/init/terminal';
@@ -10,6 +10,8 @@ import { setWindowSize } from '../runtime/init/terminal';
 // Not SIGPIPE: once its listener is removed Node would die of the next EPIPE (poststop hooks).
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
 const SIGNUM: Record<string, number> = require('os').constants.signals;
+// only the terminal relay needs it, and loading it (net, streams) costs about 20 ms
+const ttyModule = (): typeof Tty => require('tty');
 
 /** Waits for `pid` (our child: we are its subreaper), reaping any other orphan on the way. */
 export function waitForExit(pid: number): Promise<sys.WaitResult> {
@@ -65,10 +67,11 @@ export function forwardSignals(pid: number, except: NodeJS.Signals[] = []): () =
  * function drains the remaining output and restores the terminal.
  */
 export function relayTerminal(master: number): () => Promise<void> {
+  const tty = ttyModule();
   const stdinIsTty = tty.isatty(0);
   const input = process.stdin;
   const resize = () => {
-    const out = process.stdout as tty.WriteStream;
+    const out = process.stdout as Tty.WriteStream;
     if (out.isTTY && out.columns && out.rows) {
       try {
         setWindowSize(master, out.rows, out.columns);
@@ -79,7 +82,7 @@ export function relayTerminal(master: number): () => Promise<void> {
   };
   resize();
   process.on('SIGWINCH', resize);
-  if (stdinIsTty) (input as tty.ReadStream).setRawMode(true);
+  if (stdinIsTty) (input as Tty.ReadStream).setRawMode(true);
   const write = (chunk: Buffer) => {
     let off = 0;
     while (off < chunk.length) {
@@ -113,7 +116,7 @@ export function relayTerminal(master: number): () => Promise<void> {
     restored = true;
     if (stdinIsTty) {
       try {
-        (input as tty.ReadStream).setRawMode(false);
+        (input as Tty.ReadStream).setRawMode(false);
       } catch {
         /* terminal gone */
       }

@@ -1,17 +1,20 @@
 // Hooks the runtime itself runs, in the runtime namespace: prestart,
 // createRuntime, poststart, poststop. (createContainer and startContainer run
 // in the container's namespaces, from its init: src/runtime/init/hooks.ts.)
-import { spawnSync } from 'child_process';
+import type * as ChildProcess from 'child_process';
 import { Hook } from '../bundle/spec-types';
 import { RuntimeError } from '../errors';
 import { HookName, HookContext, hookState, hookArgs, describeHook } from './state';
+
+// loaded on first use: most commands that load this module never spawn (about 6 ms)
+const childProcess = (): typeof ChildProcess => require('child_process');
 
 /** Runs one kind of hook in order; throws on the first failure. */
 export function runHooks(name: HookName, hooks: Hook[] | undefined, ctx: HookContext): void {
   (hooks ?? []).forEach((h, i) => {
     const args = hookArgs(h);
     const what = describeHook(name, i, h);
-    const res = spawnSync(h.path, args.slice(1), {
+    const res = childProcess().spawnSync(h.path, args.slice(1), {
       argv0: args[0],
       env: Object.fromEntries((h.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
       input: hookState(name, ctx),
