@@ -57,7 +57,7 @@ export async function main(args: string[]): Promise<void> {
     .parserConfiguration({ 'boolean-negation': false, 'unknown-options-as-args': false });
 
   skipHelpCache(parser);
-  const invoked = args.find((a) => COMMANDS.some(([name]) => name === a));
+  const invoked = subcommand(args);
   for (const [name, usage, describe, load] of COMMANDS) {
     if (name === invoked) {
       const mod = load();
@@ -72,6 +72,19 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   if (argv._.length === 0) parser.showHelp('log');
+}
+
+// Global options followed by a value ("--root state list": "state" is the root, not the command).
+const VALUE_OPTIONS = new Set(['--root', '--log', '--log-format', '--criu', '--rootless']);
+
+/** The subcommand in `args`: the first known command name that is not a global option's value. */
+export function subcommand(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (VALUE_OPTIONS.has(args[i])) i++;
+    else if (COMMANDS.some(([name]) => name === args[i])) return args[i];
+    else if (!args[i].startsWith('-')) return undefined;
+  }
+  return undefined;
 }
 
 /**

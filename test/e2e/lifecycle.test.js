@@ -326,6 +326,19 @@ test('list: empty root prints the header, "null" for json, nothing for -q', () =
   assert.is(r.stdout, '');
 });
 
+test('a global option\'s value that is also a command name is not taken for the command', () => {
+  // `--root state list` ran "list" with no output and exit 0 when "state" was taken for the command
+  const dir = ctx.tmp('roots');
+  fs.mkdirSync(path.join(dir, 'state'), { recursive: true });
+  let r = ctx.rt(['--root', 'state', 'list'], { noRoot: true, cwd: dir });
+  ok(r);
+  assert.is(r.stdout, 'ID          PID         STATUS      BUNDLE      CREATED     OWNER\n');
+  r = ctx.rt(['--log-format', 'text', '--root', 'list', 'state', 'nothing-here'], { noRoot: true, cwd: dir });
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /container does not exist/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('list: table, --format json and -q, sorted by id', async () => {
   const b1 = ctx.makeBundle();
   const b2 = ctx.makeBundle({ annotations: { k: 'v' } });

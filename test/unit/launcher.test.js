@@ -87,4 +87,15 @@ test('an unwritable cache directory costs only speed', () => {
   }
 });
 
+test('without a built bundle: exit 1 and how to build it', () => {
+  const dir = layout();
+  try {
+    const r = launch(dir, ['state', 'c1']);
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /dist\/tsrunc\.js \(ENOENT\): build it with `npm run build`/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
