@@ -72,6 +72,21 @@ export interface LinuxResources {
   unified?: Record<string, string>;
 }
 
+/** The four blockIO throttle lists, by what they limit. */
+export type ThrottleKind = 'readBps' | 'writeBps' | 'readIOPS' | 'writeIOPS';
+
+const THROTTLE_LISTS: [ThrottleKind, keyof BlockIOResources][] = [
+  ['readBps', 'throttleReadBpsDevice'],
+  ['writeBps', 'throttleWriteBpsDevice'],
+  ['readIOPS', 'throttleReadIOPSDevice'],
+  ['writeIOPS', 'throttleWriteIOPSDevice'],
+];
+
+/** Every entry of the throttle lists of `b`, list by list, with what it limits. */
+export function throttleEntries(b: BlockIOResources): { kind: ThrottleKind; device: ThrottleDevice }[] {
+  return THROTTLE_LISTS.flatMap(([kind, key]) => ((b[key] as ThrottleDevice[] | undefined) ?? []).map((device) => ({ kind, device })));
+}
+
 /** What apply() may be told besides the resources. */
 export interface ApplyOptions {
   /** Where warnings go (settings this kernel ignores, as runc warns about them). */

@@ -4,7 +4,7 @@ import { CgroupManager, applyOptions } from './manager';
 import { Hierarchy, innerPath, relativeToRoot } from './paths';
 import { readPids, subtree, removeTree, mkdirs, writeFile, readText, readU64, exists, sleepMs } from './fsutil';
 import { CgroupView } from '../runtime/init/mounts';
-import { LinuxResources, ApplyOptions, resourceProblems, digits, unlimited, isHuge } from './resources';
+import { LinuxResources, ApplyOptions, resourceProblems, digits, unlimited, isHuge, ThrottleKind, throttleEntries } from './resources';
 import { containerDeviceState, v1Writes } from './devices';
 import { statsV1, Json } from './stats';
 import { OomWatcher, oomWatcherV1 } from './oom';
@@ -214,17 +214,13 @@ export class CgroupV1 implements CgroupManager {
       if (d.weight) writeFile(dir, weightDeviceFile, `${d.major}:${d.minor} ${d.weight}`);
       if (d.leafWeight) writeFile(dir, 'blkio.leaf_weight_device', `${d.major}:${d.minor} ${d.leafWeight}`);
     }
-    const throttles: [keyof typeof b, string][] = [
-      ['throttleReadBpsDevice', 'blkio.throttle.read_bps_device'],
-      ['throttleWriteBpsDevice', 'blkio.throttle.write_bps_device'],
-      ['throttleReadIOPSDevice', 'blkio.throttle.read_iops_device'],
-      ['throttleWriteIOPSDevice', 'blkio.throttle.write_iops_device'],
-    ];
-    for (const [key, file] of throttles) {
-      for (const d of (b[key] as { major: number; minor: number; rate: number }[] | undefined) ?? []) {
-        writeFile(dir, file, `${d.major}:${d.minor} ${digits(d.rate)}`);
-      }
-    }
+    const files: Record<ThrottleKind, string> = {
+      readBps: 'blkio.throttle.read_bps_device',
+      writeBps: 'blkio.throttle.write_bps_device',
+      readIOPS: 'blkio.throttle.read_iops_device',
+      writeIOPS: 'blkio.throttle.write_iops_device',
+    };
+    for (const { kind, device: d } of throttleEntries(b)) writeFile(dir, files[kind], `${d.major}:${d.minor} ${digits(d.rate)}`);
   }
 
   addProcess(pid: number): void {

@@ -4,7 +4,7 @@ import { CgroupManager, applyOptions } from './manager';
 import { innerPath } from './paths';
 import { readPids, subtree, removeTree, mkdirs, writeFile, readText, readU64, exists, sleepMs } from './fsutil';
 import { CgroupView } from '../runtime/init/mounts';
-import { LinuxResources, ApplyOptions, resourceProblems, digits, unlimited, isHuge, sharesToWeight, blkioToIoWeight, swapToV2 } from './resources';
+import { LinuxResources, ApplyOptions, resourceProblems, digits, unlimited, isHuge, sharesToWeight, blkioToIoWeight, swapToV2, ThrottleKind, throttleEntries } from './resources';
 import { containerDeviceState } from './devices';
 import { applyDeviceState } from './bpf';
 import { statsV2, Json } from './stats';
@@ -183,17 +183,10 @@ export class CgroupV2 implements CgroupManager {
       if (bfq) add('io', 'io.bfq.weight', `${d.major}:${d.minor} ${d.weight}`);
       else add('io', 'io.weight', `${d.major}:${d.minor} ${blkioToIoWeight(d.weight)}`);
     }
-    const throttles: [keyof typeof b, string][] = [
-      ['throttleReadBpsDevice', 'rbps'],
-      ['throttleWriteBpsDevice', 'wbps'],
-      ['throttleReadIOPSDevice', 'riops'],
-      ['throttleWriteIOPSDevice', 'wiops'],
-    ];
-    for (const [key, name] of throttles) {
-      for (const d of (b[key] as { major: number; minor: number; rate: number }[] | undefined) ?? []) {
-        // v1 removes a limit with rate 0; v2 with "max"
-        add('io', 'io.max', `${d.major}:${d.minor} ${name}=${d.rate ? digits(d.rate) : 'max'}`);
-      }
+    const keys: Record<ThrottleKind, string> = { readBps: 'rbps', writeBps: 'wbps', readIOPS: 'riops', writeIOPS: 'wiops' };
+    for (const { kind, device: d } of throttleEntries(b)) {
+      // v1 removes a limit with rate 0; v2 with "max"
+      add('io', 'io.max', `${d.major}:${d.minor} ${keys[kind]}=${d.rate ? digits(d.rate) : 'max'}`);
     }
 
     for (const h of r.hugepageLimits ?? []) {
