@@ -39,7 +39,7 @@ function checkValues(ctx, phase, cg, r) {
  * update ({ label, flags } or { label, resources }) and checks what it set
  * (`expect`, by default the update's resources), then deletes it.
  */
-async function resourceRun(ctx, tag, resources, updates = [], mutate) {
+async function resourceRun(ctx, tag, resources, updates = []) {
   const rt = ctx.runtime;
   const id = ctx.id(tag);
   const cg = ctx.cgroupsPath(id);
@@ -47,7 +47,6 @@ async function resourceRun(ctx, tag, resources, updates = [], mutate) {
   config.process.args = ['sleep', '600'];
   config.linux.cgroupsPath = cg;
   config.linux.resources = { ...config.linux.resources, ...resources };
-  if (mutate) mutate(config, cg);
   const b = ctx.bundle(tag, config);
   const r = rt.create(id, b.dir, { stderrFile: path.join(ctx.dir, `${tag}.stderr`) });
   if (!ctx.add('create exits 0', r.status === 0, `exit ${r.status}: ${clip(r.stderr, 800)}`)) return null;
