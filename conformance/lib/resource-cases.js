@@ -121,7 +121,7 @@ def('resources-cpu-rt', 'cpu realtimeRuntime and realtimePeriod (v1 with CONFIG_
     { label: '--resources FILE (realtime)', resources: { cpu: { realtimePeriod: 1000000, realtimeRuntime: 20000 } } },
     { label: '--cpu-rt-period --cpu-rt-runtime', flags: ['--cpu-rt-period', '800000', '--cpu-rt-runtime', '8000'], expect: { cpu: { realtimePeriod: 800000, realtimeRuntime: 8000 } } },
   ]);
-}, (env) => {
+}, () => {
   if (v2()) return 'cgroup v2 has no real-time group scheduling files';
   const mp = res.v1Mount('cpu');
   return mp && fs.existsSync(path.join(mp, 'cpu.rt_runtime_us')) ? null : 'the kernel has no cpu.rt_runtime_us (CONFIG_RT_GROUP_SCHED)';
