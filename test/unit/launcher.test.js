@@ -48,7 +48,8 @@ test('runs the bundle\'s main with the arguments and keeps one cache per subcomm
     assert.is(launch(dir, ['state', 'c1']).stdout, 'A state c1\n', 'runs from its cache');
     launch(dir, ['--debug', 'kill', 'c1', 'KILL']);
     launch(dir, ['--version']);
-    assert.equal(caches(dir).map((f) => f.split('-')[0]), ['kill', 'other', 'state']);
+    launch(dir, ['no-such-command', 'x']);
+    assert.equal(caches(dir).map((f) => f.split('-')[0]), ['kill', 'other', 'state'], 'unknown commands share "other"');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
