@@ -1,7 +1,6 @@
 // start, kill and delete of an existing container.
 import * as fs from 'fs';
 import * as sys from '../linux/sys';
-import * as C from '../linux/constants';
 import { processStartTime } from '../linux/proc';
 import { StateStore, SavedState } from '../state/store';
 import { cgroupManagerFromState, signalAllProcesses } from '../cgroups';
@@ -32,7 +31,8 @@ export function startContainer(store: StateStore, id: string): SavedState {
   const fifoPath = store.fifoPath(id);
   let fd: number;
   try {
-    fd = sys.open(fifoPath, C.O_RDONLY | C.O_NONBLOCK | C.O_CLOEXEC);
+    // non-blocking: the open returns even when no init holds the other end
+    fd = fs.openSync(fifoPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch {
     throw new RuntimeError('cannot start an already running container');
   }
@@ -40,7 +40,7 @@ export function startContainer(store: StateStore, id: string): SavedState {
   try {
     answer = readFifoAnswer(fd, state);
   } finally {
-    sys.close(fd);
+    fs.closeSync(fd);
   }
   fs.rmSync(fifoPath, { force: true });
   if (answer !== '0') throw new RuntimeError(answer.startsWith('E') ? answer.slice(1) : 'cannot start a container that has stopped');
@@ -67,19 +67,23 @@ function readFifoAnswer(fd: number, state: SavedState): string {
   let answer = '';
   const buf = Buffer.alloc(4096);
   for (;;) {
-    if (sys.pollIn(fd, 50)) {
-      let n = 0;
-      try {
-        n = fs.readSync(fd, buf, 0, buf.length, null);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-        continue;
-      }
+    // 0: no writer (yet, or any more); EAGAIN: the init has it open, nothing written yet
+    let n = 0;
+    let open = false;
+    try {
+      n = fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      open = true;
+    }
+    if (n > 0) {
       answer += buf.toString('utf8', 0, n);
       if (answer === '0') return answer;
-      if (n === 0 && answer) return answer; // "E..." and the init closed it
+      continue;
     }
+    if (answer && !open) return answer; // "E..." and the init closed it
     if (!initAlive(state)) return answer || 'stopped';
+    sys.sleepMs(1);
   }
 }
 

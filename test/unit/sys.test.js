@@ -18,6 +18,21 @@ test('kill of a missing pid is ESRCH', () => {
   assert.is(codeOf(() => sys.kill(2 ** 22 + 12345, 0)), 'ESRCH');
 });
 
+test('kill (through Node\'s binding) names the call, its arguments and the system\'s message; processExists', () => {
+  const pid = 2 ** 22 + 12345;
+  try {
+    sys.kill(pid, 9);
+    assert.unreachable();
+  } catch (e) {
+    assert.is(e.name, 'SyscallError');
+    assert.is(e.message, `kill(${pid}, 9): No such process`);
+    assert.is(e.errno, 3);
+  }
+  assert.ok(sys.processExists(process.pid));
+  assert.ok(sys.processExists(1));
+  assert.not.ok(sys.processExists(pid));
+});
+
 test('open of a missing path is ENOENT, of a directory for writing EISDIR', () => {
   assert.is(codeOf(() => sys.open('/nonexistent-tsrunc/x', 0)), 'ENOENT');
   assert.is(codeOf(() => sys.open('/', 1)), 'EISDIR');
