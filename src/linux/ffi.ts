@@ -7,9 +7,10 @@ import type * as Koffi from 'koffi';
 
 // koffi is loaded on first use: commands that never call into libc (state, list) skip its cost.
 // Cached: a require() between a failing call and koffi.errno() would clobber errno.
+// Shared by every module that binds a library (libc here, libseccomp in src/seccomp/).
 let koffiLoaded: typeof Koffi | undefined;
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const koffiModule = (): typeof Koffi => (koffiLoaded ??= require('koffi') as typeof Koffi);
+export const koffiModule = (): typeof Koffi => (koffiLoaded ??= require('koffi') as typeof Koffi);
 
 function declare() {
   const lib = koffiModule().load('libc.so.6');

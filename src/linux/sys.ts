@@ -2,7 +2,7 @@
 // a SyscallError naming the call and its arguments. Safe to use in a forked
 // child: everything here is synchronous and allocates only JS objects.
 import * as fs from 'fs';
-import { lib, errno } from './ffi';
+import { lib, errno, koffiModule } from './ffi';
 import { SyscallError } from './errors';
 import * as C from './constants';
 
@@ -170,9 +170,7 @@ export function mountSetattr(path: string, recursive: boolean, set: number, clea
 /** Address of a Buffer's memory as a number for generic syscall(2) arguments. */
 export function ptr(buf: Buffer): number {
   // koffi.address returns a bigint address of the buffer's memory
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const koffi = require('koffi');
-  return Number(koffi.address(buf));
+  return Number(koffiModule().address(buf));
 }
 
 export function setresuid(uid: number): void {

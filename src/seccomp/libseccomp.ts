@@ -8,12 +8,7 @@
 // negative errno. Constants below are from libseccomp's seccomp.h (ABI-stable).
 import type * as Koffi from 'koffi';
 import { errnoName } from '../linux/errors';
-
-// koffi is loaded on first use: commands that never call into libc (state, list) skip its cost.
-// Cached: a require() between a failing call and koffi.errno() would clobber errno.
-let koffiLoaded: typeof Koffi | undefined;
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const koffiModule = (): typeof Koffi => (koffiLoaded ??= require('koffi') as typeof Koffi);
+import { koffiModule } from '../linux/ffi';
 
 // Filter actions (scmp_filter_ctx actions, uint32).
 export const SCMP_ACT_KILL_PROCESS = 0x80000000;

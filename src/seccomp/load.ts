@@ -2,15 +2,8 @@
 // one seccomp(SECCOMP_SET_MODE_FILTER) syscall with the BPF program the
 // parent exported from libseccomp. No libseccomp in the child; synchronous,
 // safe after fork.
-import type * as Koffi from 'koffi';
-
-// koffi is loaded on first use: commands that never call into libc (state, list) skip its cost.
-// Cached: a require() between a failing call and koffi.errno() would clobber errno.
-let koffiLoaded: typeof Koffi | undefined;
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const koffiModule = (): typeof Koffi => (koffiLoaded ??= require('koffi') as typeof Koffi);
 import { SyscallError } from '../linux/errors';
-import { lib } from '../linux/ffi';
+import { lib, koffiModule } from '../linux/ffi';
 
 /** What the parent hands the container's init (through InitPlan). */
 export interface CompiledFilter {
