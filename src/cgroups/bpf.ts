@@ -147,7 +147,6 @@ const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
 const BPF_CGROUP_DEVICE = 6;
 const BPF_F_ALLOW_MULTI = 2;
 
-
 class BpfError extends Error {
   constructor(readonly what: string, readonly errno: number, detail = '') {
     super(`${what}: ${String(lib().strerror(errno))}${detail}`);

@@ -114,5 +114,3 @@ export function readKeyed(dir: string, file: string): Map<string, bigint> {
 export function exists(dir: string, file: string): boolean {
   return fs.existsSync(path.join(dir, file));
 }
-
-export { sleepMs };

@@ -1,8 +1,7 @@
 // Command output on stdout, written with write(2) directly: setting up
 // process.stdout (a stream) costs about 9 ms, a tenth of a short command.
 import * as fs from 'fs';
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
+import { sleepMs } from '../linux/sys';
 
 /** Writes all of `text` to fd 1, waiting out EAGAIN when the caller handed us a non-blocking pipe. */
 export function printOut(text: string): void {
@@ -12,7 +11,7 @@ export function printOut(text: string): void {
       buf = buf.subarray(fs.writeSync(1, buf));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(pause, 0, 0, 5);
+      sleepMs(5);
     }
   }
 }

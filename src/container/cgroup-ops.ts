@@ -7,7 +7,6 @@ import { StateStore, SavedState } from '../state/store';
 import { cgroupManagerFromState, CgroupManager } from '../cgroups';
 import { LinuxResources, mergeResources } from '../cgroups/resources';
 import { toJson } from '../cgroups/stats';
-import { sleepMs } from '../cgroups/fsutil';
 import { loadWithStatus } from './lifecycle';
 import { initAlive } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
@@ -106,7 +105,7 @@ export function containerEvents(store: StateStore, id: string, opts: EventsOptio
     for (;;) {
       const wait = Math.max(0, Math.min(next - Date.now(), 200));
       if (watcher.fd !== undefined) sys.pollIn(watcher.fd, wait);
-      else sleepMs(wait);
+      else sys.sleepMs(wait);
       const gone = !initAlive(state) || !cgroup.exists();
       // removing a v1 cgroup signals its eventfd too: that is not an OOM
       if (watcher.check() > 0 && cgroup.exists() && !oom()) return;

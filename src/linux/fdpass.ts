@@ -7,7 +7,6 @@ import { fail } from './sys';
 const CMSG_HDR = 16; // struct cmsghdr on 64-bit: size_t len; int level; int type
 const CMSG_SPACE_1FD = 24;
 
-
 /** Sends `payload` as one message, with `fd` attached when given. */
 export function sendMsg(sock: number, payload: Buffer, fd?: number): void {
   let control: Buffer | null = null;

@@ -13,7 +13,6 @@ import { prepareProcess, execProcess } from './become';
 import * as proc from './process';
 import { setAffinity, parseCpuList } from './scheduling';
 
-
 export interface ExecPlan {
   /** Namespace type -> /proc/<init>/ns/<file> of the container's init. */
   namespaces: Record<string, string>;

@@ -28,7 +28,6 @@ export interface Scheduler {
   period?: number;
 }
 
-
 export function applyScheduler(s: Scheduler): void {
   // struct sched_attr (SCHED_ATTR_SIZE_VER1, 56 bytes)
   const attr = Buffer.alloc(56);

@@ -19,7 +19,6 @@ import { prepareProcess, execProcess } from './become';
 import { bringUpLoopback } from './loopback';
 import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
 
-
 /** Everything the children need, computed by the parent before fork. */
 export interface InitPlan {
   id: string;
