@@ -5,6 +5,7 @@ import { TSRUNC_VERSION, SPEC_VERSION } from '../version';
 import { makeLogger } from './context';
 import { reportFatal } from './log';
 import { printOut } from './output';
+import { COMMAND_NAMES, CommandName, subcommand } from './argv';
 
 /** What a subcommand module exports. */
 interface CommandModule {
@@ -13,24 +14,24 @@ interface CommandModule {
 }
 
 // Subcommands: the module of the one being run is the only one loaded. The
-// requires are spelled out so that scripts/bundle.js can follow them.
-const COMMANDS: [name: string, usage: string, describe: string, load: () => CommandModule][] = [
-  ['spec', 'spec', 'create a new specification file (config.json)', () => require('./spec')],
-  ['create', 'create [id]', 'create a container', () => require('./create')],
-  ['start', 'start [id]', 'executes the user defined process in a created container', () => require('./start')],
-  ['run', 'run [id]', 'create and run a container', () => require('./run')],
-  ['state', 'state [id]', 'output the state of a container', () => require('./state')],
-  ['kill', 'kill [id] [signal]', "kill sends the specified signal (default: SIGTERM) to the container's init process", () => require('./kill')],
-  ['delete', 'delete [id]', 'delete any resources held by the container often used with detached container', () => require('./delete')],
-  ['list', 'list', 'lists containers started by tsrunc with the given root', () => require('./list')],
-  ['pause', 'pause [id]', 'pause suspends all processes inside the container', () => require('./pause')],
-  ['resume', 'resume [id]', 'resumes all processes that have been previously paused', () => require('./resume')],
-  ['update', 'update [id]', 'update container resource constraints', () => require('./update')],
-  ['events', 'events [id]', 'display container events such as OOM notifications, cpu, memory, and IO usage statistics', () => require('./events')],
-  ['features', 'features', 'show the enabled features', () => require('./features')],
-  ['exec', 'exec', 'execute new process inside the container', () => require('./exec')],
-  ['ps', 'ps [id]', 'ps displays the processes running inside a container', () => require('./ps')],
-];
+// requires are spelled out so that scripts/bundle/build.js can follow them.
+const COMMANDS: Record<CommandName, [usage: string, describe: string, load: () => CommandModule]> = {
+  spec: ['spec', 'create a new specification file (config.json)', () => require('./spec')],
+  create: ['create [id]', 'create a container', () => require('./create')],
+  start: ['start [id]', 'executes the user defined process in a created container', () => require('./start')],
+  run: ['run [id]', 'create and run a container', () => require('./run')],
+  state: ['state [id]', 'output the state of a container', () => require('./state')],
+  kill: ['kill [id] [signal]', "kill sends the specified signal (default: SIGTERM) to the container's init process", () => require('./kill')],
+  delete: ['delete [id]', 'delete any resources held by the container often used with detached container', () => require('./delete')],
+  list: ['list', 'lists containers started by tsrunc with the given root', () => require('./list')],
+  pause: ['pause [id]', 'pause suspends all processes inside the container', () => require('./pause')],
+  resume: ['resume [id]', 'resumes all processes that have been previously paused', () => require('./resume')],
+  update: ['update [id]', 'update container resource constraints', () => require('./update')],
+  events: ['events [id]', 'display container events such as OOM notifications, cpu, memory, and IO usage statistics', () => require('./events')],
+  features: ['features', 'show the enabled features', () => require('./features')],
+  exec: ['exec', 'execute new process inside the container', () => require('./exec')],
+  ps: ['ps [id]', 'ps displays the processes running inside a container', () => require('./ps')],
+};
 
 export async function main(args: string[]): Promise<void> {
   const parser = yargs(args)
@@ -58,7 +59,8 @@ export async function main(args: string[]): Promise<void> {
 
   skipHelpCache(parser);
   const invoked = subcommand(args);
-  for (const [name, usage, describe, load] of COMMANDS) {
+  for (const name of COMMAND_NAMES) {
+    const [usage, describe, load] = COMMANDS[name];
     if (name === invoked) {
       const mod = load();
       parser.command(usage, describe, mod.builder, mod.handler as never);
@@ -72,19 +74,6 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   if (argv._.length === 0) parser.showHelp('log');
-}
-
-// Global options followed by a value ("--root state list": "state" is the root, not the command).
-const VALUE_OPTIONS = new Set(['--root', '--log', '--log-format', '--criu', '--rootless']);
-
-/** The subcommand in `args`: the first known command name that is not a global option's value. */
-export function subcommand(args: string[]): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    if (VALUE_OPTIONS.has(args[i])) i++;
-    else if (COMMANDS.some(([name]) => name === args[i])) return args[i];
-    else if (!args[i].startsWith('-')) return undefined;
-  }
-  return undefined;
 }
 
 /**

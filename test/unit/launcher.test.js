@@ -1,7 +1,8 @@
 'use strict';
 // bin/tsrunc: runs dist/tsrunc.js through a V8 code cache per subcommand.
-// Run here on a stand-in bundle (in a temp copy of the layout), whose main()
-// prints a letter: the real bundle is covered by every e2e test.
+// Run here on a stand-in bundle (in a temp copy of the layout, with the real
+// dist/cli/argv.js), whose main() prints a letter: the real bundle is covered
+// by every e2e test.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -10,14 +11,17 @@ const { test } = require('uvu');
 const assert = require('uvu/assert');
 
 const LAUNCHER = path.resolve(__dirname, '..', '..', 'bin', 'tsrunc');
+// what the launcher reads the subcommand with (built from src/cli/argv.ts)
+const ARGV = path.resolve(__dirname, '..', '..', 'dist', 'cli', 'argv.js');
 
 /** Runs fn(dir) on a temp copy of the layout (bin/tsrunc, dist/), removed afterwards. */
 function withLayout(fn) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-launcher-'));
   try {
     fs.mkdirSync(path.join(dir, 'bin'));
-    fs.mkdirSync(path.join(dir, 'dist'));
+    fs.mkdirSync(path.join(dir, 'dist', 'cli'), { recursive: true });
     fs.copyFileSync(LAUNCHER, path.join(dir, 'bin', 'tsrunc'));
+    fs.copyFileSync(ARGV, path.join(dir, 'dist', 'cli', 'argv.js'));
     fn(dir);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
