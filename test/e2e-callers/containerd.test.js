@@ -104,6 +104,14 @@ async function waitTaskStatus(rt, id, status, timeout = 15000) {
 }
 
 /** The rootfs of a ctr container as the host sees it (overlay mounted by the shim). */
+/** Kills the task, waits until it stopped, deletes it and its container (test cleanup: never throws). */
+async function removeTask(rt, id) {
+  cd.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+  await waitTaskStatus(rt, id, 'STOPPED').catch(() => {});
+  cd.ctr(['task', 'delete', id]);
+  cd.ctr(['containers', 'rm', id]);
+}
+
 function rootfsOf(id, ns = cd.namespace) {
   return path.join(cd.state, 'io.containerd.runtime.v2.task', ns, id, 'rootfs');
 }
@@ -206,10 +214,7 @@ for (const rt of L.RUNTIMES) {
       assert.is(mntSelf, mnt1, 'the exec joined the container mount namespace');
       observe(rt, 'exec', { r: [r.status, r.stdout, r.stderr], r2: [cwd, mntSelf === mnt1] });
     } finally {
-      cd.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
-      await waitTaskStatus(rt, id, 'STOPPED').catch(() => {});
-      cd.ctr(['task', 'delete', id]);
-      cd.ctr(['containers', 'rm', id]);
+      await removeTask(rt, id);
     }
     await assertNoLeftovers(rt, id);
   });
@@ -272,10 +277,7 @@ for (const rt of L.RUNTIMES) {
       assert.equal(callsFor(rt, id).filter((c) => c.sub === 'pause' || c.sub === 'resume').map((c) => `${c.sub}:${c.rc}`), ['pause:0', 'resume:0']);
       observe(rt, 'pause', { exec: ex.status !== 0 ? `fails: ${ex.stderr.replace(/[0-9a-f]{6}/g, 'X').trim()}` : 'ok' });
     } finally {
-      cd.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
-      await waitTaskStatus(rt, id, 'STOPPED').catch(() => {});
-      cd.ctr(['task', 'delete', id]);
-      cd.ctr(['containers', 'rm', id]);
+      await removeTask(rt, id);
     }
     await assertNoLeftovers(rt, id);
   });
@@ -363,10 +365,7 @@ for (const rt of L.RUNTIMES) {
       tm.kill();
       observe(rt, 'exec --tty', 'RC=4');
     } finally {
-      cd.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
-      await waitTaskStatus(rt, id, 'STOPPED').catch(() => {});
-      cd.ctr(['task', 'delete', id]);
-      cd.ctr(['containers', 'rm', id]);
+      await removeTask(rt, id);
     }
     await assertNoLeftovers(rt, id);
   });
@@ -546,8 +545,7 @@ for (const rt of L.RUNTIMES) {
 for (const rt of L.RUNTIMES) {
   test(`${rt}: no runtime call containerd made crashed (exit status 0 or 1, 255 for exec as runc; no stack trace)`, async () => {
     await setup();
-    const ok = (c) => c.rc === 0 || c.rc === 1 || (c.sub === 'exec' && c.rc === 255);
-    const bad = env.calls(rt).filter((c) => !ok(c) || /\n\s+at \S+ \(/.test(`${c.stderr || ''}${c.log || ''}`));
+    const bad = L.crashedCalls(env.calls(rt));
     assert.equal(bad.length, 0, explain(rt, `calls that crashed:\n${L.formatCalls(bad)}`));
   });
 }
@@ -555,9 +553,7 @@ for (const rt of L.RUNTIMES) {
 if (L.RUNTIMES.length > 1) {
   test(`what ${L.RUNTIMES.join(' and ')} showed through containerd is the same`, () => {
     const [a, b] = L.RUNTIMES;
-    const keys = [...new Set([...Object.keys(observed[a] || {}), ...Object.keys(observed[b] || {})])];
-    const diffs = keys.filter((k) => (observed[a] || {})[k] !== (observed[b] || {})[k]);
-    assert.equal(diffs.map((k) => `${k}:\n      ${a}: ${(observed[a] || {})[k]}\n      ${b}: ${(observed[b] || {})[k]}`), []);
+    assert.equal(L.observationDiffs(observed, a, b), []);
   });
 }
 

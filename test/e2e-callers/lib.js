@@ -312,6 +312,22 @@ function formatCalls(calls) {
   }).join('\n');
 }
 
+/**
+ * The calls that crashed: an exit status other than 0 or 1 (255 for exec, as
+ * runc), or a stack trace in the output or the log.
+ */
+function crashedCalls(calls) {
+  const ok = (c) => c.rc === 0 || c.rc === 1 || (c.sub === 'exec' && c.rc === 255);
+  return calls.filter((c) => !ok(c) || /\n\s+at \S+ \(/.test(`${c.stderr || ''}${c.log || ''}`));
+}
+
+/** Where what two runtimes showed through a caller differs ({ key: value } each): one text per key. */
+function observationDiffs(observed, a, b) {
+  const keys = [...new Set([...Object.keys(observed[a] || {}), ...Object.keys(observed[b] || {})])];
+  const diffs = keys.filter((k) => (observed[a] || {})[k] !== (observed[b] || {})[k]);
+  return diffs.map((k) => `${k}:\n      ${a}: ${(observed[a] || {})[k]}\n      ${b}: ${(observed[b] || {})[k]}`);
+}
+
 /** The last JSON/text log line's msg of a --log file. */
 function lastLogMsg(text) {
   const lines = (text || '').split('\n').filter(Boolean);
@@ -929,6 +945,8 @@ module.exports = {
   wrapperScript,
   readCalls,
   formatCalls,
+  crashedCalls,
+  observationDiffs,
   lastLogMsg,
   missingTools,
   which,

@@ -452,8 +452,7 @@ for (const rt of L.RUNTIMES) {
 for (const rt of L.RUNTIMES) {
   test(`${rt}: no runtime call podman made crashed (exit status 0 or 1, 255 for exec as runc; no stack trace)`, async () => {
     await setup();
-    const ok = (c) => c.rc === 0 || c.rc === 1 || (c.sub === 'exec' && c.rc === 255);
-    const bad = env.calls(rt).filter((c) => !ok(c) || /\n\s+at \S+ \(/.test(`${c.stderr || ''}${c.log || ''}`));
+    const bad = L.crashedCalls(env.calls(rt));
     assert.equal(bad.length, 0, explain(rt, `calls that crashed:\n${L.formatCalls(bad)}`));
   });
 }
@@ -461,9 +460,7 @@ for (const rt of L.RUNTIMES) {
 if (L.RUNTIMES.length > 1) {
   test(`what ${L.RUNTIMES.join(' and ')} showed through podman is the same`, () => {
     const [a, b] = L.RUNTIMES;
-    const keys = [...new Set([...Object.keys(observed[a] || {}), ...Object.keys(observed[b] || {})])];
-    const diffs = keys.filter((k) => (observed[a] || {})[k] !== (observed[b] || {})[k]);
-    assert.equal(diffs.map((k) => `${k}:\n      ${a}: ${(observed[a] || {})[k]}\n      ${b}: ${(observed[b] || {})[k]}`), []);
+    assert.equal(L.observationDiffs(observed, a, b), []);
   });
 }
 

@@ -18,6 +18,7 @@ const { suite } = require('uvu');
 const assert = require('uvu/assert');
 const Ajv04 = require('ajv-draft-04').default;
 const h = require('../lib/harness');
+const { startSeccompAgent } = require('../lib/seccomp-agent');
 const { parseMountinfo } = require('../../conformance/lib/facts');
 const { capMask, capNames, CAP_BITS } = require('../../conformance/lib/checks');
 
@@ -48,15 +49,7 @@ const ok = (r, what) => assert.is(r.status, 0, `${what}: exit ${r.status} (signa
 
 /** `run` of `sh -c script` with edit(config); returns the result (leftovers checked). */
 function run(script, edit, opts = {}) {
-  const b = ctx.makeBundle({
-    args: ['sh', '-c', script],
-    readonly: false,
-    ...opts,
-    edit: (c) => {
-      if (edit) edit(c);
-      return c;
-    },
-  });
+  const b = ctx.shBundle(script, edit, opts);
   const id = ctx.id('f');
   const r = ctx.rt(['run', '--bundle', b.dir, id]);
   ctx.leftovers({ id, bundle: b });
@@ -423,50 +416,20 @@ tsruncOnly('every supported seccomp flag is accepted and the filter works with i
   }
 });
 
-// A minimal seccomp agent: takes the state and the listener fd, answers one notification with EXDEV.
-const AGENT = String.raw`
-import array, fcntl, json, os, socket, struct, sys
-sock_path, out_path = sys.argv[1], sys.argv[2]
-srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-srv.bind(sock_path)
-srv.listen(1)
-open(out_path + ".listening", "w").close()
-conn, _ = srv.accept()
-fds = array.array("i")
-msg, anc, flags, addr = conn.recvmsg(1 << 20, socket.CMSG_LEN(16 * fds.itemsize))
-for level, typ, data in anc:
-    if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-        fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
-fd = fds[0]
-req = bytearray(80)
-fcntl.ioctl(fd, 0xC0502100, req, True)  # SECCOMP_IOCTL_NOTIF_RECV
-nid, pid, _flags, nr = struct.unpack_from("=QIIi", req, 0)
-resp = bytearray(struct.pack("=QqiI", nid, 0, -18, 0))  # EXDEV
-fcntl.ioctl(fd, 0xC0182101, resp, True)  # SECCOMP_IOCTL_NOTIF_SEND
-with open(out_path, "w") as f:
-    json.dump({"nr": nr, "nfds": len(fds)}, f)
-`;
-
 tsruncOnly('SCMP_ACT_NOTIFY (with WAIT_KILLABLE_RECV when supported): the agent answers for the container', async () => {
   if (!(sec.actions || []).includes('SCMP_ACT_NOTIFY')) return;
-  const sock = ctx.tmp('agent.sock');
-  const out = ctx.tmp('agent.json');
-  const script = ctx.tmp('agent.py');
-  fs.writeFileSync(script, AGENT);
-  const child = ctx.spawnHelper('python3', [script, sock, out]);
-  const end = Date.now() + 30000;
-  while (!fs.existsSync(`${out}.listening`) && child.exitCode === null && Date.now() < end) h.sleepMs(10);
-  assert.ok(fs.existsSync(`${out}.listening`), 'the agent started');
+  const agent = startSeccompAgent(ctx, 18); // EXDEV
   const flags = (sec.supportedFlags || []).filter((f) => f === 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
   const r = run('mkdir /tmp/notify-probe; echo "mkdir $?"', (c) => {
     c.linux.seccomp = {
-      defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, flags, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+      defaultAction: 'SCMP_ACT_ALLOW', listenerPath: agent.sock, flags, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
     };
   });
   ok(r, 'run');
   assert.match(r.stdout, /^mkdir 1$/m);
   assert.match(r.stderr, /Invalid cross-device link/, 'the agent\'s EXDEV reaches the container');
-  const seen = JSON.parse(fs.readFileSync(out, 'utf8'));
+  await agent.done(5000);
+  const seen = JSON.parse(fs.readFileSync(agent.out, 'utf8'));
   assert.is(seen.nfds, 1);
 });
 

@@ -55,6 +55,18 @@ function recorder(name, dir, where = 'host', extra = {}) {
   };
 }
 
+/** One recording hook of every kind, "<kind>.0"; startContainer's records into the container's /hookout. */
+function oneRecorderEach(out) {
+  return {
+    prestart: [recorder('prestart.0', out)],
+    createRuntime: [recorder('createRuntime.0', out)],
+    createContainer: [recorder('createContainer.0', out)],
+    startContainer: [recorder('startContainer.0', '/hookout', 'container')],
+    poststart: [recorder('poststart.0', out)],
+    poststop: [recorder('poststop.0', out)],
+  };
+}
+
 /** What a recording hook saw, or null when it did not run. */
 function record(out, name) {
   const d = path.join(out, name);
@@ -208,14 +220,7 @@ test('every hook kind runs at its point of the lifecycle, in order, with the sta
 });
 
 test('args (argv[0] included) and env reach each hook exactly', () => {
-  const b = hookBundle((out) => ({
-    prestart: [recorder('prestart.0', out)],
-    createRuntime: [recorder('createRuntime.0', out)],
-    createContainer: [recorder('createContainer.0', out)],
-    startContainer: [recorder('startContainer.0', '/hookout', 'container')],
-    poststart: [recorder('poststart.0', out)],
-    poststop: [recorder('poststop.0', out)],
-  }));
+  const b = hookBundle(oneRecorderEach);
   const id = ctx.id('args');
   ok(ctx.rt(['run', '--detach', '--bundle', b.dir, id]), 'run -d');
   ok(ctx.rt(['delete', '--force', id]), 'delete --force');
@@ -249,14 +254,7 @@ test('hooks without args and env: argv is [path], the environment is empty', () 
 });
 
 test('runtime-namespace hooks run in the runtime\'s namespaces, createContainer/startContainer in the container\'s', () => {
-  const b = hookBundle((out) => ({
-    prestart: [recorder('prestart.0', out)],
-    createRuntime: [recorder('createRuntime.0', out)],
-    createContainer: [recorder('createContainer.0', out)],
-    startContainer: [recorder('startContainer.0', '/hookout', 'container')],
-    poststart: [recorder('poststart.0', out)],
-    poststop: [recorder('poststop.0', out)],
-  }));
+  const b = hookBundle(oneRecorderEach);
   const id = ctx.id('ns');
   ok(ctx.rt(['create', '--bundle', b.dir, id]), 'create');
   const pid = ctx.state(id).pid;

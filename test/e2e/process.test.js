@@ -70,18 +70,7 @@ const HOST_LIMITS = parseLimits(readSafe('/proc/self/limits'));
 // ---------------------------------------------------------------------------
 // helpers
 
-/** A bundle running `sh -c script` with `edit(config)` applied (writable rootfs). */
-function bundle(script, edit, opts = {}) {
-  return ctx.makeBundle({
-    args: ['sh', '-c', script],
-    readonly: false,
-    ...opts,
-    edit: (c) => {
-      if (edit) edit(c);
-      return c;
-    },
-  });
-}
+const bundle = (script, edit, opts) => ctx.shBundle(script, edit, opts);
 
 /** `run` of a bundle; asserts exit 0 and that the container left nothing; returns stdout. */
 function runOk(b, what = '') {

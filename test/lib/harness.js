@@ -382,6 +382,19 @@ class Context {
     return path.join(this.base, `${name}-${++this._n}-${rand(2)}`);
   }
 
+  /** A bundle running `sh -c script` (writable rootfs) with `edit(config)` applied; `opts` as makeBundle's. */
+  shBundle(script, edit, opts = {}) {
+    return this.makeBundle({
+      args: ['sh', '-c', script],
+      readonly: false,
+      ...opts,
+      edit: (c) => {
+        if (edit) edit(c);
+        return c;
+      },
+    });
+  }
+
   /**
    * Makes a bundle: a temp dir with a fresh busybox rootfs and a config.json.
    * opts: args, terminal, hostname, env (array replaces; object adds/overrides),
