@@ -522,16 +522,7 @@ let swept = false;
 function sweepDeadRuns() {
   if (swept) return;
   swept = true;
-  let ents = [];
-  try {
-    ents = fs.readdirSync(os.tmpdir());
-  } catch {
-    return;
-  }
-  for (const e of ents) {
-    const m = /^tsrunc-callers-.+-(\d+)-[A-Za-z0-9]{6}$/.exec(e);
-    if (!m || Number(m[1]) === process.pid || fs.existsSync(`/proc/${m[1]}`)) continue;
-    const base = path.join(os.tmpdir(), e);
+  for (const base of h.deadRunDirs('tsrunc-callers')) {
     try {
       const cgs = (readSafe(path.join(base, '.cgroups')) || '').split('\n').filter(Boolean);
       for (let i = 0; i < 3; i++) {

@@ -732,6 +732,24 @@ class Context {
   }
 }
 
+/**
+ * Temp dirs of test runs that died: os.tmpdir()/<prefix>-<name>-<pid>-<6 chars>
+ * whose pid is gone (never this process's).
+ */
+function deadRunDirs(prefix) {
+  let ents = [];
+  try {
+    ents = fs.readdirSync(os.tmpdir());
+  } catch {
+    return [];
+  }
+  const re = new RegExp(`^${prefix}-.+-(\\d+)-[A-Za-z0-9]{6}$`);
+  return ents
+    .map((e) => [e, re.exec(e)])
+    .filter(([, m]) => m && Number(m[1]) !== process.pid && !fs.existsSync(`/proc/${m[1]}`))
+    .map(([e]) => path.join(os.tmpdir(), e));
+}
+
 let swept = false;
 /**
  * Once per process: removes what earlier runs that died without cleaning up
@@ -742,12 +760,6 @@ let swept = false;
 function sweepStale() {
   if (swept) return;
   swept = true;
-  let ents = [];
-  try {
-    ents = fs.readdirSync(os.tmpdir());
-  } catch {
-    return;
-  }
   // private tmux servers of dead runs
   const tmuxDir = path.dirname(tmuxSocketPath('x'));
   for (const sock of fs.existsSync(tmuxDir) ? fs.readdirSync(tmuxDir) : []) {
@@ -757,10 +769,7 @@ function sweepStale() {
       fs.rmSync(path.join(tmuxDir, sock), { force: true });
     }
   }
-  for (const e of ents) {
-    const m = /^tsrunc-e2e-.+-(\d+)-[A-Za-z0-9]{6}$/.exec(e);
-    if (!m || Number(m[1]) === process.pid || fs.existsSync(`/proc/${m[1]}`)) continue;
-    const base = path.join(os.tmpdir(), e);
+  for (const base of deadRunDirs('tsrunc-e2e')) {
     try {
       const root = path.join(base, 'state');
       const ids = fs.existsSync(root) ? fs.readdirSync(root) : [];
@@ -868,6 +877,7 @@ module.exports = {
   stateText,
   RFC3339_SECONDS,
   mountsUnder,
+  deadRunDirs,
   cgroupDirsNamed,
   cgroupDirsAt,
   cgroupHierarchies,
