@@ -15,6 +15,7 @@ const path = require('path');
 const { suite } = require('uvu');
 const assert = require('uvu/assert');
 const h = require('../lib/harness');
+const { v1Mount, blockDevice } = require('../../conformance/lib/resources');
 
 const test = suite('cgroups');
 const ctx = h.createContext('cgroups');
@@ -23,17 +24,6 @@ h.install(test, ctx);
 const V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
 
 // ---- helpers ----
-
-/** Mount point of the v1 hierarchy that has `controller` (from mountinfo's super options). */
-function v1Mount(controller) {
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const [fstype, , opts] = line.slice(sep + 3).split(' ');
-    if (fstype === 'cgroup' && opts.split(',').includes(controller)) return line.split(' ')[4];
-  }
-  return undefined;
-}
 
 /** The cgroup directory of process `pid` for `controller` (v1), or its v2 directory. */
 function cgDir(pid, controller) {
@@ -141,15 +131,8 @@ async function waitFor(what, fn, timeout = 10000) {
   }
 }
 
-/** major:minor of a block device this host has (throttling needs a real one). */
-function blockDevice() {
-  for (const name of fs.readdirSync('/sys/block')) {
-    const t = fs.readFileSync(path.join('/sys/block', name, 'dev'), 'utf8').trim();
-    if (!name.startsWith('loop') && !name.startsWith('zram')) return t.split(':').map(Number);
-  }
-  return fs.readFileSync('/sys/block/loop0/dev', 'utf8').trim().split(':').map(Number);
-}
-const [BLK_MAJOR, BLK_MINOR] = blockDevice();
+// throttling needs a block device: a real one, else loop0
+const { major: BLK_MAJOR, minor: BLK_MINOR } = blockDevice() || { major: 7, minor: 0 };
 
 const online = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
 const maxCpu = Math.max(...online.split(',').map((p) => Number(p.split('-').pop())));
