@@ -7,6 +7,7 @@ import { connectUnix, sendMsg } from '../linux/fdpass';
 import * as sys from '../linux/sys';
 import { RuntimeError } from '../errors';
 import { CreateOptions } from '../container/create';
+import { listenFdCount } from '../container/passfds';
 
 export interface CreateFlags {
   id?: string;
@@ -41,6 +42,7 @@ export function createOptions(argv: CreateFlags, ctx: Context): Omit<CreateOptio
     noPivot: Boolean(argv['no-pivot']),
     noNewKeyring: Boolean(argv['no-new-keyring']),
     preserveFds: preserve,
+    listenFds: listenFdCount(),
     systemdCgroup: ctx.systemdCgroup,
     warn: (m) => ctx.logger.warn(m),
   };

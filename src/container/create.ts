@@ -14,6 +14,7 @@ import { Channel, ChildMessage, ParentMessage } from '../runtime/protocol';
 import { stage1, InitPlan } from '../runtime/init/stages';
 import { RuntimeError } from '../errors';
 import { writePidFile } from './pidfile';
+import { passedFds } from './passfds';
 import { writeIdMaps } from './idmap';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
@@ -29,7 +30,10 @@ export interface CreateOptions {
   pidFile?: string;
   noPivot: boolean;
   noNewKeyring: boolean;
+  /** --preserve-fds: the caller's fds 3.. (after any LISTEN_FDS ones) the container's process keeps. */
   preserveFds: number;
+  /** Socket-activation fds (listenFdCount()): passed first, with LISTEN_FDS and LISTEN_PID=1 in the process's env. */
+  listenFds?: number;
   systemdCgroup: boolean;
   /** Called with the pty master when process.terminal is true; must take ownership of the fd. */
   onConsole?: (master: number) => void;
@@ -93,11 +97,13 @@ function rootlessCgroup(cgroup: CgroupManager): CgroupManager | undefined {
 }
 
 export function createContainer(opts: CreateOptions): Created {
+  const pass = passedFds(opts.preserveFds, opts.listenFds ?? 0);
   const bundle = loadBundle(opts.bundle);
   const { spec } = bundle;
+  if (pass.listen && spec.process) spec.process.env = [...(spec.process.env ?? []), `LISTEN_FDS=${pass.listen}`, 'LISTEN_PID=1'];
   // seccomp: compiled before anything exists, so a bad section leaves nothing behind.
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
-  const stateDir = opts.store.claim(opts.id);
+  opts.store.claim(opts.id);
   let cgroup: CgroupManager | undefined;
   let initPid = 0;
   let hooksStarted = false;
@@ -106,18 +112,18 @@ export function createContainer(opts: CreateOptions): Created {
     cgroup = rootlessCgroup(cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup));
     cgroup?.apply(spec.linux?.resources ?? {}, { warn: opts.warn, devices: spec.linux?.devices });
     createExecFifo(opts.store.fifoPath(opts.id), spec);
-    const stateDirFd = sys.open(stateDir, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
-    fds.push(stateDirFd);
+    const fifoFd = sys.open(opts.store.fifoPath(opts.id), C.O_PATH | C.O_NOFOLLOW | C.O_CLOEXEC);
+    fds.push(fifoFd);
     const plan: InitPlan = {
       id: opts.id,
       spec,
       bundleDir: bundle.dir,
       rootfs: bundle.rootfs,
       noPivot: opts.noPivot,
-      preserveFds: opts.preserveFds,
+      passFds: pass.count,
       cgroupViews: cgroup?.views() ?? [],
       cgroupV2: cgroup?.version === 2,
-      stateDirFd,
+      fifoFd,
       inUserNs: (spec.linux?.namespaces ?? []).some((n) => n.type === 'user'),
       keyringName: opts.noNewKeyring ? undefined : opts.id,
       seccomp,
@@ -125,6 +131,8 @@ export function createContainer(opts: CreateOptions): Created {
     const [parentEnd, childEnd] = sys.socketpair(C.SOCK_SEQPACKET);
     fds.push(parentEnd);
     if (opts.subreaper) sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
+    // Containers that share the host's pid namespace see this process: nothing of it may be read through /proc.
+    sys.prctl(C.PR_SET_DUMPABLE, 0);
     const stage1Pid = sys.safeFork();
     if (stage1Pid === 0) {
       sys.close(parentEnd);

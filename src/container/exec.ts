@@ -15,6 +15,7 @@ import { sendListenerToAgent } from '../seccomp/notify';
 import { hookContext } from '../hooks/state';
 import { loadWithStatus } from './lifecycle';
 import { writePidFile } from './pidfile';
+import { passedFds } from './passfds';
 import { RuntimeError } from '../errors';
 
 export interface ExecOptions {
@@ -54,6 +55,7 @@ export function execInContainer(opts: ExecOptions): number {
   const { state, status } = loadWithStatus(opts.store, opts.id);
   if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
   if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
+  const pass = passedFds(opts.preserveFds, 0);
   const spec = state.config as Spec;
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
   const plan: ExecPlan = {
@@ -61,12 +63,14 @@ export function execInContainer(opts: ExecOptions): number {
     process: opts.process,
     personality: spec.linux?.personality,
     seccomp,
-    preserveFds: opts.preserveFds,
+    passFds: pass.count,
   };
   const [parentEnd, childEnd] = sys.socketpair(C.SOCK_SEQPACKET);
   let pid = 0;
   try {
     if (opts.subreaper) sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
+    // Containers that share the host's pid namespace see this process: nothing of it may be read through /proc.
+    sys.prctl(C.PR_SET_DUMPABLE, 0);
     const stage1 = sys.safeFork();
     if (stage1 === 0) {
       sys.close(parentEnd);

@@ -35,6 +35,10 @@ export const MS_LAZYTIME = 0x2000000;
 
 export const MNT_DETACH = 0x2;
 
+// statfs(2) f_type of the filesystems the runtime verifies before writing into them
+export const PROC_SUPER_MAGIC = 0x9fa0;
+export const SYSFS_MAGIC = 0x62656572;
+
 // mount_setattr(2)
 export const AT_RECURSIVE = 0x8000;
 export const MOUNT_ATTR_RDONLY = 0x1;
@@ -80,6 +84,8 @@ export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 
 export const PR_SET_PDEATHSIG = 1;
+export const PR_GET_DUMPABLE = 3;
+export const PR_SET_DUMPABLE = 4;
 export const PR_SET_KEEPCAPS = 8;
 export const PR_SET_NAME = 15;
 export const PR_CAPBSET_DROP = 24;

@@ -111,7 +111,7 @@ export function loadSeccomp(filter: CompiledFilter): number | undefined {
 }
 
 /** When stage 2 installs the filter (see loadPointFor). */
-export type SeccompLoadPoint = 'before-user' | 'before-ready' | 'before-exec';
+export type SeccompLoadPoint = 'before-user' | 'before-ready';
 
 interface ProcessPrivileges {
   user: { uid: number };
@@ -120,18 +120,18 @@ interface ProcessPrivileges {
 }
 
 /**
- * As late as possible, so the filter need not allow the runtime's own last
- * steps:
- * - 'before-exec' (the usual case): after `start` released the init and the
- *   fds were prepared; only execve(2) must pass the filter.
- * - 'before-ready': with SCMP_ACT_NOTIFY rules the listener fd must reach
- *   `create` (which hands it to the agent) before it returns.
+ * - 'before-ready' (the usual case): the process is set up, and the filter
+ *   is in force before the runtime is told so. A created container's init
+ *   then waits for `start` already filtered (as runc's does): a process that
+ *   could trace it must not be able to run through it what the profile
+ *   forbids. The filter must allow what the init does after it: the exec
+ *   fifo, startContainer hooks, execve (any profile that lets a runtime start
+ *   a process does).
  * - 'before-user': without no_new_privs the kernel wants CAP_SYS_ADMIN to
  *   install a filter; when the process will not keep it, install it while the
  *   init still has it, before the user and capability switch (runc does too).
  */
-export function loadPointFor(filter: CompiledFilter, p: ProcessPrivileges): SeccompLoadPoint {
+export function loadPointFor(p: ProcessPrivileges): SeccompLoadPoint {
   const keepsSysAdmin = p.capabilities ? (p.capabilities.effective ?? []).includes('CAP_SYS_ADMIN') : p.user.uid === 0;
-  if (!p.noNewPrivileges && !keepsSysAdmin) return 'before-user';
-  return filter.notify ? 'before-ready' : 'before-exec';
+  return !p.noNewPrivileges && !keepsSysAdmin ? 'before-user' : 'before-ready';
 }

@@ -16,6 +16,8 @@ export interface ProcessPlan {
   process: Process;
   personality?: Linux['personality'];
   seccomp?: CompiledFilter;
+  /** A verified procfs fd (src/linux/procfs.ts) for the process's own /proc files, if the container has one. */
+  procFd?: number;
 }
 
 /** What execProcess needs once the caller has done its own last steps (fifo, fds). */
@@ -23,8 +25,6 @@ export interface ReadyProcess {
   exe: string;
   args: string[];
   env: string[];
-  /** seccomp, when it must be the very last step before execve. */
-  beforeExec?: () => void;
 }
 
 export function prepareProcess(plan: ProcessPlan, chan: Channel<ChildMessage, ParentMessage>): ReadyProcess {
@@ -41,33 +41,59 @@ export function prepareProcess(plan: ProcessPlan, chan: Channel<ChildMessage, Pa
   };
   if (p.scheduler) named('process.scheduler', () => applyScheduler(p.scheduler!));
   if (p.ioPriority) named('process.ioPriority', () => applyIoPriority(p.ioPriority!));
-  if (p.apparmorProfile) applyApparmor(p.apparmorProfile);
-  if (p.selinuxLabel) applySelinuxLabel(p.selinuxLabel);
+  if (p.apparmorProfile) applyApparmor(p.apparmorProfile, plan.procFd);
+  if (p.selinuxLabel) applySelinuxLabel(p.selinuxLabel, plan.procFd);
   if (plan.personality) named('linux.personality', () => applyPersonality(plan.personality!));
-  // seccomp: installed at one of three points, see loadPointFor (src/seccomp/load.ts).
-  const seccompAt = plan.seccomp && loadPointFor(plan.seccomp, p);
+  // seccomp: installed at one of two points, see loadPointFor (src/seccomp/load.ts).
+  const seccompAt = plan.seccomp && loadPointFor(p);
   const installSeccomp = () => {
     const listener = loadSeccomp(plan.seccomp!);
     if (listener !== undefined) sendListenerToParent(chan, listener);
   };
   if (seccompAt === 'before-user') installSeccomp();
+  // runc's order: the cwd is entered as root first (a directory only root may enter),
+  // and again after the uid change only where root was refused (a volume owned by the user)
+  const entered = enterCwd(p.cwd, true);
   proc.applyUserAndCapabilities(p);
-  try {
-    process.chdir(p.cwd);
-  } catch (e) {
-    throw new Error(`chdir to cwd ("${p.cwd}") set in config.json failed: ${(e as Error).message}`);
-  }
+  if (!entered) enterCwd(p.cwd, false);
+  checkCwdInRoot();
   if (p.noNewPrivileges) sys.prctl(C.PR_SET_NO_NEW_PRIVS, 1);
   const env = proc.processEnv(p);
   const args = p.args as string[];
   const exe = proc.lookupExecutable(args[0], env);
-  if (seccompAt === 'before-ready') installSeccomp(); // the listener must reach the runtime
-  return { exe, args, env, beforeExec: seccompAt === 'before-exec' ? installSeccomp : undefined };
+  if (seccompAt === 'before-ready') installSeccomp();
+  return { exe, args, env };
+}
+
+/** chdir to the process's cwd; false when `mayRetry` and only permission was lacking. */
+function enterCwd(cwd: string, mayRetry: boolean): boolean {
+  try {
+    process.chdir(cwd);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (mayRetry && (code === 'EACCES' || code === 'EPERM')) return false;
+    throw new Error(`chdir to cwd ("${cwd}") set in config.json failed: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The cwd must be inside the container's root: a cwd reached through an fd
+ * of the runtime (cwd "/proc/self/fd/N", CVE-2024-21626) is outside it, and
+ * getcwd(3) then fails with ENOENT (the kernel's path starts "(unreachable)").
+ */
+function checkCwdInRoot(): void {
+  let cwd: string;
+  try {
+    cwd = process.cwd();
+  } catch {
+    cwd = '';
+  }
+  if (!cwd.startsWith('/')) throw new Error('current working directory is outside of container mount namespace root -- possible container breakout detected');
 }
 
 /** execve; on failure says so where the process's output goes (nobody may be listening). */
 export function execProcess(r: ReadyProcess): never {
-  r.beforeExec?.(); // seccomp last, so only execve must pass it
   try {
     sys.execve(r.exe, r.args, r.env);
   } catch (e) {

@@ -12,6 +12,8 @@ import { openPty, attachSlave } from './terminal';
 import { prepareProcess, execProcess } from './become';
 import * as proc from './process';
 import { setAffinity, parseCpuList } from './scheduling';
+import { guardStage } from './stage-guard';
+import { openProcfs } from '../../linux/procfs';
 
 export interface ExecPlan {
   /** Namespace type -> /proc/<init>/ns/<file> of the container's init. */
@@ -19,7 +21,8 @@ export interface ExecPlan {
   process: Process;
   personality?: Linux['personality'];
   seccomp?: CompiledFilter;
-  preserveFds: number;
+  /** How many fds from 3 on the process keeps (--preserve-fds, checked by the parent). */
+  passFds: number;
 }
 
 type ChildChannel = Channel<ChildMessage, ParentMessage>;
@@ -33,9 +36,18 @@ function report(chan: ChildChannel, stage: string, e: unknown): never {
   sys.exit(1);
 }
 
+/** The container's /proc (we are in its mount namespace), verified; undefined when it has none. */
+function containerProcfs(): number | undefined {
+  try {
+    return openProcfs('/proc');
+  } catch {
+    return undefined; // only an LSM label needs it, and says so
+  }
+}
+
 export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
   try {
-    sys.resetSignals();
+    guardStage(chan.fd, plan.passFds);
     sys.prctl(C.PR_SET_PDEATHSIG, 9);
     // execCPUAffinity.initial: where the process runs before it joins the container's cgroup
     const initial = plan.process.execCPUAffinity?.initial;
@@ -75,9 +87,9 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
       chan.send({ type: 'console' }, pty.master);
       sys.close(pty.master);
     }
-    const ready = prepareProcess({ process: p, personality: plan.personality, seccomp: plan.seccomp }, chan);
+    const ready = prepareProcess({ process: p, personality: plan.personality, seccomp: plan.seccomp, procFd: containerProcfs() }, chan);
     chan.send({ type: 'ready' });
-    proc.prepareFds(plan.preserveFds); // closes the channel at exec: EOF tells the runtime it worked
+    proc.prepareFds(plan.passFds); // closes the channel at exec: EOF tells the runtime it worked
     execProcess(ready);
   } catch (e) {
     report(chan, 'setting up the process', e);

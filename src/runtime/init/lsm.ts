@@ -1,6 +1,7 @@
 // AppArmor and SELinux: the labels are applied to the next exec through
 // /proc/self/attr; requesting one on a host without that LSM is an error.
 import * as fs from 'fs';
+import { writeProcFile } from '../../linux/procfs';
 
 export function apparmorEnabled(): boolean {
   try {
@@ -14,19 +15,30 @@ export function selinuxEnabled(): boolean {
   return fs.existsSync('/sys/fs/selinux/enforce');
 }
 
-export function applyApparmor(profile: string): void {
-  const file = fs.existsSync('/proc/self/attr/apparmor/exec') ? '/proc/self/attr/apparmor/exec' : '/proc/self/attr/exec';
+/** Writes the label for the next exec into this process's attr file, beneath a verified procfs. */
+function writeAttr(field: string, procFd: number | undefined, files: string[], value: string): void {
   try {
-    fs.writeFileSync(file, `exec ${profile}`);
+    if (procFd === undefined) throw new Error('the container has no procfs at /proc');
+    let lastError: unknown;
+    for (const file of files) {
+      try {
+        writeProcFile(procFd, file, value);
+        return;
+      } catch (e) {
+        lastError = e;
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') break;
+      }
+    }
+    throw lastError;
   } catch (e) {
-    throw new Error(`process.apparmorProfile: cannot apply profile "${profile}": ${(e as Error).message}`);
+    throw new Error(`${field}: ${(e as Error).message}`);
   }
 }
 
-export function applySelinuxLabel(label: string): void {
-  try {
-    fs.writeFileSync('/proc/self/attr/exec', label);
-  } catch (e) {
-    throw new Error(`process.selinuxLabel: cannot apply label "${label}": ${(e as Error).message}`);
-  }
+export function applyApparmor(profile: string, procFd: number | undefined): void {
+  writeAttr(`process.apparmorProfile: cannot apply profile "${profile}"`, procFd, ['self/attr/apparmor/exec', 'self/attr/exec'], `exec ${profile}`);
+}
+
+export function applySelinuxLabel(label: string, procFd: number | undefined): void {
+  writeAttr(`process.selinuxLabel: cannot apply label "${label}"`, procFd, ['self/attr/exec'], label);
 }

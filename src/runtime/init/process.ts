@@ -6,6 +6,7 @@ import * as path from 'path';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { Process } from '../../bundle/spec-types';
+import { writeProcFile } from '../../linux/procfs';
 import { capNumber, limitBoundingSet, setCapabilities, setAmbient } from '../../linux/capabilities';
 
 const RLIMIT_NUMBERS: Record<string, number> = {
@@ -31,10 +32,10 @@ export function applyRlimits(p: Process): void {
   }
 }
 
-export function applyOomScoreAdj(p: Process): void {
+export function applyOomScoreAdj(p: Process, procFd: number): void {
   if (p.oomScoreAdj === undefined) return;
   try {
-    fs.writeFileSync('/proc/self/oom_score_adj', String(p.oomScoreAdj));
+    writeProcFile(procFd, 'self/oom_score_adj', String(p.oomScoreAdj));
   } catch (e) {
     throw new Error(`process.oomScoreAdj: cannot set ${p.oomScoreAdj}: ${(e as Error).message}`);
   }

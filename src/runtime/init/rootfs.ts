@@ -1,12 +1,15 @@
 // The container's root filesystem (stage 2): propagation, mounts, devices,
 // pivot_root, then the masked and read-only paths.
 import * as fs from 'fs';
+import * as path from 'path';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { SyscallError } from '../../linux/errors';
 import { Spec } from '../../bundle/spec-types';
 import { parseMountOptions } from '../../bundle/mount-options';
 import { mountOne, setMountAttrs, CgroupView } from './mounts';
+import { openProcfs } from '../../linux/procfs';
+import { secureJoin } from './securejoin';
 import { devicesToCreate, createDevice, bindDevice, createDevSymlinks } from './devices';
 
 export interface RootfsPlan {
@@ -31,7 +34,7 @@ function devIsBindMounted(spec: Spec): boolean {
 }
 
 /** Propagation, mounts[] and /dev, below the rootfs (still seen from the host's root). */
-export function setupRootfs(plan: RootfsPlan): void {
+export function setupRootfs(plan: RootfsPlan): { procFd?: number } {
   const { rootfs, spec } = plan;
   // Stop mount events from reaching the host, then make the rootfs a mount point of its own.
   const propagation = spec.linux?.rootfsPropagation;
@@ -51,6 +54,9 @@ export function setupRootfs(plan: RootfsPlan): void {
   // A user namespace cannot mknod: the host's device nodes are bind-mounted instead.
   for (const d of devices) (plan.inUserNs ? bindDevice : createDevice)(rootfs, d);
   createDevSymlinks(rootfs);
+  // the container's /proc, proven to be procfs, for the init's /proc writes
+  const hasProc = (spec.mounts ?? []).some((m) => m.type === 'proc' && path.posix.normalize(m.destination) === '/proc');
+  return { procFd: hasProc ? openProcfs(secureJoin(rootfs, '/proc')) : undefined };
 }
 
 /** Makes the prepared rootfs "/" of the container: pivot_root, or MS_MOVE + chroot with --no-pivot. */
@@ -74,6 +80,29 @@ function pivotRoot(rootfs: string): void {
     sys.close(newRoot);
   }
   process.chdir('/');
+  detachStackedRoots();
+}
+
+const MAX_STACKED = 16;
+
+/**
+ * Where the host's root fs is mounted more than once on "/", a copy of it is
+ * left stacked over the new root after pivot_root: "/" is the rootfs, but
+ * "/.." (which the kernel resolves to the topmost mount on the root) and a
+ * process that joins the mount namespace (`exec`) land in the host's "/".
+ * Detach every such mount, then check that "/.." is "/".
+ */
+function detachStackedRoots(): void {
+  for (let i = 0; !sameInode('/', '/..'); i++) {
+    if (i === MAX_STACKED) throw new Error('a mount stacked over the container\'s root cannot be detached: "/.." is not "/"');
+    sys.umount2('/..', C.MNT_DETACH);
+  }
+}
+
+function sameInode(a: string, b: string): boolean {
+  const x = fs.statSync(a);
+  const y = fs.statSync(b);
+  return x.dev === y.dev && x.ino === y.ino;
 }
 
 /** --no-pivot: move the rootfs mount over "/" and chroot into it. */

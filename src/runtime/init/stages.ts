@@ -18,6 +18,8 @@ import { CompiledFilter } from '../../seccomp/load';
 import { prepareProcess, execProcess } from './become';
 import { bringUpLoopback } from './loopback';
 import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
+import { openProcfs, writeProcFile } from '../../linux/procfs';
+import { guardStage, withDumpable } from './stage-guard';
 
 /** Everything the children need, computed by the parent before fork. */
 export interface InitPlan {
@@ -26,15 +28,16 @@ export interface InitPlan {
   bundleDir: string;
   rootfs: string;
   noPivot: boolean;
-  preserveFds: number;
+  /** How many fds from 3 on the process keeps: LISTEN_FDS and --preserve-fds, checked by the parent. */
+  passFds: number;
   cgroupViews: CgroupView[];
   cgroupV2: boolean;
   /** Session keyring name (the container id), or undefined with --no-new-keyring. */
   keyringName?: string;
   /** The container has a user namespace (new or joined): devices are bind-mounted, not made. */
   inUserNs: boolean;
-  /** O_PATH fd of the state directory: stage 2 opens exec.fifo through it. */
-  stateDirFd: number;
+  /** O_PATH fd of exec.fifo: stage 2 reopens it through /proc/self/fd, so it needs no access to the state directory. */
+  fifoFd: number;
   /** linux.seccomp compiled by the parent (src/seccomp/); installed by stage 2 at loadPointFor's point. */
   seccomp?: CompiledFilter;
 }
@@ -58,8 +61,12 @@ function report(chan: ChildChannel, stage: string, e: unknown): never {
 /** Stage 1: join and create namespaces, then fork the container's init. */
 export function stage1(plan: InitPlan, chan: ChildChannel): never {
   try {
-    sys.resetSignals();
+    guardStage(chan.fd, plan.passFds, [plan.fifoFd]);
     sys.prctl(C.PR_SET_PDEATHSIG, 9); // die with the runtime while setting up
+    // The host's procfs, verified, for this stage's own /proc files.
+    const hostProc = openProcfs('/proc');
+    // Before any user namespace: lowering it needs the host's CAP_SYS_RESOURCE. The init inherits it.
+    if (plan.spec.process?.oomScoreAdj !== undefined) proc.applyOomScoreAdj(plan.spec.process, hostProc);
     const namespaces = plan.spec.linux?.namespaces ?? [];
     const joins = namespaces
       .filter((n) => n.path)
@@ -74,9 +81,13 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
       // The other namespaces must be owned by the new user namespace: create it
       // first, alone, and let the parent (outside it) write its id maps.
       sys.unshare(C.CLONE_NEWUSER);
-      chan.send({ type: 'idmap-request' });
-      const reply = chan.recv();
-      if (!reply || reply.msg.type !== 'idmap-done') sys.exit(1);
+      // An unprivileged runtime may write /proc/<pid>/uid_map only of a dumpable process.
+      // Nothing of the container can see this stage: it is in no namespace of the container's yet.
+      withDumpable(() => {
+        chan.send({ type: 'idmap-request' });
+        const reply = chan.recv();
+        if (!reply || reply.msg.type !== 'idmap-done') sys.exit(1);
+      });
     }
     if (newUserNs || joins.some((j) => j.ns.type === 'user')) {
       // Become root of the user namespace (full capabilities in it).
@@ -90,8 +101,10 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     const offsets = plan.spec.linux?.timeOffsets;
     if (offsets && flags & C.CLONE_NEWTIME) {
       const text = Object.entries(offsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
-      fs.writeFileSync('/proc/self/timens_offsets', text);
+      // in a new user namespace, the file of a non-dumpable process belongs to the host's root
+      withDumpable(() => writeProcFile(hostProc, 'self/timens_offsets', text));
     }
+    sys.close(hostProc);
     const pid = sys.safeFork();
     if (pid === 0) stage2(plan, chan);
     chan.send({ type: 'init-pid', pid });
@@ -130,7 +143,9 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
 
     step = 'preparing the root filesystem';
     fs.mkdirSync(secureJoin(plan.rootfs, p.cwd), { recursive: true, mode: 0o755 });
-    setupRootfs(plan);
+    // The container's own /proc, verified, for every /proc write from here on; a container
+    // without one is served by the host's (then only the cwd check keeps its fd out of reach).
+    const procFd = setupRootfs(plan).procFd ?? openProcfs('/proc');
     const hooks = spec.hooks ?? {};
     const hookCtx = hookContext(spec, plan.id, 1, plan.bundleDir);
     if (hooks.prestart?.length || hooks.createRuntime?.length) {
@@ -143,7 +158,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     runContainerHooks('createContainer', hooks.createContainer, { ...hookCtx, pid: sys.getpid() });
     step = 'preparing the root filesystem';
     enterRootfs(plan);
-    if (spec.linux?.sysctl) applySysctl(spec.linux.sysctl); // before /proc/sys turns read-only
+    if (spec.linux?.sysctl) applySysctl(procFd, spec.linux.sysctl); // before /proc/sys turns read-only
     finishRootfs(spec);
     if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
     if (spec.domainname !== undefined) sys.setdomainname(spec.domainname);
@@ -158,13 +173,12 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     makeRootReadonly(spec);
 
     step = 'setting up the process';
-    proc.applyOomScoreAdj(p);
-    const ready = prepareProcess({ process: p, personality: spec.linux?.personality, seccomp: plan.seccomp }, chan);
+    const ready = prepareProcess({ process: p, personality: spec.linux?.personality, seccomp: plan.seccomp, procFd }, chan);
 
     step = STEP_WAIT_START;
     chan.send({ type: 'ready' });
     // Blocks until `start` opens the fifo for reading; the byte tells it we got there.
-    const fifo = sys.openat(plan.stateDirFd, 'exec.fifo', C.O_WRONLY | C.O_CLOEXEC);
+    const fifo = sys.openat(procFd, `self/fd/${plan.fifoFd}`, C.O_WRONLY | C.O_CLOEXEC);
     try {
       runContainerHooks('startContainer', hooks.startContainer, { ...hookCtx, pid: sys.getpid() });
     } catch (e) {
@@ -173,7 +187,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     }
     fs.writeSync(fifo, '0');
     sys.close(fifo);
-    proc.prepareFds(plan.preserveFds);
+    proc.prepareFds(plan.passFds);
     execProcess(ready);
   } catch (e) {
     report(chan, step, e);

@@ -1,0 +1,27 @@
+// Closing every fd of a process but a kept set in a forked child (CVE-2024-21626 class:
+// a runtime fd left open is a door into the host for the container).
+import * as fs from 'fs';
+import { lib } from './ffi';
+
+const MAX_FD = 0xffffffff;
+
+/**
+ * Closes every fd of the process except stdio and `keep`: close_range(2)
+ * over each gap, or, on kernels without it (before 5.9), each open fd found
+ * in /proc/self/fd.
+ */
+export function closeAllFdsExcept(keep: number[]): void {
+  const kept = [...new Set([0, 1, 2, ...keep])].sort((a, b) => a - b);
+  let from = 0;
+  let supported = true;
+  for (const fd of [...kept, MAX_FD + 1]) {
+    if (fd > from && supported && lib().close_range(from, Math.min(fd - 1, MAX_FD), 0) !== 0) supported = false;
+    from = fd + 1;
+  }
+  if (supported) return;
+  const keepSet = new Set(kept);
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (!keepSet.has(fd)) lib().close(fd); // EBADF for the readdir's own fd: harmless
+  }
+}
