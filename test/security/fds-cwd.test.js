@@ -137,6 +137,7 @@ a.suites('fds-cwd', (test, ctx, runtime) => {
   const noProblems = (problems, what) => assert.ok(!problems.length,
     `${what} (CVE-2024-21626 class: the process must start in its rootfs or not at all):\n  ${problems.join('\n  ')}`);
 
+  // CVE-2024-21626: a working directory through a leaked fd
   test('run: process.cwd /proc/self/fd/N (N = 3..25) never starts the process outside its rootfs', async () => {
     const b = payloadBundle(['/cwd', hostMarker(), 'hold']);
     const problems = [];
@@ -213,6 +214,7 @@ a.suites('fds-cwd', (test, ctx, runtime) => {
     noProblems(await execWithCwd(true), 'exec --process');
   });
 
+  // CVE-2024-21626 class: fds the runtime hands over that the caller never passed
   /**
    * `--preserve-fds n` when the caller passed only stdio: refused (exit
    * `failStatus`, an error naming the flag, nothing left), or the container
@@ -299,6 +301,7 @@ a.suites('fds-cwd', (test, ctx, runtime) => {
     preserveTwo('exec');
   });
 
+  // the init waiting for start keeps what it inherited: the caller's fds must be gone right after fork
   test('create: the init waiting for start does not hold the caller\'s fds (a flock the caller released is free)', () => {
     // the caller holds a flock on a file it passes as fd 3, without --preserve-fds
     const lockFile = ctx.tmp('lock');

@@ -89,6 +89,7 @@ a.suites('proc-probe', (test, ctx, runtime) => {
     assert.equal(lines, Array(n).fill('dumpable=1'), `${what}: the container's process must be dumpable again after execve (PR_GET_DUMPABLE 1)`);
   };
 
+  // CVE-2019-5736 class, the stages of exec and run: a probe in the container scans /proc while the runtime runs
   test('exec: a process in the container cannot get into the exec stage', async () => {
     const secret = a.newSecret();
     let outputs = '';
@@ -181,6 +182,8 @@ a.suites('proc-probe', (test, ctx, runtime) => {
     dumpableOk(outputs, c.tries, 'run');
   });
 
+  // CVE-2019-5736 class, the init made by create: it waits for start as a process of the runtime, in the
+  // container's PID namespace, for as long as the caller likes
   /**
    * A container created with `secret` in the runtime's environment, its init
    * waiting for `start`; edit(config) applies to its bundle.
