@@ -5,9 +5,13 @@
 // test/run.js, which sees the marker line, counts it as skipped instead.
 const SKIP_MARK = '[skipped]';
 
-/** Prints the reason with the marker test/run.js counts. Return from the test right after. */
+/**
+ * Prints the reason with the marker test/run.js counts. Return from the test right after.
+ * On a line of its own: uvu's progress marks of the tests before share the line otherwise,
+ * and test/run.js only counts a marker that starts a line.
+ */
 function skip(reason) {
-  console.log(`${SKIP_MARK} ${reason}`);
+  console.log(`\n${SKIP_MARK} ${reason}`);
 }
 
 module.exports = { SKIP_MARK, skip };
