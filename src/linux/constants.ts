@@ -108,3 +108,33 @@ export const MADV_DOFORK = 11;
 export const CLOSE_RANGE_CLOEXEC = 4;
 
 export const SIG_SETMASK = 2;
+
+// by-fd path resolution (openat2(2), statx(2), fstatfs(2)) and the new mount API
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_EMPTY_PATH = 0x1000;
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+export const O_EXCL = 0o200;
+export const S_IFLNK = 0o120000;
+export const STATX_TYPE = 0x1;
+export const STATX_MODE = 0x2;
+export const STATX_INO = 0x100;
+export const STATX_BASIC_STATS = 0x7ff;
+export const STATX_MNT_ID = 0x1000;
+export const STATX_ATTR_MOUNT_ROOT = 0x2000;
+export const PROC_SUPER_MAGIC = 0x9fa0;
+export const SYSFS_MAGIC = 0x62656572;
+export const TMPFS_MAGIC = 0x01021994;
+export const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
+export const NSFS_MAGIC = 0x6e736673;
+export const OPEN_TREE_CLONE = 0x1;
+export const OPEN_TREE_CLOEXEC = 0o2000000;
+export const MOVE_MOUNT_F_SYMLINKS = 0x1;
+export const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+export const MOVE_MOUNT_T_SYMLINKS = 0x10;
+export const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+export const MAXSYMLINKS = 40; // links one lookup may follow before ELOOP

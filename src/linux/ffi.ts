@@ -82,6 +82,20 @@ function declare() {
     sendmsg: f('long sendmsg(int fd, const msghdr *msg, int flags)'),
     recvmsg: f('long recvmsg(int fd, _Inout_ msghdr *msg, int flags)'),
     strerror: f('const char *strerror(int errnum)'),
+    // by-fd path resolution and the new mount API (src/runtime/init/inroot.ts). syscall(2) is
+    // declared once per argument shape; int arguments are passed as long (the kernel truncates).
+    mkdirat: f('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
+    readlinkat: f('long readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)'),
+    symlinkat: f('int symlinkat(const char *target, int dirfd, const char *path)'),
+    mknodat: f('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)'),
+    fchownat: f('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
+    fchmodat: f('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)'),
+    fstatfs: f('int fstatfs(int fd, _Out_ uint8_t *buf)'),
+    statx: f('int statx(int dirfd, const char *path, int flags, uint32_t mask, _Out_ uint8_t *buf)'),
+    syscallPath: f('long syscall(long nr, long dirfd, const char *path, long a3, long a4, long a5)'),
+    syscallPathBuf: f('long syscall(long nr, long dirfd, const char *path, long a3, const uint8_t *buf, size_t size)'),
+    syscallOpenat2: f('long syscall(long nr, long dirfd, const char *path, const uint8_t *how, size_t size)'),
+    syscallMoveMount: f('long syscall(long nr, long fromfd, const char *from, long tofd, const char *to, long flags)'),
   };
 }
 

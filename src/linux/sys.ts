@@ -325,3 +325,199 @@ export function safeFork(): number {
   if (pid < 0) fail('fork', []);
   return pid;
 }
+
+// ---- by-fd path resolution and the new mount API (used by src/runtime/init/inroot.ts) ----
+// Each call also has a try* form returning -errno instead of throwing, for resolvers
+// that branch on the errno (an exception per missing component would cost more).
+// The structs are read from and written to module buffers: everything here is synchronous.
+
+const SYS_open_tree = 428; // these numbers are the same on x86_64 and aarch64
+const SYS_move_mount = 429;
+const SYS_openat2 = 437;
+const SYS_fchmodat2 = 452;
+
+let openHow: Buffer | undefined;
+
+/** openat2(2): the fd, or -errno. */
+export function tryOpenat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
+  // struct open_how { u64 flags, mode, resolve }: every value fits in 32 bits
+  const how = (openHow ??= Buffer.alloc(24));
+  how.writeUInt32LE(flags >>> 0, 0);
+  how.writeUInt32LE(mode >>> 0, 8);
+  how.writeUInt32LE(resolve >>> 0, 16);
+  const fd = Number(lib().syscallOpenat2(SYS_openat2, dirfd, path, how, 24));
+  return fd < 0 ? -errno() : fd;
+}
+
+export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
+  const fd = tryOpenat2(dirfd, path, flags, mode, resolve);
+  if (fd < 0) throwErrno('openat2', [dirfd, path, '0o' + flags.toString(8), '0x' + resolve.toString(16)], -fd);
+  return fd;
+}
+
+/** openat(2): the fd, or -errno. */
+export function tryOpenat(dirfd: number, path: string, flags: number, mode = 0): number {
+  const fd = lib().openat(dirfd, path, flags, mode);
+  return fd < 0 ? -errno() : fd;
+}
+
+/** Throws the SyscallError for an errno read earlier. */
+export function throwErrno(call: string, args: unknown[], e: number, detail = ''): never {
+  throw new SyscallError(call, args, e, String(lib().strerror(e)) + detail);
+}
+
+export interface Statx {
+  /** file type and permission bits (st_mode) */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** bigints: overlayfs (xino) and btrfs use all 64 bits */
+  ino: bigint;
+  devMajor: number;
+  devMinor: number;
+  rdevMajor: number;
+  rdevMinor: number;
+  size: number;
+  /** the mount's id as in /proc/self/mountinfo; undefined where the kernel does not say (< 5.8) */
+  mntId: bigint | undefined;
+  /** is it the root of a mount (STATX_ATTR_MOUNT_ROOT); undefined where the kernel does not say (< 5.8) */
+  mountRoot: boolean | undefined;
+}
+
+let statxBuf: Buffer | undefined;
+
+/** statx(2) into the module buffer: 0 or -errno. */
+function statxRaw(dirfd: number, path: string, flags: number, mask: number): number {
+  return lib().statx(dirfd, path, flags, mask, (statxBuf ??= Buffer.alloc(256))) < 0 ? -errno() : 0;
+}
+
+/** statx(2); `path` "" with AT_EMPTY_PATH for the fd itself (works on O_PATH fds). */
+export function statx(dirfd: number, path: string, flags: number, mask = C.STATX_BASIC_STATS | C.STATX_MNT_ID): Statx {
+  const r = statxRaw(dirfd, path, flags, mask);
+  if (r < 0) throwErrno('statx', [dirfd, path, '0x' + flags.toString(16)], -r);
+  const b = statxBuf as Buffer;
+  const got = b.readUInt32LE(0);
+  const attrs = b.readBigUInt64LE(8);
+  const attrsKnown = b.readBigUInt64LE(56);
+  const mountRootBit = BigInt(C.STATX_ATTR_MOUNT_ROOT);
+  return {
+    mode: b.readUInt16LE(28),
+    uid: b.readUInt32LE(20),
+    gid: b.readUInt32LE(24),
+    ino: b.readBigUInt64LE(32),
+    size: Number(b.readBigUInt64LE(40)),
+    rdevMajor: b.readUInt32LE(128),
+    rdevMinor: b.readUInt32LE(132),
+    devMajor: b.readUInt32LE(136),
+    devMinor: b.readUInt32LE(140),
+    mntId: got & C.STATX_MNT_ID ? b.readBigUInt64LE(144) : undefined,
+    mountRoot: attrsKnown & mountRootBit ? (attrs & mountRootBit) !== 0n : undefined,
+  };
+}
+
+/** statx of what the fd refers to (a symlink itself for an O_PATH|O_NOFOLLOW fd of one). */
+export function fstatx(fd: number): Statx {
+  return statx(fd, '', C.AT_EMPTY_PATH | C.AT_SYMLINK_NOFOLLOW);
+}
+
+/** The S_IFMT bits of what the fd refers to, or -errno. One statx asking for the type only. */
+export function tryFileType(fd: number): number {
+  const r = statxRaw(fd, '', C.AT_EMPTY_PATH | C.AT_SYMLINK_NOFOLLOW, C.STATX_TYPE);
+  return r < 0 ? r : (statxBuf as Buffer).readUInt16LE(28) & C.S_IFMT;
+}
+
+let statfsBuf: Buffer | undefined;
+
+/** fstatfs(2)'s f_type (PROC_SUPER_MAGIC...): which filesystem the fd is on. Works on O_PATH fds. */
+export function fstatfsType(fd: number): number {
+  const b = (statfsBuf ??= Buffer.alloc(128)); // struct statfs is 120 bytes; f_type (a long) comes first
+  if (lib().fstatfs(fd, b) < 0) fail('fstatfs', [fd]);
+  return b.readUInt32LE(0);
+}
+
+/** mkdirat(2): 0 or -errno. */
+export function tryMkdirat(dirfd: number, path: string, mode: number): number {
+  return lib().mkdirat(dirfd, path, mode) < 0 ? -errno() : 0;
+}
+
+export function mkdirat(dirfd: number, path: string, mode: number): void {
+  const r = tryMkdirat(dirfd, path, mode);
+  if (r < 0) throwErrno('mkdirat', [dirfd, path, '0' + mode.toString(8)], -r);
+}
+
+let linkBuf: Buffer | undefined;
+
+/** readlinkat(2): the link's text, or -errno. `path` "" reads the link an O_PATH fd refers to. */
+export function tryReadlinkat(dirfd: number, path: string): string | number {
+  const b = (linkBuf ??= Buffer.alloc(4096)); // PATH_MAX: a link's text is shorter
+  const n = Number(lib().readlinkat(dirfd, path, b, b.length));
+  return n < 0 ? -errno() : b.toString('utf8', 0, n);
+}
+
+export function readlinkat(dirfd: number, path: string): string {
+  const r = tryReadlinkat(dirfd, path);
+  if (typeof r === 'number') throwErrno('readlinkat', [dirfd, path], -r);
+  return r;
+}
+
+export function symlinkat(target: string, dirfd: number, path: string): void {
+  check('symlinkat', [target, dirfd, path], lib().symlinkat(target, dirfd, path));
+}
+
+/** glibc's makedev(): the dev_t of a device number. */
+export function makedev(major: number, minor: number): bigint {
+  return (BigInt(major & 0xfff) << 8n) | (BigInt(major & ~0xfff) << 32n) | BigInt(minor & 0xff) | (BigInt(minor & ~0xff) << 12n);
+}
+
+/** mknodat(2): 0 or -errno. */
+export function tryMknodat(dirfd: number, path: string, mode: number, major = 0, minor = 0): number {
+  return lib().mknodat(dirfd, path, mode, makedev(major, minor)) < 0 ? -errno() : 0;
+}
+
+export function mknodat(dirfd: number, path: string, mode: number, major = 0, minor = 0): void {
+  const r = tryMknodat(dirfd, path, mode, major, minor);
+  if (r < 0) throwErrno('mknodat', [dirfd, path, '0' + mode.toString(8), `${major}:${minor}`], -r);
+}
+
+/** fchownat(2); with `path` "" and AT_EMPTY_PATH it changes what an (O_PATH) fd refers to. */
+export function fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number): void {
+  check('fchownat', [dirfd, path, uid, gid, '0x' + flags.toString(16)], lib().fchownat(dirfd, path, uid, gid, flags));
+}
+
+/**
+ * chmod of what an fd refers to, O_PATH fds included (fchmod(2) refuses those
+ * with EBADF): fchmodat2(fd, "", AT_EMPTY_PATH) on Linux >= 6.6, else
+ * chmod of /proc/self/fd/N, which needs a procfs on /proc.
+ */
+export function fchmodFd(fd: number, mode: number): void {
+  if (Number(lib().syscallPath(SYS_fchmodat2, fd, '', mode, C.AT_EMPTY_PATH, 0)) === 0) return;
+  const e = errno();
+  if (e !== 38 /* ENOSYS */ && e !== 22 /* EINVAL: flags unknown */) throwErrno('fchmodat2', [fd, '', '0' + mode.toString(8), 'AT_EMPTY_PATH'], e);
+  const proc = `/proc/self/fd/${fd}`;
+  check('fchmodat', [proc, '0' + mode.toString(8)], lib().fchmodat(C.AT_FDCWD, proc, mode, 0));
+}
+
+/** open_tree(2): an fd of the mount at `path` (a detached copy with OPEN_TREE_CLONE). */
+export function openTree(dirfd: number, path: string, flags: number): number {
+  const fd = Number(lib().syscallPath(SYS_open_tree, dirfd, path, flags, 0, 0));
+  if (fd < 0) fail('open_tree', [dirfd, path, '0x' + flags.toString(16)]);
+  return fd;
+}
+
+/** move_mount(2), e.g. (treeFd, "", destFd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH). */
+export function moveMount(fromFd: number, fromPath: string, toFd: number, toPath: string, flags: number): void {
+  const r = Number(lib().syscallMoveMount(SYS_move_mount, fromFd, fromPath, toFd, toPath, flags));
+  check('move_mount', [fromFd, fromPath, toFd, toPath, '0x' + flags.toString(16)], r);
+}
+
+/** mount_setattr(2) on the mount an fd refers to (AT_EMPTY_PATH): set and clear attributes, recursively when asked. */
+export function mountSetattrFd(fd: number, recursive: boolean, set: number, clear: number, propagation = 0): void {
+  // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
+  const attr = Buffer.alloc(32);
+  attr.writeUInt32LE(set >>> 0, 0);
+  attr.writeUInt32LE(clear >>> 0, 8);
+  attr.writeUInt32LE(propagation >>> 0, 16);
+  const flags = C.AT_EMPTY_PATH | (recursive ? C.AT_RECURSIVE : 0);
+  const r = Number(lib().syscallPathBuf(SYS_mount_setattr, fd, '', flags, attr, 32));
+  check('mount_setattr', [fd, '', recursive ? 'AT_EMPTY_PATH|AT_RECURSIVE' : 'AT_EMPTY_PATH', '0x' + set.toString(16), '0x' + clear.toString(16)], r);
+}
