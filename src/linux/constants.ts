@@ -35,10 +35,6 @@ export const MS_LAZYTIME = 0x2000000;
 
 export const MNT_DETACH = 0x2;
 
-// statfs(2) f_type of the filesystems the runtime verifies before writing into them
-export const PROC_SUPER_MAGIC = 0x9fa0;
-export const SYSFS_MAGIC = 0x62656572;
-
 // mount_setattr(2)
 export const AT_RECURSIVE = 0x8000;
 export const MOUNT_ATTR_RDONLY = 0x1;

@@ -72,7 +72,6 @@ function declare() {
     ioctlInt: f('int ioctl(int fd, unsigned long req, long arg)'),
     ptsname_r: f('int ptsname_r(int fd, _Out_ char *buf, size_t len)'),
     mkfifo: f('int mkfifo(const char *path, uint32_t mode)'),
-    fstatfs: f('int fstatfs(int fd, void *buf)'),
     personality: f('int personality(unsigned long persona)'),
     sched_setaffinity: f('int sched_setaffinity(int pid, size_t size, const void *mask)'),
     pipe2: f('int pipe2(_Out_ int *fds, int flags)'),

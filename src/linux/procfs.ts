@@ -6,19 +6,11 @@
 import * as fs from 'fs';
 import * as sys from './sys';
 import * as C from './constants';
-import { lib } from './ffi';
-
-/** statfs f_type of the filesystem an fd is on. */
-export function fsType(fd: number): number {
-  const buf = Buffer.alloc(120); // struct statfs; f_type is its first field (a long)
-  if (lib().fstatfs(fd, buf) !== 0) sys.fail('fstatfs', [fd]);
-  return Number(buf.readBigInt64LE(0));
-}
 
 /** An O_PATH fd of the procfs at `dir` (not through a symlink); throws when it is anything else. */
 export function openProcfs(dir: string): number {
   const fd = sys.open(dir, C.O_PATH | C.O_DIRECTORY | C.O_NOFOLLOW | C.O_CLOEXEC);
-  const type = fsType(fd);
+  const type = sys.fstatfsType(fd);
   if (type !== C.PROC_SUPER_MAGIC) {
     sys.close(fd);
     throw new Error(`${dir} is not a procfs mount (filesystem type 0x${type.toString(16)})`);
@@ -33,7 +25,7 @@ export function openProcfs(dir: string): number {
  */
 export function openProcFile(procFd: number, rel: string, flags: number): number {
   const fd = sys.openat(procFd, rel, flags | C.O_CLOEXEC | C.O_NOFOLLOW);
-  const type = fsType(fd);
+  const type = sys.fstatfsType(fd);
   if (type !== C.PROC_SUPER_MAGIC) {
     sys.close(fd);
     throw new Error(`/proc/${rel} is not on procfs (filesystem type 0x${type.toString(16)})`);
