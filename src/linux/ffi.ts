@@ -86,6 +86,7 @@ function declare() {
     mkdirat: f('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
     readlinkat: f('long readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)'),
     symlinkat: f('int symlinkat(const char *target, int dirfd, const char *path)'),
+    unlinkat: f('int unlinkat(int dirfd, const char *path, int flags)'),
     mknodat: f('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)'),
     fchownat: f('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
     fchmodat: f('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)'),

@@ -464,6 +464,11 @@ export function symlinkat(target: string, dirfd: number, path: string): void {
   check('symlinkat', [target, dirfd, path], lib().symlinkat(target, dirfd, path));
 }
 
+/** unlinkat(2): 0 or -errno. */
+export function tryUnlinkat(dirfd: number, path: string, flags = 0): number {
+  return lib().unlinkat(dirfd, path, flags) < 0 ? -errno() : 0;
+}
+
 /** glibc's makedev(): the dev_t of a device number. */
 export function makedev(major: number, minor: number): bigint {
   return (BigInt(major & 0xfff) << 8n) | (BigInt(major & ~0xfff) << 32n) | BigInt(minor & 0xff) | (BigInt(minor & ~0xff) << 12n);

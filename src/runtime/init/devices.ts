@@ -5,7 +5,8 @@ import * as path from 'path';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { Device } from '../../bundle/spec-types';
-import { secureJoin } from './securejoin';
+import { mkdirAllInRoot, createFileInRoot } from './inroot';
+import { RootRef, bindOnto, reopenMounted, withHostPath } from './mounts';
 
 /** Devices every container has (runtime-spec config-linux.md "Default Devices"). */
 export const DEFAULT_DEVICES: Device[] = [
@@ -24,11 +25,6 @@ export function devicesToCreate(configured: Device[] | undefined): Device[] {
   return [...DEFAULT_DEVICES.filter((d) => !given.has(d.path)), ...list];
 }
 
-/** The kernel's dev_t encoding as stat(2) reports it in st_rdev. */
-function devNumber(major: number, minor: number): number {
-  return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12);
-}
-
 function typeBits(type: string): number {
   switch (type) {
     case 'c':
@@ -43,42 +39,58 @@ function typeBits(type: string): number {
   }
 }
 
-export function createDevice(rootfs: string, d: Device): void {
-  const dest = secureJoin(rootfs, d.path);
-  fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o755 });
-  const mode = (d.fileMode ?? 0o666) & 0o7777;
-  let existing: fs.Stats | undefined;
+/** The directory fd and name a device path lands in, the directory made (inside the root) if missing. */
+function parentOf(rootFd: number, devPath: string): { dir: number; name: string } {
+  const name = path.posix.basename(devPath);
+  if (!name || name === '.' || name === '..') throw new Error(`linux.devices: "${devPath}" is not a file path`);
+  return { dir: mkdirAllInRoot(rootFd, path.posix.dirname(devPath)), name };
+}
+
+export function createDevice(rootFd: number, d: Device): void {
+  const { dir, name } = parentOf(rootFd, d.path);
   try {
-    existing = fs.lstatSync(dest);
-  } catch {
-    existing = undefined;
+    const mode = (d.fileMode ?? 0o666) & 0o7777;
+    const made = sys.tryMknodat(dir, name, typeBits(d.type) | mode, d.major ?? 0, d.minor ?? 0);
+    if (made === -17 /* EEXIST */) {
+      // runtime-spec: an existing file that is not the requested device is an error
+      const st = sys.statx(dir, name, C.AT_SYMLINK_NOFOLLOW);
+      const same = (st.mode & C.S_IFMT) === typeBits(d.type) &&
+        (d.type === 'p' || (st.rdevMajor === (d.major ?? 0) && st.rdevMinor === (d.minor ?? 0)));
+      if (!same) throw new Error(`linux.devices: ${d.path} already exists in the rootfs and is not the requested device`);
+      const fd = sys.openat(dir, name, C.O_PATH | C.O_NOFOLLOW | C.O_CLOEXEC);
+      try {
+        sys.fchmodFd(fd, mode);
+      } finally {
+        sys.close(fd);
+      }
+    } else if (made < 0) {
+      sys.throwErrno('mknodat', [d.path, '0' + mode.toString(8), `${d.major ?? 0}:${d.minor ?? 0}`], -made);
+    }
+    sys.fchownat(dir, name, d.uid ?? 0, d.gid ?? 0, C.AT_SYMLINK_NOFOLLOW);
+  } finally {
+    sys.close(dir);
   }
-  if (existing) {
-    // runtime-spec: an existing file that is not the requested device is an error
-    const same = (existing.mode & C.S_IFMT) === typeBits(d.type) &&
-      (d.type === 'p' || existing.rdev === devNumber(d.major ?? 0, d.minor ?? 0));
-    if (!same) throw new Error(`linux.devices: ${d.path} already exists in the rootfs and is not the requested device`);
-    fs.chmodSync(dest, mode);
-  } else {
-    sys.mknod(dest, typeBits(d.type) | mode, d.major ?? 0, d.minor ?? 0);
-  }
-  fs.chownSync(dest, d.uid ?? 0, d.gid ?? 0);
 }
 
 /** Bind-mounts the host's node at the same path (for user namespaces, where mknod is refused). */
-export function bindDevice(rootfs: string, d: Device): void {
-  const dest = secureJoin(rootfs, d.path);
-  fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o755 });
-  if (!fs.existsSync(dest)) fs.closeSync(fs.openSync(dest, 'a', 0o644));
+export function bindDevice(root: RootRef, d: Device): void {
+  let target: number;
   try {
-    sys.mount(d.path, dest, null, C.MS_BIND, null);
+    target = createFileInRoot(root.fd, d.path);
+  } catch (e) {
+    throw new Error(`linux.devices: cannot make a mount point for ${d.path}: ${(e as Error).message}`);
+  }
+  try {
+    sys.close(withHostPath(d.path, (src) => bindOnto(target, src, false, 0, 0, () => reopenMounted(root, d.path, target))));
   } catch (e) {
     throw new Error(`linux.devices: cannot bind-mount ${d.path} from the host in a user namespace: ${(e as Error).message}`);
+  } finally {
+    sys.close(target);
   }
 }
 
-/** /dev/fd, /dev/std{in,out,err}, /dev/ptmx (to the devpts instance) and /dev/core. */
-export function createDevSymlinks(rootfs: string): void {
+/** /dev/fd, /dev/std{in,out,err}, /dev/ptmx (to the devpts instance) and /dev/core, made in the rootfs's /dev by fd. */
+export function createDevSymlinks(rootFd: number): void {
   const links: [string, string][] = [
     ['/proc/self/fd', 'fd'],
     ['/proc/self/fd/0', 'stdin'],
@@ -87,16 +99,19 @@ export function createDevSymlinks(rootfs: string): void {
     ['pts/ptmx', 'ptmx'],
   ];
   if (fs.existsSync('/proc/kcore')) links.push(['/proc/kcore', 'core']);
-  const dev = secureJoin(rootfs, '/dev');
-  fs.mkdirSync(dev, { recursive: true, mode: 0o755 });
-  for (const [target, name] of links) {
-    const p = path.join(dev, name);
-    try {
-      fs.rmSync(p, { force: true });
-      fs.symlinkSync(target, p);
-    } catch (e) {
-      // An existing non-empty directory or a mount (a bind-mounted /dev) keeps what it has.
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' && (e as NodeJS.ErrnoException).code !== 'EBUSY') throw e;
+  const dev = mkdirAllInRoot(rootFd, '/dev');
+  try {
+    for (const [target, name] of links) {
+      // what is there goes (a file or a link); a directory or a mount (a bind-mounted /dev) keeps what it has
+      const gone = sys.tryUnlinkat(dev, name);
+      if (gone < 0 && gone !== -2 /* ENOENT */ && gone !== -21 /* EISDIR */ && gone !== -16 /* EBUSY */) sys.throwErrno('unlinkat', ['/dev', name], -gone);
+      try {
+        sys.symlinkat(target, dev, name);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EEXIST') throw e;
+      }
     }
+  } finally {
+    sys.close(dev);
   }
 }

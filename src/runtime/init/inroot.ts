@@ -70,6 +70,9 @@ export function usesOpenat2(): boolean {
   return openat2Works;
 }
 
+/** The magic-link path of an fd, for calls that take only paths (mount(2)): the host's /proc before pivot_root. */
+export const fdLink = (fd: number): string => `/proc/self/fd/${fd}`;
+
 /**
  * The path an fd was opened at, from the host's /proc/self/fd: for error
  * messages and test verification only, never to be opened again (the path can

@@ -1,15 +1,14 @@
 // The container's root filesystem (stage 2): propagation, mounts, devices,
-// pivot_root, then the masked and read-only paths.
-import * as fs from 'fs';
-import * as path from 'path';
+// masked and read-only paths, all by fd below the rootfs while the host's
+// /proc is still there; then pivot_root, and what is left stacked over the
+// new root is detached.
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { SyscallError } from '../../linux/errors';
 import { Spec } from '../../bundle/spec-types';
 import { parseMountOptions } from '../../bundle/mount-options';
-import { mountOne, setMountAttrs, CgroupView } from './mounts';
-import { openProcfs } from '../../linux/procfs';
-import { secureJoin } from './securejoin';
+import { mountOne, setMountAttrs, bindOnto, reopenMounted, pathInRoot, CgroupView, RootRef } from './mounts';
+import { openInRoot, mkdirAllInRoot, fdPath, fdLink } from './inroot';
 import { devicesToCreate, createDevice, bindDevice, createDevSymlinks } from './devices';
 
 export interface RootfsPlan {
@@ -20,6 +19,12 @@ export interface RootfsPlan {
   cgroupViews: CgroupView[];
   cgroupV2: boolean;
   inUserNs: boolean;
+}
+
+/** What the rootfs steps hand on: the rootfs (fd and host path) and, if the config mounts one, its verified /proc. */
+export interface PreparedRoot {
+  root: RootRef;
+  procFd?: number;
 }
 
 const PROPAGATION: Record<string, number> = {
@@ -33,43 +38,128 @@ function devIsBindMounted(spec: Spec): boolean {
   return (spec.mounts ?? []).some((m) => m.destination.replace(/\/+$/, '') === '/dev' && parseMountOptions(m.options, m.type).bind);
 }
 
-/** Propagation, mounts[] and /dev, below the rootfs (still seen from the host's root). */
-export function setupRootfs(plan: RootfsPlan): { procFd?: number } {
+const isMissing = (e: unknown) => e instanceof SyscallError && e.code === 'ENOENT';
+
+/** Propagation, the rootfs made a mount of its own, mounts[] and /dev, below the rootfs by fd. */
+export function setupRootfs(plan: RootfsPlan): PreparedRoot {
   const { rootfs, spec } = plan;
   // Stop mount events from reaching the host, then make the rootfs a mount point of its own.
   const propagation = spec.linux?.rootfsPropagation;
   const initial = propagation === 'private' || propagation === 'rprivate' ? C.MS_PRIVATE | C.MS_REC : C.MS_SLAVE | C.MS_REC;
   sys.mount(null, '/', null, initial, null);
   sys.mount(rootfs, rootfs, null, C.MS_BIND | C.MS_REC, null);
-
+  const fd = sys.open(rootfs, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
+  const root: RootRef = { fd, path: fdPath(fd) };
+  let procFd: number | undefined;
   for (const m of spec.mounts ?? []) {
+    let mounted: number;
     try {
-      mountOne(rootfs, plan.bundleDir, m, plan.cgroupViews, plan.cgroupV2);
+      mounted = mountOne(root, plan.bundleDir, m, plan.cgroupViews, plan.cgroupV2);
     } catch (e) {
       throw new Error(`mounting ${m.source ?? m.type} to ${m.destination}: ${(e as Error).message}`);
+    }
+    // the container's /proc, proven procfs by mountOne, serves the init's /proc writes
+    if (m.type === 'proc' && pathInRoot(root, mounted) === '/proc') {
+      if (procFd !== undefined) sys.close(procFd);
+      procFd = mounted;
+    } else {
+      sys.close(mounted);
     }
   }
 
   const devices = devIsBindMounted(spec) ? spec.linux?.devices ?? [] : devicesToCreate(spec.linux?.devices);
   // A user namespace cannot mknod: the host's device nodes are bind-mounted instead.
-  for (const d of devices) (plan.inUserNs ? bindDevice : createDevice)(rootfs, d);
-  createDevSymlinks(rootfs);
-  // the container's /proc, proven to be procfs, for the init's /proc writes
-  const hasProc = (spec.mounts ?? []).some((m) => m.type === 'proc' && path.posix.normalize(m.destination) === '/proc');
-  return { procFd: hasProc ? openProcfs(secureJoin(rootfs, '/proc')) : undefined };
+  for (const d of devices) {
+    if (plan.inUserNs) bindDevice(root, d);
+    else createDevice(root.fd, d);
+  }
+  createDevSymlinks(root.fd);
+  return { root, procFd };
+}
+
+/** The process's cwd as a directory of the rootfs (made if missing, inside the root). */
+export function makeCwd(root: RootRef, cwd: string): void {
+  sys.close(mkdirAllInRoot(root.fd, cwd, 0o755));
+}
+
+/**
+ * The container's /dev/null, which masks files: it must be the real char
+ * device 1:3, not a file or link a hostile image or a container sharing /dev
+ * put there (CVE-2025-31133).
+ */
+function openDevNull(root: RootRef): number {
+  let fd: number;
+  try {
+    fd = openInRoot(root.fd, '/dev/null', C.O_PATH | C.O_NOFOLLOW);
+  } catch (e) {
+    throw new Error(`linux.maskedPaths: container's /dev/null is invalid: ${(e as Error).message}`);
+  }
+  const st = sys.fstatx(fd);
+  if ((st.mode & C.S_IFMT) !== C.S_IFCHR || st.rdevMajor !== 1 || st.rdevMinor !== 3) {
+    sys.close(fd);
+    throw new Error("linux.maskedPaths: container's /dev/null is invalid: not the character device 1:3");
+  }
+  return fd;
+}
+
+/** Runs `fn` on the fd of a path in the root; a missing path is skipped (masked and read-only paths are optional). */
+function eachExisting(root: RootRef, paths: string[], fn: (fd: number, p: string) => void): void {
+  for (const p of paths) {
+    let fd: number;
+    try {
+      fd = openInRoot(root.fd, p, C.O_PATH);
+    } catch (e) {
+      if (isMissing(e)) continue;
+      throw e;
+    }
+    try {
+      fn(fd, p);
+    } finally {
+      sys.close(fd);
+    }
+  }
+}
+
+/** maskedPaths: a read-only tmpfs over directories, the verified /dev/null over files. */
+function maskPaths(root: RootRef, paths: string[]): void {
+  let devNull: number | undefined;
+  try {
+    eachExisting(root, paths, (fd, p) => {
+      if (sys.tryFileType(fd) === C.S_IFDIR) {
+        sys.mount('tmpfs', fdLink(fd), 'tmpfs', C.MS_RDONLY, null);
+      } else {
+        devNull ??= openDevNull(root);
+        sys.close(bindOnto(fd, devNull, false, 0, 0, () => reopenMounted(root, p, fd)));
+      }
+    });
+  } finally {
+    if (devNull !== undefined) sys.close(devNull);
+  }
+}
+
+/** readonlyPaths: each a read-only bind of itself, the mounts below it read-only too. */
+function readonlyPaths(root: RootRef, paths: string[]): void {
+  eachExisting(root, paths, (fd, p) => {
+    sys.close(bindOnto(fd, fd, true, C.MS_RDONLY, 0, () => reopenMounted(root, p, fd), true));
+  });
+}
+
+/** Masked and read-only paths, by fd in the rootfs (the config's /proc already mounted there). */
+export function protectPaths(root: RootRef, spec: Spec): void {
+  maskPaths(root, spec.linux?.maskedPaths ?? []);
+  readonlyPaths(root, spec.linux?.readonlyPaths ?? []);
 }
 
 /** Makes the prepared rootfs "/" of the container: pivot_root, or MS_MOVE + chroot with --no-pivot. */
-export function enterRootfs(plan: RootfsPlan): void {
-  if (plan.noPivot) moveRoot(plan.rootfs);
-  else pivotRoot(plan.rootfs);
+export function enterRootfs(root: RootRef, noPivot: boolean): void {
+  if (noPivot) moveRoot(root);
+  else pivotRoot(root);
 }
 
-function pivotRoot(rootfs: string): void {
+function pivotRoot(root: RootRef): void {
   const oldRoot = sys.open('/', C.O_DIRECTORY | C.O_RDONLY | C.O_CLOEXEC);
-  const newRoot = sys.open(rootfs, C.O_DIRECTORY | C.O_RDONLY | C.O_CLOEXEC);
   try {
-    sys.fchdir(newRoot);
+    sys.fchdir(root.fd);
     // pivot_root(".", ".") stacks the old root on top of the new one; it is then unmounted.
     sys.pivotRoot('.', '.');
     sys.fchdir(oldRoot);
@@ -77,7 +167,6 @@ function pivotRoot(rootfs: string): void {
     sys.umount2('.', C.MNT_DETACH);
   } finally {
     sys.close(oldRoot);
-    sys.close(newRoot);
   }
   process.chdir('/');
   detachStackedRoots();
@@ -90,33 +179,33 @@ const MAX_STACKED = 16;
  * left stacked over the new root after pivot_root: "/" is the rootfs, but
  * "/.." (which the kernel resolves to the topmost mount on the root) and a
  * process that joins the mount namespace (`exec`) land in the host's "/".
- * Detach every such mount, then check that "/.." is "/".
+ * Detach every such mount, checking before each (one more would detach the
+ * container's own root), until "/.." is the mount "/" is.
  */
 function detachStackedRoots(): void {
-  for (let i = 0; !sameInode('/', '/..'); i++) {
+  for (let i = 0; !sameMount('/', '/..'); i++) {
     if (i === MAX_STACKED) throw new Error('a mount stacked over the container\'s root cannot be detached: "/.." is not "/"');
     sys.umount2('/..', C.MNT_DETACH);
   }
 }
 
-function sameInode(a: string, b: string): boolean {
-  const x = fs.statSync(a);
-  const y = fs.statSync(b);
-  return x.dev === y.dev && x.ino === y.ino;
+function sameMount(a: string, b: string): boolean {
+  const x = sys.statx(C.AT_FDCWD, a, 0);
+  const y = sys.statx(C.AT_FDCWD, b, 0);
+  if (x.mntId !== undefined && y.mntId !== undefined) return x.mntId === y.mntId;
+  return x.devMajor === y.devMajor && x.devMinor === y.devMinor && x.ino === y.ino; // kernels before 5.8
 }
 
 /** --no-pivot: move the rootfs mount over "/" and chroot into it. */
-function moveRoot(rootfs: string): void {
-  process.chdir(rootfs);
-  sys.mount(rootfs, '/', null, C.MS_MOVE, null);
+function moveRoot(root: RootRef): void {
+  sys.fchdir(root.fd);
+  sys.mount(root.path, '/', null, C.MS_MOVE, null);
   sys.chroot('.');
   process.chdir('/');
 }
 
-/** After pivot_root: masked and read-only paths, root propagation, read-only root. */
+/** After pivot_root: the root's propagation. */
 export function finishRootfs(spec: Spec): void {
-  for (const p of spec.linux?.maskedPaths ?? []) maskPath(p);
-  for (const p of spec.linux?.readonlyPaths ?? []) readonlyPath(p);
   const propagation = spec.linux?.rootfsPropagation;
   if (propagation && PROPAGATION[propagation] !== undefined) {
     sys.mount(null, '/', null, PROPAGATION[propagation], null);
@@ -125,31 +214,11 @@ export function finishRootfs(spec: Spec): void {
 
 /** Remounts "/" read-only when root.readonly; last, after everything that writes into the rootfs. */
 export function makeRootReadonly(spec: Spec): void {
-  if (spec.root?.readonly) setMountAttrs('/', C.MS_RDONLY, 0);
-}
-
-function isMissing(e: unknown): boolean {
-  return e instanceof SyscallError ? e.code === 'ENOENT' : (e as NodeJS.ErrnoException).code === 'ENOENT';
-}
-
-function maskPath(p: string): void {
-  let st: fs.Stats;
+  if (!spec.root?.readonly) return;
+  const fd = sys.open('/', C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
   try {
-    st = fs.statSync(p);
-  } catch (e) {
-    if (isMissing(e)) return;
-    throw e;
+    setMountAttrs(fd, C.MS_RDONLY, 0);
+  } finally {
+    sys.close(fd);
   }
-  if (st.isDirectory()) sys.mount('tmpfs', p, 'tmpfs', C.MS_RDONLY, null);
-  else sys.mount('/dev/null', p, null, C.MS_BIND, null);
-}
-
-function readonlyPath(p: string): void {
-  try {
-    sys.mount(p, p, null, C.MS_BIND | C.MS_REC, null);
-  } catch (e) {
-    if (isMissing(e)) return;
-    throw e;
-  }
-  setMountAttrs(p, C.MS_RDONLY, 0, true);
 }

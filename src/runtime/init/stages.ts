@@ -7,11 +7,10 @@ import * as C from '../../linux/constants';
 import { Spec } from '../../bundle/spec-types';
 import { Channel, ChildMessage, ParentMessage } from '../protocol';
 import { CgroupView } from './mounts';
-import { setupRootfs, enterRootfs, finishRootfs, makeRootReadonly } from './rootfs';
+import { setupRootfs, makeCwd, protectPaths, enterRootfs, finishRootfs, makeRootReadonly } from './rootfs';
 import { runContainerHooks } from './hooks';
 import { hookContext } from '../../hooks/state';
 import { applySysctl } from './sysctl';
-import { secureJoin } from './securejoin';
 import { openPty, attachSlave } from './terminal';
 import * as proc from './process';
 import { CompiledFilter } from '../../seccomp/load';
@@ -142,10 +141,11 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     }
 
     step = 'preparing the root filesystem';
-    fs.mkdirSync(secureJoin(plan.rootfs, p.cwd), { recursive: true, mode: 0o755 });
+    const prepared = setupRootfs(plan);
+    makeCwd(prepared.root, p.cwd);
     // The container's own /proc, verified, for every /proc write from here on; a container
     // without one is served by the host's (then only the cwd check keeps its fd out of reach).
-    const procFd = setupRootfs(plan).procFd ?? openProcfs('/proc');
+    const procFd = prepared.procFd ?? openProcfs('/proc');
     const hooks = spec.hooks ?? {};
     const hookCtx = hookContext(spec, plan.id, 1, plan.bundleDir);
     if (hooks.prestart?.length || hooks.createRuntime?.length) {
@@ -157,8 +157,10 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     step = 'running createContainer hooks';
     runContainerHooks('createContainer', hooks.createContainer, { ...hookCtx, pid: sys.getpid() });
     step = 'preparing the root filesystem';
-    enterRootfs(plan);
     if (spec.linux?.sysctl) applySysctl(procFd, spec.linux.sysctl); // before /proc/sys turns read-only
+    protectPaths(prepared.root, spec);
+    enterRootfs(prepared.root, plan.noPivot);
+    sys.close(prepared.root.fd);
     finishRootfs(spec);
     if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
     if (spec.domainname !== undefined) sys.setdomainname(spec.domainname);
