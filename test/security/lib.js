@@ -54,7 +54,12 @@ function runtimeCopies() {
     recursive: true,
     filter: (src) => !src.includes(`${path.sep}.v8-cache`),
   });
-  fs.cpSync(path.join(h.PROJECT, 'node_modules', 'koffi'), path.join(project, 'node_modules', 'koffi'), { recursive: true });
+  // koffi 3 keeps its native module in a per-platform package (@koromix/koffi-<os>-<arch>)
+  const koffiPkg = require(path.join(h.PROJECT, 'node_modules', 'koffi', 'package.json'));
+  for (const dep of ['koffi', ...Object.keys(koffiPkg.optionalDependencies || {})]) {
+    const src = path.join(h.PROJECT, 'node_modules', dep);
+    if (fs.existsSync(src)) fs.cpSync(src, path.join(project, 'node_modules', dep), { recursive: true });
+  }
   const tsrunc = path.join(dir, 'tsrunc');
   fs.writeFileSync(tsrunc, `#!/bin/sh\nPATH='${path.dirname(node)}':"$PATH" exec '${path.join(project, 'bin', 'tsrunc')}' "$@"\n`, { mode: 0o755 });
   copies = { dir, project, tsrunc, node, nodeInode: inodeOf(node) };
