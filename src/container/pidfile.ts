@@ -1,49 +1,10 @@
-import * as fs from 'fs';
-import * as path from 'path';
-
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = fs.constants;
+import { writeFileAtomic } from '../state/atomic-file';
 
 /**
  * Writes the PID as bare digits (no newline: containerd parses it with Atoi),
- * atomically: a temp file beside it, renamed over it.
- *
- * The pid file's directory may be writable by a hostile user (one the user
- * owns, /tmp). The temp file is created O_EXCL|O_NOFOLLOW, so a symlink or
- * file planted at its name fails the open instead of receiving root's write,
- * and its name is random, so planting cannot make create fail. Both names are
- * looked up in the directory opened once (/proc/self/fd/N), so swapping a
- * path component between the create and the rename cannot send our file
- * into another directory.
+ * atomically, never through a name another user planted (the pid file's
+ * directory may be theirs, or /tmp). Mode 0644, as runc's.
  */
 export function writePidFile(file: string, pid: number): void {
-  const abs = path.resolve(file);
-  const dirFd = fs.openSync(path.dirname(abs), O_RDONLY | O_DIRECTORY);
-  try {
-    const inDir = (name: string): string => `/proc/self/fd/${dirFd}/${name}`;
-    const base = path.basename(abs);
-    for (let attempt = 0; ; attempt++) {
-      const tmp = inDir(`.${base}.${Math.random().toString(36).slice(2, 12)}`);
-      let fd: number;
-      try {
-        fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 16) continue;
-        throw e;
-      }
-      try {
-        try {
-          fs.writeSync(fd, String(pid));
-        } finally {
-          fs.closeSync(fd);
-        }
-        fs.renameSync(tmp, inDir(base));
-      } catch (e) {
-        fs.rmSync(tmp, { force: true });
-        throw e;
-      }
-      return;
-    }
-  } finally {
-    fs.closeSync(dirFd);
-  }
+  writeFileAtomic(file, String(pid), 0o644);
 }
