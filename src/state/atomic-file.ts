@@ -14,7 +14,7 @@ const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = fs.cons
  * the create and the rename cannot send our file into another directory.
  * A symlink at `file` itself is replaced, never followed.
  */
-export function writeFileAtomic(file: string, data: string, mode: number): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode: number): void {
   const abs = path.resolve(file);
   const dirFd = fs.openSync(path.dirname(abs), O_RDONLY | O_DIRECTORY);
   try {
@@ -31,7 +31,7 @@ export function writeFileAtomic(file: string, data: string, mode: number): void 
       }
       try {
         try {
-          fs.writeSync(fd, data);
+          fs.writeFileSync(fd, data);
         } finally {
           fs.closeSync(fd);
         }

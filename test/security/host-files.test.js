@@ -275,7 +275,11 @@ test('code cache: a cache dir left writable by others is not used (tsrunc)', () 
 test('code cache: a cache file writable by others is not used (tsrunc)', () => {
   const c = contexts.tsrunc;
   const { marker, planted } = cacheAttack(c, {
-    tamper: (dir) => fs.readdirSync(dir).forEach((n) => fs.chmodSync(path.join(dir, n), 0o666)),
+    // as an older launcher left them: the dir made under umask 022, the file under 000
+    tamper: (dir) => {
+      fs.chmodSync(dir, 0o755);
+      fs.readdirSync(dir).forEach((n) => fs.chmodSync(path.join(dir, n), 0o666));
+    },
   });
   assert.match(planted, /overwritten/, 'the attacker wrote into the 0666 file');
   assert.is(marker, '(none)', `root ran the attacker's code cache (attacker: ${planted})`);
