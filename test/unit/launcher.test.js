@@ -1,5 +1,6 @@
 'use strict';
-// bin/tsrunc: runs dist/tsrunc.js through a V8 code cache per subcommand.
+// bin/tsrunc: runs dist/tsrunc.js through a V8 code cache per subcommand,
+// after its sh line removed the caller's NODE_*, UV_* and OPENSSL_* variables.
 // Run here on a stand-in bundle (in a temp copy of the layout, with the real
 // dist/cli/argv.js and dist/state/atomic-file.js), whose main() prints a
 // letter: the real bundle is covered by every e2e test, the attacks by
@@ -10,6 +11,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const { test } = require('uvu');
 const assert = require('uvu/assert');
+const { skip } = require('../lib/skip');
 
 const LAUNCHER = path.resolve(__dirname, '..', '..', 'bin', 'tsrunc');
 // what the launcher reads the subcommand with and writes its cache with (built from src/)
@@ -158,6 +160,64 @@ test('a cache dir another user owns is neither run from nor written to', () => w
   assert.is(launch(dir, ['state']).stdout, 'A state\n');
   assert.equal(caches(dir), []);
   assert.is(fs.statSync(cacheDir(dir)).uid, NOBODY);
+}));
+
+/** A stand-in bundle whose main() prints the environment as JSON. */
+function writeEnvBundle(dir) {
+  fs.writeFileSync(path.join(dir, 'dist', 'tsrunc.js'),
+    'exports.main = async () => { require(\'fs\').writeSync(1, JSON.stringify(process.env)); };\n');
+}
+
+const NODE_DIRS = ['/usr/bin', '/bin'];
+
+test('the caller\'s NODE_*, UV_* and OPENSSL_* variables are gone before node starts; the others are kept as they were', () => withLayout((dir) => {
+  writeEnvBundle(dir);
+  const marker = path.join(dir, 'marker');
+  const preload = path.join(dir, 'preload.js');
+  fs.writeFileSync(preload, `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n`);
+  const kept = {
+    PATH: process.env.PATH,
+    XDG_RUNTIME_DIR: '/run/user/0',
+    NOTIFY_SOCKET: '/run/notify.sock',
+    LISTEN_FDS: '2',
+    LISTEN_PID: '1',
+    TERM: 'xterm',
+    // values that look like the names removed: only the names are matched
+    TRICKY: 'a NODE_OPTIONS=--require=/x\nexport NODE_PATH=/y \'* $(id)',
+    NODE: 'not a prefix match',
+  };
+  const removed = {
+    NODE_OPTIONS: `--require ${preload}`,
+    NODE_PATH: dir,
+    NODE_REDIRECT_WARNINGS: path.join(dir, 'warnings'),
+    NODE_V8_COVERAGE: path.join(dir, 'coverage'),
+    NODE_EXTRA_CA_CERTS: '/nonexistent',
+    NODE_COMPILE_CACHE: path.join(dir, 'compile-cache'),
+    UV_THREADPOOL_SIZE: '1',
+    OPENSSL_CONF: '/nonexistent',
+  };
+  const r = spawnSync(path.join(dir, 'bin', 'tsrunc'), ['state'], { env: { ...kept, ...removed }, encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const env = JSON.parse(r.stdout);
+  assert.equal(Object.keys(env).filter((k) => /^(NODE_|UV_|OPENSSL_)/.test(k)), []);
+  for (const [k, v] of Object.entries(kept)) assert.is(env[k], v, k);
+  assert.not.ok(fs.existsSync(marker), 'NODE_OPTIONS --require ran');
+  assert.not.ok(fs.existsSync(removed.NODE_V8_COVERAGE), 'NODE_V8_COVERAGE was written');
+}));
+
+test('runs without PATH (conmon calls it so), node found in /usr/bin or /bin', () => withLayout((dir) => {
+  if (!NODE_DIRS.some((d) => fs.existsSync(path.join(d, 'node')))) return skip('node is in neither /usr/bin nor /bin');
+  writeBundle(dir, 'A');
+  const r = spawnSync(path.join(dir, 'bin', 'tsrunc'), ['state'], { env: {}, encoding: 'utf8' });
+  assert.is(r.stdout, 'A state\n', r.stderr);
+}));
+
+test('runs through a symlink to it (npm link): dist/ is found beside the real file', () => withLayout((dir) => {
+  writeBundle(dir, 'A');
+  fs.mkdirSync(path.join(dir, 'link'));
+  fs.symlinkSync(path.join(dir, 'bin', 'tsrunc'), path.join(dir, 'link', 'tsrunc'));
+  const r = spawnSync(path.join(dir, 'link', 'tsrunc'), ['state'], { encoding: 'utf8' });
+  assert.is(r.stdout, 'A state\n', r.stderr);
 }));
 
 test('without a built bundle: exit 1 and how to build it', () => withLayout((dir) => {
