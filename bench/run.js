@@ -184,6 +184,9 @@ async function main() {
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-bench-'));
   outDir = tmp;
+  const launcherLine = fs.readFileSync(path.join(PROJECT, 'bin/tsrunc'), 'utf8').split('\n')[1];
+  const emptyScript = path.join(tmp, 'empty.js');
+  fs.writeFileSync(emptyScript, '');
   const tag = `b${process.pid}`;
   const runtimes = [];
   const cleanupDone = { value: false };
@@ -330,8 +333,9 @@ async function main() {
         iteration(rt, i, true);
         await checkpoint();
       }
-      // the floor under every tsrunc command: starting node itself, as bin/tsrunc starts it
-      const floor = timed('/usr/bin/env', ['-u', 'NODE_EXTRA_CA_CERTS', process.execPath, '--single-threaded', '-e', '']);
+      // the floor under every tsrunc command: starting node itself, as bin/tsrunc
+      // starts it (its sh line, running an empty script)
+      const floor = timed('/bin/sh', ['-c', launcherLine, emptyScript]);
       if (floor.status === 0) nodeFloor.push(floor.ms);
       if (process.stderr.isTTY) process.stderr.write(`\r  iteration ${i + 1}/${opts.runs}`);
     }
@@ -375,7 +379,7 @@ function report(runtimes, opts, nodeFloor) {
   if (nodeFloor.length) {
     const f = summarize(nodeFloor);
     json.nodeStartup = f;
-    console.log(`\nfor reference, \`node --single-threaded -e ''\` alone, started as bin/tsrunc starts node (the floor under every tsrunc command): ` +
+    console.log(`\nfor reference, node --single-threaded on an empty script, started as bin/tsrunc starts node (the floor under every tsrunc command): ` +
       `median ${f.median.toFixed(1)} ms, p90 ${f.p90.toFixed(1)} ms, min ${f.min.toFixed(1)} ms`);
   }
 

@@ -1,10 +1,10 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import { writeFileAtomic } from '../state/atomic-file';
 
-/** Writes the PID as bare digits (no newline: containerd parses it with Atoi), atomically. */
+/**
+ * Writes the PID as bare digits (no newline: containerd parses it with Atoi),
+ * atomically, never through a name another user planted (the pid file's
+ * directory may be theirs, or /tmp). Mode 0644, as runc's.
+ */
 export function writePidFile(file: string, pid: number): void {
-  const abs = path.resolve(file);
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}`);
-  fs.writeFileSync(tmp, String(pid));
-  fs.renameSync(tmp, abs);
+  writeFileAtomic(file, String(pid), 0o644);
 }

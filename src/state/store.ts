@@ -1,9 +1,17 @@
 // The state directory: <root>/<id>/state.json, one directory per container.
 // Creating the directory is the lock that makes a container id unique: of two
 // concurrent `create`s of one id, mkdir succeeds for exactly one.
+//
+// Everything in it is trusted later (state.json names the hooks `delete`
+// runs, the exec fifo carries the init's answer to `start`), so the root and
+// the container dirs are 0700 and a root is used only when it is the euid's
+// own directory that no one else can write.
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, containerNotExist } from '../errors';
+import { writeFileAtomic } from './atomic-file';
+
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
 /** What tsrunc remembers about a container between commands. */
 export interface SavedState {
@@ -40,7 +48,51 @@ export function validateId(id: string): void {
 }
 
 export class StateStore {
+  private rootChecked = false;
+
   constructor(readonly root: string) {}
+
+  /**
+   * Makes sure the root is a directory (not a symlink) of the euid's that
+   * group and others cannot write, before anything in it is used; `create`
+   * makes it (0700) when missing. An existing 0711 root (what tsrunc used to
+   * make) is tightened to 0700. False when it does not exist and not `create`.
+   */
+  private checkRoot(create: boolean): boolean {
+    if (this.rootChecked) return true;
+    let made = false;
+    if (create) {
+      try {
+        made = fs.mkdirSync(this.root, { recursive: true, mode: 0o700 }) !== undefined;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // a file: told below
+      }
+    }
+    const unsafe = (why: string): RuntimeError => new RuntimeError(`unsafe state root ${this.root}: ${why}`);
+    let fd: number;
+    try {
+      fd = fs.openSync(this.root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && !create) return false;
+      if (code === 'ELOOP' || code === 'ENOTDIR') {
+        throw unsafe(fs.lstatSync(this.root).isSymbolicLink() ? 'a symbolic link' : 'not a directory');
+      }
+      throw e;
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      const euid = process.geteuid!();
+      if (st.uid !== euid) throw unsafe(`owned by uid ${st.uid}, not by uid ${euid}`);
+      if (st.mode & 0o022) throw unsafe(`writable by group or others (mode 0${(st.mode & 0o7777).toString(8)})`);
+      // made: the umask may have taken more than group and others' bits
+      if (made || (st.mode & 0o7777) === 0o711) fs.fchmodSync(fd, 0o700);
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.rootChecked = true;
+    return true;
+  }
 
   dir(id: string): string {
     return path.join(this.root, id);
@@ -53,23 +105,25 @@ export class StateStore {
   /** Claims `id`: creates its directory or fails when it exists. */
   claim(id: string): string {
     validateId(id);
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    this.checkRoot(true);
     const dir = this.dir(id);
     try {
-      fs.mkdirSync(dir, { mode: 0o711 });
+      fs.mkdirSync(dir, { mode: 0o700 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError('container with given ID already exists');
       throw e;
     }
+    fs.chmodSync(dir, 0o700); // whatever the umask took
     return dir;
   }
 
   exists(id: string): boolean {
-    return fs.existsSync(path.join(this.dir(id), 'state.json'));
+    return this.checkRoot(false) && fs.existsSync(path.join(this.dir(id), 'state.json'));
   }
 
   load(id: string): SavedState {
     validateId(id);
+    if (!this.checkRoot(false)) throw containerNotExist();
     let text: string;
     try {
       text = fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8');
@@ -80,12 +134,9 @@ export class StateStore {
     return JSON.parse(text) as SavedState;
   }
 
-  /** Writes state.json atomically (write to a temporary file, then rename). */
+  /** Writes state.json atomically (an O_EXCL|O_NOFOLLOW temp file, then rename). */
   save(state: SavedState): void {
-    const dir = this.dir(state.id);
-    const tmp = path.join(dir, `.state.json.${process.pid}`);
-    fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
-    fs.renameSync(tmp, path.join(dir, 'state.json'));
+    writeFileAtomic(path.join(this.dir(state.id), 'state.json'), JSON.stringify(state), 0o600);
   }
 
   /** Name of the user owning a container's state directory, as `list` shows it. */
@@ -113,6 +164,7 @@ export class StateStore {
 
   /** Ids of the containers with a saved state, sorted. */
   list(): string[] {
+    if (!this.checkRoot(false)) return [];
     let names: string[];
     try {
       names = fs.readdirSync(this.root);

@@ -32,14 +32,77 @@ function throwsRuntime(fn, message) {
   assert.unreachable(`expected "${message}"`);
 }
 
-test('claim creates root and the id directory (0711)', () => {
-  const store = new StateStore(freshRoot());
-  const dir = store.claim('abc');
-  assert.is(dir, path.join(store.root, 'abc'));
-  assert.ok(fs.statSync(dir).isDirectory());
-  assert.is(fs.statSync(dir).mode & 0o777, 0o711 & ~process.umask());
-  assert.is(store.dir('abc'), dir);
-  assert.is(store.fifoPath('abc'), path.join(dir, 'exec.fifo'));
+const mode = (p) => fs.lstatSync(p).mode & 0o7777;
+
+/** fn() with the process umask set to `mask`. */
+function withUmask(mask, fn) {
+  const old = process.umask(mask);
+  try {
+    return fn();
+  } finally {
+    process.umask(old);
+  }
+}
+
+test('claim creates root and the id directory, both 0700 whatever the umask', () => {
+  for (const mask of [0o000, 0o022, 0o077, 0o277]) {
+    const store = new StateStore(freshRoot());
+    const dir = withUmask(mask, () => store.claim('abc'));
+    assert.is(dir, path.join(store.root, 'abc'));
+    assert.ok(fs.statSync(dir).isDirectory());
+    assert.is(mode(store.root), 0o700, `root, umask 0${mask.toString(8)}`);
+    assert.is(mode(dir), 0o700, `container dir, umask 0${mask.toString(8)}`);
+    assert.is(store.dir('abc'), dir);
+    assert.is(store.fifoPath('abc'), path.join(dir, 'exec.fifo'));
+  }
+});
+
+test('an existing 0711 root (what tsrunc used to make) is tightened to 0700; a 0755 one is kept as it is', () => {
+  const old = freshRoot();
+  fs.mkdirSync(old, { recursive: true });
+  fs.chmodSync(old, 0o711);
+  assert.equal(new StateStore(old).list(), [], 'read-only commands check it too');
+  assert.is(mode(old), 0o700);
+  const open = freshRoot();
+  fs.mkdirSync(open, { recursive: true });
+  fs.chmodSync(open, 0o755);
+  new StateStore(open).claim('x');
+  assert.is(mode(open), 0o755, 'no one else can write it: the operator\'s choice');
+  assert.is(mode(path.join(open, 'x')), 0o700);
+});
+
+test('a root another user owns, others can write, or that is a symlink or no directory is refused by every command', () => {
+  const cases = [];
+  const owned = freshRoot();
+  fs.mkdirSync(owned, { recursive: true, mode: 0o700 });
+  fs.chownSync(owned, 65534, 65534);
+  cases.push([owned, `owned by uid 65534, not by uid ${process.geteuid()}`]);
+  for (const m of [0o777, 0o775, 0o1777, 0o757]) {
+    const root = freshRoot();
+    fs.mkdirSync(root, { recursive: true });
+    fs.chmodSync(root, m);
+    cases.push([root, `writable by group or others (mode 0${m.toString(8)})`]);
+  }
+  const target = freshRoot();
+  fs.mkdirSync(target, { recursive: true, mode: 0o700 });
+  const link = freshRoot();
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync(target, link);
+  cases.push([link, 'a symbolic link']);
+  const file = freshRoot();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, '');
+  cases.push([file, 'not a directory']);
+  for (const [root, why] of cases) {
+    const message = `unsafe state root ${root}: ${why}`;
+    const store = new StateStore(root);
+    throwsRuntime(() => store.claim('c'), message);
+    throwsRuntime(() => store.load('c'), message);
+    throwsRuntime(() => store.list(), message);
+    throwsRuntime(() => store.exists('c'), message);
+  }
+  assert.is(mode(target), 0o700, 'the symlink\'s target was not touched');
+  assert.equal(fs.readdirSync(target), []);
 });
 
 test('claim twice -> "container with id exists: X"', () => {
@@ -140,6 +203,18 @@ test('save is atomic: replaces by rename, leaves no temporary file, never a part
   fs.closeSync(fd);
   assert.is(old.pid, 2);
   assert.is(store.load('at').pid, 3);
+});
+
+test('save replaces a symlink at state.json, never writes through it', () => {
+  const store = new StateStore(freshRoot());
+  store.claim('ln');
+  const victim = path.join(tmp, `victim${++n}`);
+  fs.writeFileSync(victim, 'precious');
+  fs.symlinkSync(victim, path.join(store.dir('ln'), 'state.json'));
+  store.save(state('ln'));
+  assert.is(fs.readFileSync(victim, 'utf8'), 'precious');
+  assert.ok(fs.lstatSync(path.join(store.dir('ln'), 'state.json')).isFile());
+  assert.is(store.load('ln').id, 'ln');
 });
 
 test('list: ids with a state.json, sorted; ignores claimed-only dirs, files and junk', () => {
