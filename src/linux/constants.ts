@@ -96,6 +96,8 @@ export const TIOCGWINSZ = 0x5413;
 export const TIOCSWINSZ = 0x5414;
 export const TIOCGPTN = 0x80045430;
 export const TIOCSPTLCK = 0x40045431;
+export const TIOCGPTPEER = 0x5441;
+export const DEVPTS_SUPER_MAGIC = 0x1cd1;
 
 export const WNOHANG = 1;
 

@@ -278,6 +278,12 @@ export function ioctlInt(fd: number, req: number, arg: number, name: string): vo
   check('ioctl', [fd, name, arg], lib().ioctlInt(fd, req, arg));
 }
 
+/** ioctl(2) whose result is a new fd (TIOCGPTPEER); -errno on failure. */
+export function tryIoctlFd(fd: number, req: number, arg: number): number {
+  const r = lib().ioctlInt(fd, req, arg);
+  return r < 0 ? -errno() : r;
+}
+
 /** poll(2) one fd for readability; returns true when readable (or hung up) before the timeout. */
 export function pollIn(fd: number, timeoutMs: number): boolean {
   const pfd = Buffer.alloc(8);
