@@ -46,7 +46,6 @@ function declare() {
     pivot_root: f('int pivot_root(const char *new_root, const char *put_old)'),
     chroot: f('int chroot(const char *path)'),
     fchdir: f('int fchdir(int fd)'),
-    mknod: f('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
     sethostname: f('int sethostname(const char *name, size_t len)'),
     setdomainname: f('int setdomainname(const char *name, size_t len)'),
     syscall6: f('long syscall(long nr, long a1, long a2, long a3, long a4, long a5)'),

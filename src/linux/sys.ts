@@ -129,12 +129,6 @@ export function fchdir(fd: number): void {
   check('fchdir', [fd], lib().fchdir(fd));
 }
 
-export function mknod(path: string, mode: number, major: number, minor: number): void {
-  // glibc's makedev encoding
-  const dev = (BigInt(major & 0xfff) << 8n) | (BigInt(major & ~0xfff) << 32n) | BigInt(minor & 0xff) | (BigInt(minor & ~0xff) << 12n);
-  check('mknod', [path, '0' + mode.toString(8), `${major}:${minor}`], lib().mknod(path, mode, dev));
-}
-
 export function sethostname(name: string): void {
   check('sethostname', [name], lib().sethostname(name, Buffer.byteLength(name)));
 }

@@ -13,7 +13,6 @@ const { spawn, spawnSync } = require('child_process');
 const sys = require('../../dist/linux/sys');
 const C = require('../../dist/linux/constants');
 const inroot = require('../../dist/runtime/init/inroot');
-const { secureJoin } = require('../../dist/runtime/init/securejoin');
 const { skip } = require('../lib/skip');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-inroot-'));
@@ -506,7 +505,42 @@ for (const mode of MODES) {
   });
 }
 
-test('control: the same race leads a string resolver (secureJoin, then open) out of the root', () => {
+/**
+ * How tsrunc resolved paths before inroot.ts (its securejoin.ts): lexically,
+ * one lstat/readlink per component, then a path string the kernel resolves
+ * again. Kept here only as the control that shows the race test can see an escape.
+ */
+function secureJoin(base, unsafe) {
+  const pending = unsafe.split('/').filter(Boolean);
+  const resolved = [];
+  let links = 0;
+  while (pending.length) {
+    const part = pending.shift();
+    if (part === '.') continue;
+    if (part === '..') {
+      resolved.pop();
+      continue;
+    }
+    const candidate = path.join(base, ...resolved, part);
+    let st;
+    try {
+      st = fs.lstatSync(candidate);
+    } catch {
+      st = undefined;
+    }
+    if (st && st.isSymbolicLink()) {
+      if (++links > 255) throw new Error('too many symlinks');
+      const target = fs.readlinkSync(candidate);
+      if (target.startsWith('/')) resolved.length = 0;
+      pending.unshift(...target.split('/').filter(Boolean));
+      continue;
+    }
+    resolved.push(part);
+  }
+  return path.join(base, ...resolved);
+}
+
+test('control: the same race leads a string resolver (the old lexical secureJoin, then open) out of the root', () => {
   const secretOutside = idAt(path.join(outside, 'secret'));
   const { n, seen } = race(200000, (i, { dir }) => {
     let fd;
