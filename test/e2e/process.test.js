@@ -16,6 +16,7 @@ const path = require('path');
 const { suite } = require('uvu');
 const assert = require('uvu/assert');
 const h = require('../lib/harness');
+const { skip } = require('../lib/skip');
 const { expectedCaps, capMask, capNames, CAP_BITS, RLIMIT_ROWS } = require('../../conformance/lib/checks');
 
 const test = suite('process');
@@ -224,7 +225,7 @@ test('capabilities: an unknown capability name is an error naming the set and th
 for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient']) {
   test(`capabilities: a capability outside the host's bounding set in ${set} is an error naming it`, () => {
     if (!MISSING_CAPS.length) {
-      console.log('SKIP: the runtime has every capability of this kernel in its bounding set');
+      skip('the runtime has every capability of this kernel in its bounding set');
       return;
     }
     const cap = MISSING_CAPS[0];
@@ -298,7 +299,7 @@ test('rlimits: an unknown type is an error naming it', () => {
 
 test('rlimits: raising a hard limit above the runtime\'s own hard limit fails clearly (no CAP_SYS_RESOURCE)', () => {
   if (!MISSING_CAPS.includes('CAP_SYS_RESOURCE')) {
-    console.log('SKIP: the runtime has CAP_SYS_RESOURCE, it may raise hard limits');
+    skip('the runtime has CAP_SYS_RESOURCE, it may raise hard limits');
     return;
   }
   const hard = Number(HOST_LIMITS['Max open files'].hard);
@@ -332,7 +333,7 @@ test('oomScoreAdj: the value is in /proc/self/oom_score_adj; absent leaves the c
 
 test('oomScoreAdj: a value below the runtime\'s own needs CAP_SYS_RESOURCE: an error naming the field', () => {
   if (!MISSING_CAPS.includes('CAP_SYS_RESOURCE')) {
-    console.log('SKIP: the runtime has CAP_SYS_RESOURCE, it may lower oom_score_adj');
+    skip('the runtime has CAP_SYS_RESOURCE, it may lower oom_score_adj');
     return;
   }
   rejected((c) => {
@@ -345,7 +346,7 @@ test('oomScoreAdj: a value below the runtime\'s own needs CAP_SYS_RESOURCE: an e
 
 test('apparmorProfile without AppArmor on the host: an error naming the field and the LSM', () => {
   if (readSafe('/sys/module/apparmor/parameters/enabled') === 'Y\n') {
-    console.log('SKIP: AppArmor is enabled on this host');
+    skip('AppArmor is enabled on this host');
     return;
   }
   rejected((c) => {
@@ -355,7 +356,7 @@ test('apparmorProfile without AppArmor on the host: an error naming the field an
 
 test('selinuxLabel and mountLabel without SELinux on the host: errors naming the field and the LSM', () => {
   if (fs.existsSync('/sys/fs/selinux/enforce')) {
-    console.log('SKIP: SELinux is enabled on this host');
+    skip('SELinux is enabled on this host');
     return;
   }
   rejected((c) => {
@@ -510,7 +511,7 @@ tsruncOnly('scheduler: SCHED_OTHER/BATCH/IDLE with nice, SCHED_FIFO with a prior
 
 tsruncOnly('scheduler: SCHED_FIFO in a cgroup without an RT budget fails with an error naming process.scheduler', RUNC_11, () => {
   if (!RT_GROUP_SCHED) {
-    console.log('SKIP: no RT group scheduling on this host (real-time policies need no budget)');
+    skip('no RT group scheduling on this host (real-time policies need no budget)');
     return;
   }
   rejected((c) => {
@@ -531,7 +532,7 @@ const cpusAllowed = (out) => statusField(out, 'Cpus_allowed_list');
 
 tsruncOnly('execCPUAffinity: not applied to the init; applied to exec (final), from --process and from config.json', RUNC_11, () => {
   if (CPUS < 2) {
-    console.log('SKIP: one CPU: affinity cannot be observed');
+    skip('one CPU: affinity cannot be observed');
     return;
   }
   const last = String(CPUS - 1);
@@ -583,7 +584,7 @@ const hasTimeNs = fs.existsSync('/proc/self/ns/time');
 
 tsruncOnly('timeOffsets: boottime and monotonic offsets of a new time namespace (/proc/uptime vs the host)', 'runc 1.1.5 has no time namespace', () => {
   if (!hasTimeNs) {
-    console.log('SKIP: the kernel has no time namespace');
+    skip('the kernel has no time namespace');
     return;
   }
   const DAY = 86400;

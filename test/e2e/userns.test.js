@@ -14,6 +14,7 @@ const { spawnSync } = require('child_process');
 const { suite } = require('uvu');
 const assert = require('uvu/assert');
 const h = require('../lib/harness');
+const { skip } = require('../lib/skip');
 const { copyRootfs } = require('../lib/rootfs');
 
 const test = suite('userns');
@@ -57,7 +58,7 @@ async function waitFile(p, ms = 10000) {
 // ---------------------------------------------------------------------------
 
 test('a new user namespace: root maps to 100000, host root\'s files are nobody\'s, files made inside belong to 100000', async () => {
-  if (!HAS_USERNS) return console.log('SKIP: no user namespaces');
+  if (!HAS_USERNS) return skip('no user namespaces');
   const shared = ctx.tmp('shared');
   fs.mkdirSync(shared);
   fs.chownSync(shared, 100000, 100000);
@@ -99,7 +100,7 @@ test('a new user namespace: root maps to 100000, host root\'s files are nobody\'
 });
 
 test('several mapping ranges: a non-root process user maps through the second range', () => {
-  if (!HAS_USERNS) return console.log('SKIP: no user namespaces');
+  if (!HAS_USERNS) return skip('no user namespaces');
   const maps = [{ containerID: 0, hostID: 100000, size: 1000 }, { containerID: 1000, hostID: 300000, size: 1000 }];
   const b = ctx.makeBundle({
     args: ['sh', '-c', 'id -u; id -g; cat /proc/self/uid_map; exec 3</proc/self/status; grep -E "^(Uid|Gid):" <&3'],
@@ -117,7 +118,7 @@ test('several mapping ranges: a non-root process user maps through the second ra
 });
 
 test('devices in a user namespace are bind-mounted from the host, not made (default and configured ones)', () => {
-  if (!HAS_USERNS) return console.log('SKIP: no user namespaces');
+  if (!HAS_USERNS) return skip('no user namespaces');
   const hasFuse = fs.existsSync('/dev/fuse');
   const script = [
     'for d in /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty' + (hasFuse ? ' /dev/fuse' : '') + '; do',
@@ -186,7 +187,7 @@ function noUnmappedIds(c) {
 const JOIN_SCRIPT = 'id; readlink /proc/self/ns/user; cat /proc/self/uid_map /proc/self/gid_map; readlink /proc/self/ns/pid; echo "pid $$"';
 
 test('joining a user namespace by path (with the mappings repeated in the config)', async () => {
-  if (!HAS_USERNS) return console.log('SKIP: no user namespaces');
+  if (!HAS_USERNS) return skip('no user namespaces');
   const holder = await userNsHolder();
   const b = ctx.makeBundle({
     args: ['sh', '-c', JOIN_SCRIPT],
@@ -210,7 +211,7 @@ test('joining a user namespace by path (with the mappings repeated in the config
 });
 
 test('joining a user namespace by path without mappings in the config (they are OPTIONAL then)', async () => {
-  if (!HAS_USERNS) return console.log('SKIP: no user namespaces');
+  if (!HAS_USERNS) return skip('no user namespaces');
   if (runcKnown('runc 1.1 requires uidMappings/gidMappings even when joining a user namespace by path')) return;
   const holder = await userNsHolder();
   const b = ctx.makeBundle({
@@ -229,7 +230,7 @@ test('joining a user namespace by path without mappings in the config (they are 
 });
 
 test('joining a user namespace path that is not a user namespace is an error naming the field', async () => {
-  if (!HAS_USERNS) return console.log('SKIP: no user namespaces');
+  if (!HAS_USERNS) return skip('no user namespaces');
   const b = ctx.makeBundle({
     edit: (c) => {
       c.linux.namespaces.push({ type: 'user', path: '/proc/self/ns/net' });
@@ -257,7 +258,7 @@ function rootlessConfig(dir, script) {
 }
 
 test('spec --rootless: a user namespace mapping the caller\'s own ids; root can run it', () => {
-  if (!HAS_USERNS) return console.log('SKIP: no user namespaces');
+  if (!HAS_USERNS) return skip('no user namespaces');
   const dir = ctx.tmp('rootless-root');
   fs.mkdirSync(dir);
   ok(ctx.rt(['spec', '--rootless'], { cwd: dir }), 'spec --rootless');
@@ -329,7 +330,7 @@ function su(user, cmd, opts = {}) {
 }
 
 test('a non-root user runs a `spec --rootless` bundle: state under $XDG_RUNTIME_DIR, no cgroup, root inside maps to the user', async () => {
-  if (!HAS_USERNS) return console.log('SKIP: no user namespaces');
+  if (!HAS_USERNS) return skip('no user namespaces');
   const name = `tsre2e${h.rand(3)}`;
   const home = ctx.tmp('rootless-user');
   fs.mkdirSync(home, { mode: 0o755 });
@@ -430,7 +431,7 @@ const OVERLAP_CONTAINER = [{ containerID: 0, hostID: 100000, size: 1000 }, { con
 const OVERLAP_HOST = [{ containerID: 0, hostID: 100000, size: 1000 }, { containerID: 2000, hostID: 100500, size: 1000 }];
 
 test('invalid mappings: overlapping ranges, size 0, mappings without a user namespace, a user namespace without mappings', () => {
-  if (!HAS_USERNS) return console.log('SKIP: no user namespaces');
+  if (!HAS_USERNS) return skip('no user namespaces');
   rejected((c) => userns(c, { uid: OVERLAP_CONTAINER, gid: MAP }), { mentions: ['linux.uidMappings'] });
   rejected((c) => userns(c, { uid: MAP, gid: OVERLAP_CONTAINER }), { mentions: ['linux.gidMappings'] });
   rejected((c) => userns(c, { uid: OVERLAP_HOST, gid: MAP }), { mentions: ['linux.uidMappings'] });
@@ -444,8 +445,8 @@ test('invalid mappings: overlapping ranges, size 0, mappings without a user name
 });
 
 test('invalid mappings: the message says what is wrong (overlap, size)', () => {
-  if (!HAS_USERNS) return console.log('SKIP: no user namespaces');
-  if (!h.IS_TSRUNC) return console.log(`SKIP: ${h.RUNTIME_NAME}'s texts are its own`);
+  if (!HAS_USERNS) return skip('no user namespaces');
+  if (!h.IS_TSRUNC) return skip(`${h.RUNTIME_NAME}'s texts are its own`);
   const overlap = rejected((c) => userns(c, { uid: OVERLAP_CONTAINER, gid: MAP }), { mentions: ['linux.uidMappings'] });
   assert.match(overlap, /overlap/i, `the message should say the ranges overlap: ${overlap}`);
   const size = rejected((c) => userns(c, { uid: [{ containerID: 0, hostID: 100000, size: 0 }], gid: MAP }), { mentions: ['linux.uidMappings'] });
