@@ -877,6 +877,8 @@ module.exports = {
   stateText,
   RFC3339_SECONDS,
   mountsUnder,
+  unescapeMountinfo,
+  statId,
   deadRunDirs,
   cgroupDirsNamed,
   cgroupDirsAt,
