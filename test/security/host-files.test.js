@@ -58,23 +58,11 @@ function asNobody(script, ...args) {
 }
 
 /**
- * Runs the runtime as `sh -c SCRIPT sh RUNTIME --root ROOT ARGS...`: SCRIPT
- * prepares and then `exec "$@"`, so the runtime runs as this shell's pid ($$).
- * stdout and stderr are files: a created container keeps them open.
+ * Runs the runtime as `sh -c SCRIPT sh RUNTIME --root ROOT ARGS...` (the
+ * harness's rt() with `sh`): SCRIPT prepares and then `exec "$@"`, so the
+ * runtime runs as this shell's pid ($$).
  */
-function runVia(c, script, args, env = {}) {
-  const files = { out: c.tmp('out'), err: c.tmp('err') };
-  const fds = [fs.openSync(files.out, 'w+'), fs.openSync(files.err, 'w+')];
-  try {
-    const r = spawnSync('/bin/sh', ['-c', script, 'sh', c.runtime, '--root', c.root, ...args], {
-      stdio: ['ignore', ...fds], env: { ...process.env, ...env }, cwd: c.base, timeout: 30000, killSignal: 'SIGKILL',
-    });
-    return { status: r.status, stdout: fs.readFileSync(files.out, 'utf8'), stderr: fs.readFileSync(files.err, 'utf8') };
-  } finally {
-    fds.forEach((fd) => fs.closeSync(fd));
-    Object.values(files).forEach((f) => fs.rmSync(f, { force: true }));
-  }
-}
+const runVia = (c, script, args, env = {}) => c.rt(args, { sh: script, env: { ...process.env, ...env } });
 
 const mode = (p) => fs.lstatSync(p).mode & 0o7777;
 const octal = (m) => `0${m.toString(8)}`;
