@@ -480,23 +480,10 @@ test('create/start: the caller\'s stdout and stderr become the container\'s', as
 
 const FD_PROBE = ['sh', '-c', 'for n in 3 4; do if [ -e /proc/$$/fd/$n ]; then echo "fd$n:$(cat <&$n)"; else echo "no fd$n"; fi; done'];
 
-function withFds(contents, fn) {
-  const fds = contents.map((c) => {
-    const p = ctx.tmp('fd');
-    fs.writeFileSync(p, c);
-    return fs.openSync(p, 'r');
-  });
-  try {
-    return fn(fds);
-  } finally {
-    fds.forEach((fd) => fs.closeSync(fd));
-  }
-}
-
 test('--preserve-fds 1: fd 3 reaches the container, fd 4 does not', () => {
   const b = ctx.makeBundle({ args: FD_PROBE });
   const id = ctx.id('pfd');
-  const r = withFds(['three', 'four'], (fds) => ctx.rt(['run', '--preserve-fds', '1', '--bundle', b.dir, id], { extraFds: fds }));
+  const r = ctx.withOpenFiles(['three', 'four'], (fds) => ctx.rt(['run', '--preserve-fds', '1', '--bundle', b.dir, id], { extraFds: fds }));
   ok(r, 'run --preserve-fds 1');
   assert.is(r.stdout, 'fd3:three\nno fd4\n');
   ctx.leftovers({ id, bundle: b });
@@ -505,7 +492,7 @@ test('--preserve-fds 1: fd 3 reaches the container, fd 4 does not', () => {
 test('without --preserve-fds an inherited fd 3 does not reach the container', () => {
   const b = ctx.makeBundle({ args: FD_PROBE });
   const id = ctx.id('nofd');
-  const r = withFds(['three'], (fds) => ctx.rt(['run', '--bundle', b.dir, id], { extraFds: fds }));
+  const r = ctx.withOpenFiles(['three'], (fds) => ctx.rt(['run', '--bundle', b.dir, id], { extraFds: fds }));
   ok(r, 'run');
   assert.is(r.stdout, 'no fd3\nno fd4\n');
   ctx.leftovers({ id, bundle: b });

@@ -382,6 +382,20 @@ class Context {
     return path.join(this.base, `${name}-${++this._n}-${rand(2)}`);
   }
 
+  /** Writes a scratch file per string of `contents`, opens each read-only, returns fn(fds) and closes them (to pass as extraFds). */
+  withOpenFiles(contents, fn) {
+    const fds = contents.map((c) => {
+      const p = this.tmp('fd');
+      fs.writeFileSync(p, c);
+      return fs.openSync(p, 'r');
+    });
+    try {
+      return fn(fds);
+    } finally {
+      fds.forEach((fd) => fs.closeSync(fd));
+    }
+  }
+
   /** A bundle running `sh -c script` (writable rootfs) with `edit(config)` applied; `opts` as makeBundle's. */
   shBundle(script, edit, opts = {}) {
     return this.makeBundle({
@@ -496,15 +510,24 @@ class Context {
     return opts.noRoot ? args : ['--root', this.root, ...args];
   }
 
+  /** [file, argv] that start the runtime: directly, or as `sh -c opts.sh sh RUNTIME ARGS...` (the script ends with `exec "$@"`). */
+  _command(args, opts) {
+    const argv = this._args(args, opts);
+    return opts.sh ? ['/bin/sh', ['-c', opts.sh, 'sh', this.runtime, ...argv]] : [this.runtime, argv];
+  }
+
   /**
    * Runs the runtime synchronously with --root <private dir>. Returns
    * { status, signal, stdout, stderr, error }. opts: input (stdin text),
-   * timeout (ms), cwd, env, extraFds (fds 3.. in the child), noRoot.
+   * timeout (ms), cwd, env, extraFds (fds 3.. in the child), noRoot, sh (a
+   * sh script that prepares and then runs the runtime with `exec "$@"`, so
+   * the runtime has the shell's pid, $$: `export LISTEN_PID=$$; exec "$@"`).
    */
   rt(args, opts = {}) {
     const io = this._stdio(opts);
     try {
-      const r = spawnSync(this.runtime, this._args(args, opts), {
+      const [file, argv] = this._command(args, opts);
+      const r = spawnSync(file, argv, {
         stdio: io.stdio,
         timeout: opts.timeout || DEFAULT_TIMEOUT,
         killSignal: 'SIGKILL',
@@ -527,7 +550,8 @@ class Context {
   /** Like rt(), but returns at once: { child, done } where done resolves to rt()'s result. */
   rtAsync(args, opts = {}) {
     const io = this._stdio(opts);
-    const child = spawn(this.runtime, this._args(args, opts), {
+    const [file, argv] = this._command(args, opts);
+    const child = spawn(file, argv, {
       stdio: io.stdio,
       cwd: opts.cwd || this.base,
       env: opts.env || process.env,
@@ -877,6 +901,8 @@ module.exports = {
   stateText,
   RFC3339_SECONDS,
   mountsUnder,
+  unescapeMountinfo,
+  statId,
   deadRunDirs,
   cgroupDirsNamed,
   cgroupDirsAt,

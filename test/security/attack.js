@@ -1,81 +1,11 @@
 'use strict';
-// What proc-probe.test.js and fds-cwd.test.js share: their payloads (C in
-// payloads/), one suite per runtime (the tsrunc copy, then runc 1.1.5, the
-// reference, where installed), runc's known weaknesses, reading the probe's
-// report, and the guard that undoes a successful write into a runtime copy.
+// What proc-probe.test.js needs to read payloads/probe.c's report: its
+// stages, what it got from them, and the guard that undoes a successful write
+// into a runtime copy.
 const fs = require('fs');
-const path = require('path');
-const { suite } = require('uvu');
 const assert = require('uvu/assert');
 const h = require('../lib/harness');
 const lib = require('./lib');
-const { skip } = require('../lib/skip');
-
-const PAYLOADS = path.join(__dirname, 'payloads');
-
-/** A compiled payload from payloads/<name>.c. */
-function payload(name) {
-  return lib.payload(name, fs.readFileSync(path.join(PAYLOADS, `${name}.c`), 'utf8'));
-}
-
-/**
- * One uvu suite per runtime, each with its own attack context (ids from
- * ctx.id('prb')). define(test, ctx, runtime) adds the tests; for runc, a
- * test named in knownRunc (name -> what runc 1.1.5 gets wrong) must fail:
- * its failure is printed as "KNOWN runc 1.1.5 WEAKNESS", and it fails if it
- * passes, so the list stays true. Without runc every runc test is skipped.
- */
-function suites(file, define, { knownRunc = {} } = {}) {
-  // TSRUNC_SEC_RUNTIME=tsrunc|runc: only that runtime's suite
-  const only = process.env.TSRUNC_SEC_RUNTIME;
-  for (const runtime of ['tsrunc', 'runc'].filter((r) => !only || r === only)) {
-    const test = suite(`${file} ${runtime}`);
-    const ctx = lib.attackContext(file, { runtime });
-    if (ctx) h.install(test, ctx);
-    const add = (name, fn) => {
-      test(name, async () => {
-        if (!ctx) {
-          skip(`${file}: ${name}: runc is not installed`);
-          return;
-        }
-        const weakness = runtime === 'runc' ? knownRunc[name] : undefined;
-        if (!weakness) {
-          await fn();
-          return;
-        }
-        let err;
-        try {
-          await fn();
-        } catch (e) {
-          err = e;
-        }
-        if (!err) assert.unreachable(`"${name}" is listed as a known runc weakness (${weakness}) but runc passes it: remove it from knownRunc`);
-        console.log(`KNOWN runc 1.1.5 WEAKNESS ${file}: ${name}: ${weakness}\n  ${String(err && err.message).split('\n').slice(0, 4).join('\n  ')}`);
-      });
-    };
-    define(add, ctx, runtime);
-    test.run();
-  }
-}
-
-/** Polls fn() until it returns a truthy value; throws naming `what` (text, or a function giving it) after `timeout` ms. */
-async function waitFor(fn, what, timeout = 10000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
-    await h.delay(20);
-  }
-}
-
-const readText = (p) => {
-  try {
-    return fs.readFileSync(p, 'utf8');
-  } catch {
-    return '';
-  }
-};
 
 const STAGE_KEYS = ['tries', 'exe', 'copy', 'environ', 'secret', 'fd', 'cwd', 'root', 'ptrace', 'seccomp'];
 const SPLIT = new RegExp(` (?=(?:${STAGE_KEYS.join('|')})=)`);
@@ -181,10 +111,6 @@ function envWith(secret) {
 }
 
 module.exports = {
-  payload,
-  suites,
-  waitFor,
-  readText,
   parseStages,
   stageLeaks,
   assertStagesSealed,

@@ -24,7 +24,6 @@ const { spawnSync } = require('child_process');
 const assert = require('uvu/assert');
 const h = require('../lib/harness');
 const lib = require('./lib');
-const a = require('./attack');
 const { skip } = require('../lib/skip');
 
 const FDS = Array.from({ length: 23 }, (_, i) => i + 3); // 3..25
@@ -39,15 +38,6 @@ const KNOWN_RUNC = {
   'run --preserve-fds N (1, 4, 20) when the caller passed only stdio: the container never gets a runtime fd; 20 is refused': RUNC_PRESERVE,
   'exec --preserve-fds N (1, 4, 20) when the caller passed only stdio: the container never gets a runtime fd; 20 is refused': RUNC_PRESERVE,
 };
-
-function statId(p) {
-  try {
-    const st = fs.statSync(p);
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The payload's report: { cwd, marker, dotdot }. */
 function cwdReport(text) {
@@ -66,7 +56,7 @@ function cwdProblems(pid, text) {
   if (r.marker !== 'none') problems.push(`inside, the host's marker file is reachable: ${r.marker} (.. holds ${(r.dotdot || '').slice(0, 100)}...)`);
   // from the host: the link reads the path as seen from the process's root when the cwd is in its tree
   const link = fs.readlinkSync(`/proc/${pid}/cwd`);
-  if (statId(`/proc/${pid}/root${link}`) !== statId(`/proc/${pid}/cwd`)) problems.push(`from the host, /proc/${pid}/cwd is ${link}, not in the container's root`);
+  if (h.statId(`/proc/${pid}/root${link}`) !== h.statId(`/proc/${pid}/cwd`)) problems.push(`from the host, /proc/${pid}/cwd is ${link}, not in the container's root`);
   return problems;
 }
 
@@ -76,10 +66,10 @@ function fdReport(text) {
     .map((m) => ({ fd: Number(m[1]), dev: m[2], ino: m[3], link: m[4] }));
 }
 
-const cwdPayload = () => a.payload('cwd');
-const fdsPayload = () => a.payload('fds');
+const cwdPayload = () => lib.payload('cwd');
+const fdsPayload = () => lib.payload('fds');
 
-a.suites('fds-cwd', (test, ctx, runtime) => {
+lib.suites('fds-cwd', (test, ctx, runtime) => {
   let marker;
   /** A file beside the runtime's state (ctx.base/host-marker-*): a container must never reach it. */
   function hostMarker() {
@@ -104,7 +94,7 @@ a.suites('fds-cwd', (test, ctx, runtime) => {
   };
 
   /** The cwd payload of a started container or exec'd process has printed and holds. */
-  const holding = (out) => a.waitFor(() => /^holding$/m.test(a.readText(out)), () => `the process to report its cwd, got:\n${a.readText(out)}`);
+  const holding = (out) => lib.waitFor(() => /^holding$/m.test(lib.readText(out)), () => `the process to report its cwd, got:\n${lib.readText(out)}`);
 
   /** A refused start: exit 1 and nothing left behind. */
   function refused(r, id, b, what) {
@@ -128,7 +118,7 @@ a.suites('fds-cwd', (test, ctx, runtime) => {
       assert.is(s.status, 0, `${what}: start: ${s.stderr}`);
     }
     await holding(out);
-    const problems = cwdProblems(ctx.state(id).pid, a.readText(out)).map((p) => `${what}: ${p}`);
+    const problems = cwdProblems(ctx.state(id).pid, lib.readText(out)).map((p) => `${what}: ${p}`);
     const d = ctx.rt(['delete', '--force', id]);
     assert.is(d.status, 0, `delete --force: ${d.stderr}`);
     return problems;
@@ -195,10 +185,10 @@ a.suites('fds-cwd', (test, ctx, runtime) => {
           continue;
         }
         await holding(out);
-        const pid = Number(a.readText(pidFile));
-        problems.push(...cwdProblems(pid, a.readText(out)).map((p) => `${what}: ${p}`));
+        const pid = Number(lib.readText(pidFile));
+        problems.push(...cwdProblems(pid, lib.readText(out)).map((p) => `${what}: ${p}`));
         process.kill(pid, 'SIGKILL');
-        await a.waitFor(() => !h.pidAlive(pid), `the exec'd process ${pid} to die`);
+        await lib.waitFor(() => !h.pidAlive(pid), `the exec'd process ${pid} to die`);
       }
     } finally {
       fs.closeSync(dir);

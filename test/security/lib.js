@@ -7,13 +7,18 @@
 // runc for the same attack against the reference. Payloads are small static C
 // programs compiled at test time and copied into the container's rootfs: a
 // payload never needs a host binary, and one that writes through a runtime's
-// /proc/<pid>/exe writes only when the inode is the copy's (payloadArgs gives
-// it the copy's device and inode).
+// /proc/<pid>/exe writes only when the inode is the copy's (attack.js's
+// probeArgs gives it the copy's device and inode). The attack files run one
+// uvu suite per runtime through suites(), which also checks runc's known
+// weaknesses.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
+const { suite } = require('uvu');
+const assert = require('uvu/assert');
 const h = require('../lib/harness');
+const { skip } = require('../lib/skip');
 
 const PREFIX = 'tsrunc-sec';
 let copies;
@@ -89,11 +94,14 @@ function attackContext(name, { runtime = 'tsrunc' } = {}) {
   return ctx;
 }
 
+const PAYLOADS = path.join(__dirname, 'payloads');
+
 /**
- * Compiles a static C payload (once per test process) and returns its path.
- * Static, so it runs in a busybox rootfs and never loads a host library.
+ * Compiles a static C payload (once per test process) and returns its path:
+ * `source`, or payloads/<name>.c without it. Static, so it runs in a busybox
+ * rootfs and never loads a host library.
  */
-function payload(name, source) {
+function payload(name, source = fs.readFileSync(path.join(PAYLOADS, `${name}.c`), 'utf8')) {
   const c = runtimeCopies();
   const out = path.join(c.dir, 'payloads', name);
   if (fs.existsSync(out)) return out;
@@ -110,4 +118,89 @@ function installPayload(bundle, file, name = path.basename(file)) {
   return `/${name}`;
 }
 
-module.exports = { runtimeCopies, attackContext, payload, installPayload, inodeOf };
+/**
+ * Runs `fn`, a test that runc 1.1.5 is known to fail for `known` (what it
+ * gets wrong, or { weakness, racy: true } for a race one run may miss): its
+ * failure is printed as "KNOWN runc 1.1.5 WEAKNESS <file>: <name>", and the
+ * test fails if runc passes it, so the list stays true; a racy one that
+ * passes says it was not hit this run.
+ */
+async function expectRuncWeakness(file, name, known, fn) {
+  const weakness = known.weakness || known;
+  let err;
+  try {
+    await fn();
+  } catch (e) {
+    err = e;
+  }
+  if (!err && known.racy) {
+    console.log(`KNOWN runc 1.1.5 WEAKNESS ${file}: ${name}: not hit by the race this run: ${weakness}`);
+    return;
+  }
+  if (!err) assert.unreachable(`"${name}" is listed as a known runc weakness (${weakness}) but runc passes it: remove it from knownRunc`);
+  console.log(`KNOWN runc 1.1.5 WEAKNESS ${file}: ${name}: ${weakness}\n  ${String(err && err.message).split('\n').slice(0, 4).join('\n  ')}`);
+}
+
+/**
+ * One uvu suite per runtime (the tsrunc copy, then runc 1.1.5, the
+ * reference, where installed), each with its own attack context.
+ * define(add, ctx, runtime) adds the tests with add(name, fn). For runc, a
+ * test named in knownRunc (name -> what runc 1.1.5 gets wrong, see
+ * expectRuncWeakness) must fail. Without runc every runc test is skipped.
+ * TSRUNC_SEC_RUNTIME=tsrunc|runc runs only that runtime's suite;
+ * TSRUNC_SEC_ONLY=<text> only the tests whose name contains <text> (to debug one).
+ */
+function suites(file, define, { knownRunc = {} } = {}) {
+  const only = process.env.TSRUNC_SEC_RUNTIME;
+  for (const runtime of ['tsrunc', 'runc'].filter((r) => !only || r === only)) {
+    const test = suite(`${file} ${runtime}`);
+    const ctx = attackContext(file, { runtime });
+    if (ctx) h.install(test, ctx);
+    const add = (name, fn) => {
+      if (process.env.TSRUNC_SEC_ONLY && !name.includes(process.env.TSRUNC_SEC_ONLY)) return;
+      test(name, async () => {
+        if (!ctx) {
+          skip(`${file}: ${name}: runc is not installed`);
+          return;
+        }
+        const known = runtime === 'runc' ? knownRunc[name] : undefined;
+        if (known) await expectRuncWeakness(file, name, known, fn);
+        else await fn();
+      });
+    };
+    define(add, ctx, runtime);
+    test.run();
+  }
+}
+
+/** Polls fn() until it returns a truthy value; throws naming `what` (text, or a function giving it) after `timeout` ms. */
+async function waitFor(fn, what, timeout = 10000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    await h.delay(10);
+  }
+}
+
+/** A file's text, '' when it cannot be read. */
+function readText(p) {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+module.exports = {
+  runtimeCopies,
+  attackContext,
+  payload,
+  installPayload,
+  inodeOf,
+  suites,
+  expectRuncWeakness,
+  waitFor,
+  readText,
+};

@@ -67,8 +67,7 @@ function sharedVolume(ctx) {
     inDir: (name, rel) => `/proc/self/fd/${dirFd[name]}/${rel}`,
     /** What the runtime wrote into the host's S (empty: nothing) or mounted there on the host. */
     hostWrites() {
-      const now = m.snapshotTree(S);
-      const changed = Object.keys({ ...initial, ...now }).filter((k) => initial[k] !== now[k]).map((k) => `${path.join(S, k)} (${now[k] || 'removed'})`);
+      const changed = m.treeChanges(S, initial).map((c) => `${path.join(S, c.path)} (${c.now || 'removed'})`);
       return [...changed, ...h.mountsUnder(S).map((p) => `host mount ${p}`)];
     },
     close() {
@@ -83,12 +82,12 @@ const volMount = (vol) => ({ destination: '/vol', type: 'bind', source: vol.V, o
 /** Starts A: `swap /vol x y ...`, and waits until the host sees V/x as both a directory and a symlink. */
 async function startAttacker(ctx, vol) {
   const a = ctx.makeBundle({ args: ['/swap', '/vol', ...Object.keys(ENTRIES)], extraMounts: [volMount(vol)] });
-  lib.installPayload(a, m.payload('swap'));
+  lib.installPayload(a, lib.payload('swap'));
   const id = ctx.id('mnt-a');
   const r = ctx.rt(['run', '-d', '--bundle', a.dir, id]);
   assert.is(r.status, 0, `the attacker container: run -d: ${r.stderr}`);
   const seen = new Set();
-  await m.waitFor(() => {
+  await lib.waitFor(() => {
     for (let i = 0; i < 1000 && seen.size < 2; i++) {
       try {
         seen.add(fs.lstatSync(path.join(vol.V, 'x')).isSymbolicLink() ? 'symlink' : 'dir');
@@ -182,12 +181,12 @@ const KNOWN_RUNC = {
     'maskPath bind-mounts "/dev/null" by path, following the planted symlink: /proc/keys and /proc/timer_list become the planted file',
 };
 
-m.suites('mount-race', (test, ctx) => {
+lib.suites('mount-race', (test, ctx) => {
   test('mounts[] under a shared volume (a tmpfs, a bind) never land outside the rootfs while another container swaps the path for a symlink', async () => {
     const vol = sharedVolume(ctx);
     try {
       await startAttacker(ctx, vol);
-      const hook = m.payload('mountinfo-dump');
+      const hook = lib.payload('mountinfo-dump');
       const dump = ctx.tmp('mountinfo');
       const b = ctx.makeBundle({
         extraMounts: [
@@ -202,7 +201,7 @@ m.suites('mount-race', (test, ctx) => {
       const inRoot = (rel) => path.join(b.rootfs, rel);
       const stats = await race(ctx, vol, b, (id, r) => {
         const o = { dir: 0, link: 0, escapes: [] };
-        const text = m.readText(dump);
+        const text = lib.readText(dump);
         fs.rmSync(dump, { force: true });
         if (r.status === 0) assert.ok(text, 'create succeeded but the createContainer hook wrote no mountinfo');
         for (const mnt of m.parseMountinfo(text)) {
@@ -260,7 +259,7 @@ m.suites('mount-race', (test, ctx) => {
         const o = { dir: 0, link: 0, escapes: [] };
         if (r.status !== 0) return o;
         const s = ctx.state(id);
-        const mounts = m.parseMountinfo(m.readText(`/proc/${s.pid}/mountinfo`)); // paths as B sees them
+        const mounts = m.parseMountinfo(lib.readText(`/proc/${s.pid}/mountinfo`)); // paths as B sees them
         const at = (re) => mounts.filter((x) => re.test(x.mountPoint));
         const ro = (x) => x.options.includes('ro');
         const show = (x) => `${x.fstype} ${x.root} on ${x.mountPoint} (${x.options.join(',')})`;

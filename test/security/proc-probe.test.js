@@ -37,10 +37,10 @@ const KNOWN_RUNC = {
   'create: the init waiting for start is sealed from a process exec\'d into the created container': RUNC_WAITING_INIT,
 };
 
-const probe = () => a.payload('probe');
-const dumpable = () => a.payload('dumpable');
+const probe = () => lib.payload('probe');
+const dumpable = () => lib.payload('dumpable');
 
-a.suites('proc-probe', (test, ctx, runtime) => {
+lib.suites('proc-probe', (test, ctx, runtime) => {
   /** A running container whose process is `probe loop`; its report goes to `out`. */
   async function probeContainer(secret, extra = {}) {
     const b = ctx.makeBundle({ args: a.probeArgs(ctx, 'loop', secret), readonly: false, ...extra });
@@ -50,15 +50,15 @@ a.suites('proc-probe', (test, ctx, runtime) => {
     const out = ctx.tmp('probe.out');
     const r = ctx.rt(['run', '-d', '--bundle', b.dir, id], { stdoutPath: out });
     assert.is(r.status, 0, `run -d: ${r.stderr}`);
-    await a.waitFor(() => /^probe ready/m.test(a.readText(out)), 'the probe to start');
+    await lib.waitFor(() => /^probe ready/m.test(lib.readText(out)), 'the probe to start');
     return { b, id, out, pid: ctx.state(id).pid };
   }
 
   /** Tells the probe the runtime is idle and waits for its last word. */
   async function finishProbe(b, out) {
     fs.writeFileSync(path.join(b.rootfs, 'probe-done'), '');
-    await a.waitFor(() => /^probe (done|timeout)/m.test(a.readText(out)), 'the probe to finish', 15000);
-    return a.readText(out);
+    await lib.waitFor(() => /^probe (done|timeout)/m.test(lib.readText(out)), 'the probe to finish', 15000);
+    return lib.readText(out);
   }
 
   /**
@@ -71,7 +71,7 @@ a.suites('proc-probe', (test, ctx, runtime) => {
     try {
       const c = await probeContainer(secret, extra);
       let tries = 0;
-      while (tries < MAX_TRIES && a.parseStages(a.readText(c.out)).length < MIN_SEEN) await oneTry(c, tries++);
+      while (tries < MAX_TRIES && a.parseStages(lib.readText(c.out)).length < MIN_SEEN) await oneTry(c, tries++);
       const text = await finishProbe(c.b, c.out);
       a.assertStagesSealed(guard, text, MIN_SEEN, `${what} (${tries} calls)`);
       return { ...c, tries };
@@ -81,8 +81,8 @@ a.suites('proc-probe', (test, ctx, runtime) => {
   }
 
   // a detached process is killed with the container if the probe ends first: wait for its line
-  const outputLines = (file, n, what) => a.waitFor(() => a.readText(file).split('\n').filter(Boolean).length >= n,
-    () => `${n} lines of output from ${what}, got:\n${a.readText(file)}`);
+  const outputLines = (file, n, what) => lib.waitFor(() => lib.readText(file).split('\n').filter(Boolean).length >= n,
+    () => `${n} lines of output from ${what}, got:\n${lib.readText(file)}`);
 
   const dumpableOk = (text, n, what) => {
     const lines = text.replace(/\r/g, '').split('\n').filter(Boolean);
@@ -109,7 +109,7 @@ a.suites('proc-probe', (test, ctx, runtime) => {
       assert.is(r.status, 0, `exec --detach: ${r.stderr}`);
       await outputLines(out, i + 1, 'exec --detach');
     });
-    dumpableOk(a.readText(out), c.tries, 'exec --detach');
+    dumpableOk(lib.readText(out), c.tries, 'exec --detach');
   });
 
   test('exec --tty: a process in the container cannot get into the exec stage', async () => {
@@ -153,10 +153,10 @@ a.suites('proc-probe', (test, ctx, runtime) => {
       const pidFile = ctx.tmp('exec.pid');
       const r = ctx.rt(['exec', '--process', processFile, '--detach', '--pid-file', pidFile, cont.id], { env: a.envWith(secret), stdoutPath: out });
       assert.is(r.status, 0, `exec --process --detach --pid-file: ${r.stderr}`);
-      assert.ok(Number(a.readText(pidFile)) > 0, 'the pid file holds the process');
+      assert.ok(Number(lib.readText(pidFile)) > 0, 'the pid file holds the process');
       await outputLines(out, i + 1, 'exec --process');
     });
-    dumpableOk(a.readText(out), c.tries, 'exec --process');
+    dumpableOk(lib.readText(out), c.tries, 'exec --process');
   });
 
   test('run of a container that joins the PID namespace of a running one: its init is sealed from the first container', async () => {
@@ -222,12 +222,12 @@ a.suites('proc-probe', (test, ctx, runtime) => {
    * idle, tries the CVE-2019-5736 write if it kept the init's exe.
    */
   async function attackWaitingInit(what, created, probeRootfs, out) {
-    await a.waitFor(() => a.parseStages(a.readText(out)).length || /^probe (done|timeout)/m.test(a.readText(out)), 'the probe to report on the waiting init');
+    await lib.waitFor(() => a.parseStages(lib.readText(out)).length || /^probe (done|timeout)/m.test(lib.readText(out)), 'the probe to report on the waiting init');
     const r = ctx.rt(['start', created.id]);
     assert.is(r.status, 0, `start: ${r.stderr}`);
     fs.writeFileSync(path.join(probeRootfs, 'probe-done'), '');
-    await a.waitFor(() => /^probe (done|timeout)/m.test(a.readText(out)), 'the probe to finish', 15000);
-    const text = a.readText(out);
+    await lib.waitFor(() => /^probe (done|timeout)/m.test(lib.readText(out)), 'the probe to finish', 15000);
+    const text = lib.readText(out);
     const stages = a.parseStages(text);
     assert.ok(stages.some((s) => s.pid === 1), `${what}: the probe did not see the waiting init (PID 1):\n${text}`);
     return text;

@@ -20,6 +20,7 @@ const fs = require('fs');
 const path = require('path');
 const assert = require('uvu/assert');
 const h = require('../lib/harness');
+const lib = require('./lib');
 const m = require('./mounts-lib');
 
 const OOM_SCORE_ADJ = 500; // raising needs no CAP_SYS_RESOURCE
@@ -43,10 +44,7 @@ function fakeProc(ctx) {
 
 /** Asserts `dir` holds exactly what `before` (snapshotTree) recorded: the runtime wrote nothing there. */
 function unchanged(dir, before, what) {
-  const now = m.snapshotTree(dir);
-  const diff = [...new Set([...Object.keys(before), ...Object.keys(now)])]
-    .filter((k) => before[k] !== now[k])
-    .map((k) => `${k}: ${JSON.stringify(before[k])} -> ${JSON.stringify(now[k])}`);
+  const diff = m.treeChanges(dir, before).map((c) => `${c.path}: ${JSON.stringify(c.was)} -> ${JSON.stringify(c.now)}`);
   assert.ok(diff.length === 0, `${what}: the runtime wrote into ${dir}:\n  ${diff.join('\n  ')}`);
   assert.equal(h.mountsUnder(dir), [], `${what}: something is mounted on ${dir} on the host`);
 }
@@ -65,7 +63,7 @@ const KNOWN_RUNC = {
   'a tmpfs on /proc/sys: refused': 'mounts the tmpfs on /proc/sys (no checkProcMount for tmpfs) and creates the container',
 };
 
-m.suites('procfs', (test, ctx) => {
+lib.suites('procfs', (test, ctx) => {
   test('/proc bind-mounted from a host directory: refused, nothing written into the directory', () => {
     const P = fakeProc(ctx);
     const before = m.snapshotTree(P);
@@ -92,7 +90,7 @@ m.suites('procfs', (test, ctx) => {
    * createContainer hook looks, if the runtime gets that far).
    */
   function notADirectory(kind, plant) {
-    const hook = m.payload('mountinfo-dump');
+    const hook = lib.payload('mountinfo-dump');
     for (const [dest, fstype] of [['/proc', 'proc'], ['/sys', 'sysfs']]) {
       const hostDir = ctx.tmp('hostdir');
       fs.mkdirSync(hostDir);
@@ -109,7 +107,7 @@ m.suites('procfs', (test, ctx) => {
       fs.rmSync(p, { recursive: true, force: true });
       plant(p, hostDir, b);
       m.refused(ctx, b, [dest, `filesystem "${fstype}" must be mounted on ordinary directory`], () => {
-        const onHostDir = m.parseMountinfo(m.readText(dump)).filter((x) => m.isUnder(x.mountPoint, hostDir));
+        const onHostDir = m.parseMountinfo(lib.readText(dump)).filter((x) => m.isUnder(x.mountPoint, hostDir));
         assert.ok(onHostDir.length === 0, `${dest} is ${kind}: ${onHostDir.map((x) => x.fstype).join(', ')} mounted on ${hostDir} in the container's mount namespace`);
         unchanged(hostDir, before, `${dest} is ${kind}`);
       });

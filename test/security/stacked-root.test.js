@@ -184,14 +184,9 @@ function reports(text) {
 }
 
 /** Waits until a file holds the probe's report labelled `label`. */
-async function reportIn(file, label, timeout = 15000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const r = reports(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '')[label];
-    if (r) return r;
-    if (Date.now() > end) throw new Error(`no "${label}" report from the probe in ${file}:\n${fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '(missing)'}`);
-    await h.delay(20);
-  }
+function reportIn(file, label, timeout = 15000) {
+  return sec.waitFor(() => reports(sec.readText(file))[label],
+    () => `a "${label}" report from the probe in ${file}:\n${fs.existsSync(file) ? sec.readText(file) : '(missing)'}`, timeout);
 }
 
 const idText = (x) => (typeof x === 'string' ? x : `${x.dev}:${x.ino} (mount ${x.mnt})`);
@@ -256,6 +251,31 @@ async function execBoth(ctx, id) {
   const d = ctx.rt(['exec', '--detach', id, ...args, 'exec-detach'], { stdoutPath: out });
   assert.is(d.status, 0, `exec --detach: ${d.stderr}`);
   return { fg, detached: await reportIn(out, 'exec-detach') };
+}
+
+/**
+ * `run --detach` of the probe ("stay") with `runtime` (ctx.deepRuntime or
+ * ctx.plainRuntime) in place of ctx's for the whole test: the reports of its
+ * init, exec and exec --detach; the container is deleted and nothing is left.
+ */
+async function runDetachedWith(ctx, runtime) {
+  const b = probeBundle(ctx, 'stay');
+  const id = ctx.id('stk');
+  const initOut = ctx.tmp('init.out');
+  const stacked = ctx.runtime;
+  ctx.runtime = runtime;
+  let views;
+  try {
+    const r = ctx.rt(['run', '--detach', '--bundle', b.dir, id], { stdoutPath: initOut });
+    assert.is(r.status, 0, `run --detach: ${r.stderr}`);
+    const init = await reportIn(initOut, 'init');
+    views = { init, ...(await execBoth(ctx, id)) };
+    assert.is(ctx.rt(['delete', '--force', id]).status, 0);
+  } finally {
+    ctx.runtime = stacked;
+  }
+  ctx.leftovers({ id, bundle: b });
+  return views;
 }
 
 /** The context of a runtime, or undefined (the test skipped) when it cannot run here. */
@@ -327,46 +347,18 @@ for (const rt of ['tsrunc', 'runc']) {
   test(`${rt}: "/" stacked 4 times: run --detach, then exec and exec --detach run in the rootfs`, async () => {
     const ctx = need(rt);
     if (!ctx) return;
-    const b = probeBundle(ctx, 'stay');
-    const id = ctx.id('stk');
-    const initOut = ctx.tmp('init.out');
-    const stacked = ctx.runtime;
-    ctx.runtime = ctx.deepRuntime;
-    try {
-      const r = ctx.rt(['run', '--detach', '--bundle', b.dir, id], { stdoutPath: initOut });
-      assert.is(r.status, 0, `run --detach: ${r.stderr}`);
-      const init = await reportIn(initOut, 'init');
-      const { fg, detached } = await execBoth(ctx, id);
-      checkAll(ctx, [['stacked 4 times, run --detach (init)', init], ['stacked 4 times, exec', fg, true], ['stacked 4 times, exec --detach', detached, true]]);
-      assert.is(ctx.rt(['delete', '--force', id]).status, 0);
-    } finally {
-      ctx.runtime = stacked;
-    }
-    ctx.leftovers({ id, bundle: b });
+    const { init, fg, detached } = await runDetachedWith(ctx, ctx.deepRuntime);
+    checkAll(ctx, [['stacked 4 times, run --detach (init)', init], ['stacked 4 times, exec', fg, true], ['stacked 4 times, exec --detach', detached, true]]);
   });
 
   // the control: where "/" is not stacked, the probe sees no hole (no false alarm)
   test(`${rt}, "/" not stacked (control): run --detach, exec and exec --detach see no host "/"`, async () => {
     const ctx = need(rt);
     if (!ctx) return;
-    const b = probeBundle(ctx, 'stay');
-    const id = ctx.id('stk');
-    const initOut = ctx.tmp('init.out');
-    const stacked = ctx.runtime;
-    ctx.runtime = ctx.plainRuntime;
-    try {
-      const r = ctx.rt(['run', '--detach', '--bundle', b.dir, id], { stdoutPath: initOut });
-      assert.is(r.status, 0, `run --detach: ${r.stderr}`);
-      const init = await reportIn(initOut, 'init');
-      const { fg, detached } = await execBoth(ctx, id);
-      const wrong = [['not stacked, run --detach (init)', init], ['not stacked, exec', fg], ['not stacked, exec --detach', detached]]
-        .map(([what, r]) => holeSeen(ctx, r, what)).filter(Boolean);
-      assert.ok(wrong.length === 0, wrong.join('\n  '));
-      assert.is(ctx.rt(['delete', '--force', id]).status, 0);
-    } finally {
-      ctx.runtime = stacked;
-    }
-    ctx.leftovers({ id, bundle: b });
+    const { init, fg, detached } = await runDetachedWith(ctx, ctx.plainRuntime);
+    const wrong = [['not stacked, run --detach (init)', init], ['not stacked, exec', fg], ['not stacked, exec --detach', detached]]
+      .map(([what, r]) => holeSeen(ctx, r, what)).filter(Boolean);
+    assert.ok(wrong.length === 0, wrong.join('\n  '));
   });
 }
 
