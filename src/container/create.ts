@@ -100,7 +100,6 @@ export function createContainer(opts: CreateOptions): Created {
   const pass = passedFds(opts.preserveFds, opts.listenFds ?? 0);
   const bundle = loadBundle(opts.bundle);
   const { spec } = bundle;
-  if (pass.listen && spec.process) spec.process.env = [...(spec.process.env ?? []), `LISTEN_FDS=${pass.listen}`, 'LISTEN_PID=1'];
   // seccomp: compiled before anything exists, so a bad section leaves nothing behind.
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
   opts.store.claim(opts.id);
@@ -116,7 +115,7 @@ export function createContainer(opts: CreateOptions): Created {
     fds.push(fifoFd);
     const plan: InitPlan = {
       id: opts.id,
-      spec,
+      spec: withListenEnv(spec, pass.listen),
       bundleDir: bundle.dir,
       rootfs: bundle.rootfs,
       noPivot: opts.noPivot,
@@ -229,6 +228,12 @@ export function createContainer(opts: CreateOptions): Created {
   } finally {
     for (const fd of fds) sys.close(fd);
   }
+}
+
+/** The init's process gets LISTEN_FDS and LISTEN_PID (as runc), not the config kept for `exec`. */
+function withListenEnv(spec: Spec, listen: number): Spec {
+  if (!listen || !spec.process) return spec;
+  return { ...spec, process: { ...spec.process, env: [...(spec.process.env ?? []), `LISTEN_FDS=${listen}`, 'LISTEN_PID=1'] } };
 }
 
 function namespacePaths(pid: number, types: string[]): Record<string, string> {

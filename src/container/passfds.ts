@@ -50,7 +50,7 @@ export function passedFds(preserve: number, listen: number): PassedFds {
   for (let fd = 3; fd < 3 + count; fd++) {
     if (inherited.has(fd)) continue;
     const what = fd < 3 + listen ? `LISTEN_FDS=${listen}` : `--preserve-fds ${preserve}`;
-    throw new RuntimeError(`${what}: file descriptor ${fd} was not passed to tsrunc (passed: ${[...inherited].join(', ') || 'none beyond stdio'})`);
+    throw new RuntimeError(`${what}: file descriptor ${fd} was not passed to tsrunc (passed: ${[...inherited].sort((a, b) => a - b).join(', ') || 'none beyond stdio'})`);
   }
   return { count, listen };
 }
