@@ -1,6 +1,7 @@
 // uid_map / gid_map of a new user namespace, written by the parent (which is
 // outside it) for the stage-1 child that created it.
-import * as fs from 'fs';
+import * as sys from '../linux/sys';
+import { openProcfs, writeProcFile } from '../linux/procfs';
 import { Spec, IdMapping } from '../bundle/spec-types';
 import { RuntimeError } from '../errors';
 
@@ -17,23 +18,27 @@ export function writeIdMaps(pid: number, spec: Spec): void {
   const uidMaps = spec.linux?.uidMappings ?? [];
   const gidMaps = spec.linux?.gidMappings ?? [];
   const rootless = process.getuid!() !== 0;
-  if (rootless) {
-    if (!onlyOwnId(uidMaps, process.getuid!()) || !onlyOwnId(gidMaps, process.getgid!())) {
-      throw new RuntimeError(
-        `linux.uidMappings/gidMappings: without root only your own uid ${process.getuid!()} and gid ${process.getgid!()} can be mapped (size 1)`,
-      );
-    }
+  if (rootless && (!onlyOwnId(uidMaps, process.getuid!()) || !onlyOwnId(gidMaps, process.getgid!()))) {
+    throw new RuntimeError(
+      `linux.uidMappings/gidMappings: without root only your own uid ${process.getuid!()} and gid ${process.getgid!()} can be mapped (size 1)`,
+    );
+  }
+  // through the host's procfs, verified (src/linux/procfs.ts)
+  const proc = openProcfs('/proc');
+  try {
     // An unprivileged gid_map needs setgroups(2) disabled in the namespace first.
-    fs.writeFileSync(`/proc/${pid}/setgroups`, 'deny');
-  }
-  try {
-    fs.writeFileSync(`/proc/${pid}/uid_map`, format(uidMaps));
-  } catch (e) {
-    throw new RuntimeError(`linux.uidMappings: cannot write uid_map: ${(e as Error).message}`);
-  }
-  try {
-    fs.writeFileSync(`/proc/${pid}/gid_map`, format(gidMaps));
-  } catch (e) {
-    throw new RuntimeError(`linux.gidMappings: cannot write gid_map: ${(e as Error).message}`);
+    if (rootless) writeProcFile(proc, `${pid}/setgroups`, 'deny');
+    try {
+      writeProcFile(proc, `${pid}/uid_map`, format(uidMaps));
+    } catch (e) {
+      throw new RuntimeError(`linux.uidMappings: cannot write uid_map: ${(e as Error).message}`);
+    }
+    try {
+      writeProcFile(proc, `${pid}/gid_map`, format(gidMaps));
+    } catch (e) {
+      throw new RuntimeError(`linux.gidMappings: cannot write gid_map: ${(e as Error).message}`);
+    }
+  } finally {
+    sys.close(proc);
   }
 }
