@@ -12,7 +12,7 @@ const fs = require('fs');
 const ROOT = path.resolve(__dirname);
 const { SKIP_MARK } = require('./lib/skip');
 // vm: the cgroup v2 guest (test/vm/vm.test.js), about 7 minutes under TCG
-const ALL = ['unit', 'e2e', 'security', 'conformance', 'e2e-callers', 'vm'];
+const ALL = ['unit', 'e2e', 'security', 'reliability', 'conformance', 'e2e-callers', 'vm'];
 const suites = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const unknown = suites.filter((s) => !fs.existsSync(path.join(ROOT, s)) || !ALL.includes(s));
 if (unknown.length) {

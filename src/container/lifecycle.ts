@@ -9,6 +9,7 @@ import { RuntimeError, containerNotRunning } from '../errors';
 import { Spec } from '../bundle/spec-types';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
+import { fault } from '../faults';
 
 export function loadWithStatus(store: StateStore, id: string): { state: SavedState; status: Status } {
   const state = store.load(id);
@@ -67,6 +68,10 @@ function readFifoAnswer(fd: number, state: SavedState): string {
   let answer = '';
   const buf = Buffer.alloc(4096);
   for (;;) {
+    // Whether the init lives is read BEFORE the fifo: an init that wrote its answer
+    // and is gone (a fast process, a failed startContainer hook) left the answer in
+    // the fifo for this read. Read after, a dead init could hide an answer not yet read.
+    const alive = initAlive(state);
     // 0: no writer (yet, or any more); EAGAIN: the init has it open, nothing written yet
     let n = 0;
     let open = false;
@@ -76,13 +81,14 @@ function readFifoAnswer(fd: number, state: SavedState): string {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
       open = true;
     }
+    fault('start:read');
     if (n > 0) {
       answer += buf.toString('utf8', 0, n);
       if (answer === '0') return answer;
       continue;
     }
     if (answer && !open) return answer; // "E..." and the init closed it
-    if (!initAlive(state)) return answer || 'stopped';
+    if (!alive) return answer || 'stopped';
     sys.sleepMs(1);
   }
 }
