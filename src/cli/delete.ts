@@ -7,6 +7,6 @@ export const builder = (y: Argv) =>
 export const handler = action<{ id?: string; force?: boolean }>((argv, ctx) => {
   const id = requireId(argv, 'delete');
   // runc: forced delete of a container that does not exist succeeds
-  if (argv.force && !ctx.store.exists(id)) return;
+  if (argv.force && !ctx.store.hasDir(id)) return;
   deleteContainer(ctx.store, id, Boolean(argv.force), (m) => ctx.logger.warn(m));
 });

@@ -1,7 +1,6 @@
 import type { Argv } from 'yargs';
 import { action } from './command';
-import { loadWithStatus } from '../container/lifecycle';
-import { ociState } from '../container/status';
+import { ociState, deriveStatus } from '../container/status';
 import { RuntimeError } from '../errors';
 import { printOut } from './output';
 
@@ -18,13 +17,19 @@ function table(rows: string[][]): string {
 
 export const handler = action<{ format?: string; quiet?: boolean }>((argv, ctx) => {
   const states: Record<string, unknown>[] = [];
-  for (const id of ctx.store.list()) {
+  for (const id of ctx.store.ids()) {
+    let found;
     try {
-      const { state, status } = loadWithStatus(ctx.store, id);
-      states.push({ ...ociState(state, status), owner: ctx.store.ownerName(id) });
+      found = ctx.store.inspect(id);
     } catch {
-      /* deleted meanwhile */
+      continue; // deleted meanwhile
     }
+    if (!found.state) {
+      // the others are listed; a broken one is said on stderr (one being created is not broken)
+      if (!found.problem?.startsWith('is being created')) ctx.logger.warn(`container ${id} ${found.problem}: \`delete --force ${id}\` removes it`);
+      continue;
+    }
+    states.push({ ...ociState(found.state, deriveStatus(found.state, ctx.store.fifoPath(id))), owner: ctx.store.ownerName(id) });
   }
   if (argv.quiet) {
     for (const s of states) printOut(`${s.id}\n`);

@@ -8,7 +8,8 @@ import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
 import { processStartTime } from '../linux/proc';
 import { loadBundle, Bundle } from '../bundle/load';
-import { StateStore, SavedState } from '../state/store';
+import { StateStore, SavedState, Owned } from '../state/store';
+import { fault } from '../faults';
 import { cgroupManagerFor, CgroupManager } from '../cgroups';
 import { Channel, ChildMessage, ParentMessage } from '../runtime/protocol';
 import { stage1, InitPlan } from '../runtime/init/stages';
@@ -103,12 +104,23 @@ export function createContainer(opts: CreateOptions): Created {
   // seccomp: compiled before anything exists, so a bad section leaves nothing behind.
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
   opts.store.claim(opts.id);
+  // what the container owns, on disk before it is acquired (see Owned in src/state/store.ts)
+  const owned: Owned = { id: opts.id, creator: { pid: process.pid, startTime: processStartTime(process.pid) ?? '' }, bundle: bundle.dir, config: spec };
+  const record = () => opts.store.record(owned);
   let cgroup: CgroupManager | undefined;
   let initPid = 0;
   let hooksStarted = false;
   const fds: number[] = [];
   try {
-    cgroup = rootlessCgroup(cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup));
+    record();
+    fault('create:claimed');
+    const manager = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup);
+    owned.cgroup = { version: manager.version, paths: manager.paths };
+    record();
+    cgroup = rootlessCgroup(manager);
+    fault('create:cgroup');
+    // as runc: an existing cgroup that is frozen would freeze the init mid-setup
+    if (cgroup?.isFrozen()) throw new RuntimeError("container's cgroup unexpectedly frozen");
     cgroup?.apply(spec.linux?.resources ?? {}, { warn: opts.warn, devices: spec.linux?.devices });
     createExecFifo(opts.store.fifoPath(opts.id), spec);
     const fifoFd = sys.open(opts.store.fifoPath(opts.id), C.O_PATH | C.O_NOFOLLOW | C.O_CLOEXEC);
@@ -138,6 +150,7 @@ export function createContainer(opts: CreateOptions): Created {
       stage1(plan, new Channel<ChildMessage, ParentMessage>(childEnd));
     }
     sys.close(childEnd);
+    fault('create:forked');
     const chan = new Channel<ParentMessage, ChildMessage>(parentEnd);
 
     let first = chan.recv(SETUP_TIMEOUT_MS);
@@ -151,7 +164,11 @@ export function createContainer(opts: CreateOptions): Created {
     if (first.msg.type === 'error') throw new RuntimeError(`unable to start container process: ${first.msg.message}`);
     if (first.msg.type !== 'init-pid') throw new RuntimeError(`unexpected message from init: ${first.msg.type}`);
     initPid = first.msg.pid;
+    owned.init = { pid: initPid, startTime: processStartTime(initPid) ?? '' };
+    record();
+    fault('create:init-pid');
     cgroup?.addProcess(initPid);
+    fault('create:in-cgroup');
     chan.send({ type: 'continue' });
 
     for (;;) {
@@ -171,6 +188,9 @@ export function createContainer(opts: CreateOptions): Created {
       if (m.type === 'create-hooks') {
         const ctx = hookContext(spec, opts.id, initPid, bundle.dir);
         hooksStarted = true;
+        owned.hooksStarted = true;
+        record();
+        fault('create:hooks');
         runHooks('prestart', spec.hooks?.prestart, ctx);
         runHooks('createRuntime', spec.hooks?.createRuntime, ctx);
         chan.send({ type: 'create-hooks-done' });
@@ -183,7 +203,10 @@ export function createContainer(opts: CreateOptions): Created {
         sendListenerToAgent(seccomp, p.fd, st);
         continue;
       }
-      if (m.type === 'ready') break;
+      if (m.type === 'ready') {
+        fault('create:ready');
+        break;
+      }
       throw new RuntimeError(`unexpected message from init: ${m.type}`);
     }
 
@@ -202,6 +225,7 @@ export function createContainer(opts: CreateOptions): Created {
       config: spec,
     };
     opts.store.save(state);
+    fault('create:saved');
     if (opts.pidFile) writePidFile(opts.pidFile, initPid);
     return { state, bundle };
   } catch (e) {

@@ -16,6 +16,7 @@ import { hookContext } from '../hooks/state';
 import { loadWithStatus } from './lifecycle';
 import { writePidFile } from './pidfile';
 import { passedFds } from './passfds';
+import { fault } from '../faults';
 import { RuntimeError } from '../errors';
 
 export interface ExecOptions {
@@ -77,6 +78,7 @@ export function execInContainer(opts: ExecOptions): number {
       execStage1(plan, new Channel<ChildMessage, ParentMessage>(childEnd));
     }
     sys.close(childEnd);
+    fault('exec:forked');
     const chan = new Channel<ParentMessage, ChildMessage>(parentEnd);
     const first = chan.recv(TIMEOUT_MS);
     sys.waitpid(stage1);
@@ -89,6 +91,7 @@ export function execInContainer(opts: ExecOptions): number {
       const paths = opts.cgroup?.length ? subCgroupPaths(cg.paths, opts.cgroup) : cg.paths;
       for (const dir of Object.values(paths)) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
     }
+    fault('exec:in-cgroup');
     chan.send({ type: 'continue' });
     for (;;) {
       const p = chan.recv(TIMEOUT_MS);
@@ -101,6 +104,7 @@ export function execInContainer(opts: ExecOptions): number {
       } else if (m.type === 'seccomp-listener' && p.fd !== undefined && seccomp) {
         sendListenerToAgent(seccomp, p.fd, hookContext(spec, opts.id, pid, state.bundle));
       } else if (m.type === 'ready') {
+        fault('exec:ready');
         break;
       }
     }

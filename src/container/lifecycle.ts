@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as sys from '../linux/sys';
 import { processStartTime } from '../linux/proc';
-import { StateStore, SavedState } from '../state/store';
+import { StateStore, SavedState, Found } from '../state/store';
 import { cgroupManagerFromState, signalAllProcesses } from '../cgroups';
 import { deriveStatus, initAlive, Status } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
@@ -37,12 +37,14 @@ export function startContainer(store: StateStore, id: string): SavedState {
   } catch {
     throw new RuntimeError('cannot start an already running container');
   }
+  fault('start:opened');
   let answer: string;
   try {
     answer = readFifoAnswer(fd, state);
   } finally {
     fs.closeSync(fd);
   }
+  fault('start:answered');
   fs.rmSync(fifoPath, { force: true });
   if (answer !== '0') throw new RuntimeError(answer.startsWith('E') ? answer.slice(1) : 'cannot start a container that has stopped');
   const spec = state.config as Spec;
@@ -115,11 +117,23 @@ export function killContainer(store: StateStore, id: string, signal: number, all
   }
 }
 
-/** Kills every process of the container and waits (up to ~5 s) until they are gone. */
-function killAll(state: SavedState): void {
-  const cgroup = state.cgroup ? cgroupManagerFromState(state.cgroup) : undefined;
-  const pids = new Set<number>(cgroup ? cgroup.processes() : []);
-  if (initAlive(state)) pids.add(state.pid);
+interface Proc {
+  pid: number;
+  startTime: string;
+}
+
+/** The process is the one recorded (same PID, same start time), alive, and not this one. */
+function isLive(p: Proc | undefined): p is Proc {
+  return p !== undefined && p.pid > 0 && p.pid !== process.pid && processStartTime(p.pid) === p.startTime;
+}
+
+/** SIGKILLs the processes and everything in the cgroup, thawing it, and waits (up to ~5 s) until they are gone. */
+type SavedCgroup = { version: 1 | 2; paths: Record<string, string> };
+
+function killAndWait(procs: Proc[], saved: SavedCgroup | undefined): void {
+  const cgroup = saved ? cgroupManagerFromState(saved) : undefined;
+  const pids = new Set<number>(cgroup?.exists() ? cgroup.processes() : []);
+  for (const p of procs) if (isLive(p)) pids.add(p.pid);
   for (const pid of pids) {
     try {
       sys.kill(pid, 9);
@@ -127,7 +141,7 @@ function killAll(state: SavedState): void {
       /* gone */
     }
   }
-  thaw(state); // a paused (or half-frozen) container dies only once thawed
+  if (saved) thaw(saved); // a paused (or half-frozen) container dies only once thawed
   for (let i = 0; i < 2500; i++) {
     const alive = [...pids].some((p) => processStartTime(p) !== undefined);
     if (!alive) return;
@@ -135,12 +149,11 @@ function killAll(state: SavedState): void {
   }
 }
 
-function thaw(state: SavedState): void {
-  if (!state.cgroup) return;
-  const paths = state.cgroup.paths;
+function thaw(saved: SavedCgroup): void {
+  const paths = saved.paths;
   try {
-    if (state.cgroup.version === 1 && paths['freezer']) fs.writeFileSync(`${paths['freezer']}/freezer.state`, 'THAWED');
-    if (state.cgroup.version === 2) fs.writeFileSync(`${paths['']}/cgroup.freeze`, '0');
+    if (saved.version === 1 && paths['freezer']) fs.writeFileSync(`${paths['freezer']}/freezer.state`, 'THAWED');
+    if (saved.version === 2) fs.writeFileSync(`${paths['']}/cgroup.freeze`, '0');
   } catch {
     /* freezer gone */
   }
@@ -148,13 +161,40 @@ function thaw(state: SavedState): void {
 
 /** Removes a container: refuses a running one unless `force` (runtime.md "delete"). */
 export function deleteContainer(store: StateStore, id: string, force: boolean, warn: (msg: string) => void = () => undefined): void {
-  const { state, status } = loadWithStatus(store, id);
+  const found = store.inspect(id);
+  if (!found.state) {
+    if (!force) throw new RuntimeError(`container ${id} ${found.problem}: use delete --force`);
+    removeBroken(store, found, warn);
+    return;
+  }
+  const state = found.state;
+  const status = deriveStatus(state, store.fifoPath(id));
   if (status !== 'stopped' && status !== 'created' && !force) {
     throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
   }
-  killAll(state);
+  killAndWait([{ pid: state.pid, startTime: state.pidStartTime }], state.cgroup);
+  fault('delete:killed');
   if (state.cgroup) cgroupManagerFromState(state.cgroup).destroy();
+  fault('delete:cgroup');
   store.remove(id);
+  fault('delete:removed');
   const spec = state.config as Spec;
   runPoststopHooks(spec.hooks?.poststop, hookContext(spec, id, state.pid, state.bundle), warn);
+}
+
+/**
+ * delete --force of a container without a usable state (its create was
+ * killed, its state.json is corrupt): what owned.json says it owns goes, a
+ * create still running first; then the directory.
+ */
+function removeBroken(store: StateStore, found: Found, warn: (msg: string) => void): void {
+  const owned = found.owned;
+  if (isLive(owned?.creator)) killAndWait([owned!.creator], undefined);
+  killAndWait(owned?.init ? [owned.init] : [], owned?.cgroup);
+  if (owned?.cgroup) cgroupManagerFromState(owned.cgroup).destroy();
+  store.remove(found.id);
+  const spec = owned?.config as Spec | undefined;
+  if (spec && owned?.bundle && (owned.hooksStarted || (owned.init && spec.hooks?.createContainer?.length))) {
+    runPoststopHooks(spec.hooks?.poststop, hookContext(spec, found.id, owned.init?.pid ?? 0, owned.bundle), warn);
+  }
 }

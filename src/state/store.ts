@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError, containerNotExist } from '../errors';
 import { writeFileAtomic } from './atomic-file';
+import { processStartTime } from '../linux/proc';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
@@ -35,6 +36,47 @@ export interface SavedState {
   started?: boolean;
   /** The config as it was at create time (later commands never re-read the bundle). */
   config: unknown;
+}
+
+/**
+ * What a container owns, recorded (owned.json) as `create` acquires it,
+ * before state.json exists, and kept beside it: whatever killed a create (or
+ * corrupted state.json), `delete --force` undoes each step from it.
+ */
+export interface Owned {
+  id: string;
+  /** The `create` that made it, to tell a live one from an interrupted one. */
+  creator: { pid: number; startTime: string };
+  bundle?: string;
+  config?: unknown;
+  /** Recorded before the cgroup directories are made. */
+  cgroup?: { version: 1 | 2; paths: Record<string, string> };
+  /** Recorded as soon as the init's PID is known, before it joins the cgroup. */
+  init?: { pid: number; startTime: string };
+  /** Create hooks ran: poststop hooks are owed at delete. */
+  hooksStarted?: boolean;
+}
+
+/** A container directory as found: its state when complete and readable, what it owns, and what is wrong. */
+export interface Found {
+  id: string;
+  state?: SavedState;
+  owned?: Owned;
+  /** Why there is no usable state (an interrupted create, a corrupt state.json). */
+  problem?: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Why a parsed state.json cannot be used, or undefined when it can. */
+function stateProblem(v: unknown, id: string): string | undefined {
+  if (!isObject(v)) return 'not a JSON object';
+  if (v.id !== id) return `its id is ${JSON.stringify(v.id)}`;
+  if (!Number.isInteger(v.pid) || (v.pid as number) < 0) return 'no valid pid';
+  for (const k of ['pidStartTime', 'bundle', 'rootfs', 'created', 'ociVersion']) if (typeof v[k] !== 'string') return `no valid ${k}`;
+  if (!isObject(v.config)) return 'no config';
+  if (v.cgroup !== undefined && (!isObject(v.cgroup) || ![1, 2].includes(v.cgroup.version as number) || !isObject(v.cgroup.paths))) return 'no valid cgroup';
+  return undefined;
 }
 
 // runc's pattern: word characters and the range '+' to '.' (+ , - .)
@@ -121,17 +163,58 @@ export class StateStore {
     return this.checkRoot(false) && fs.existsSync(path.join(this.dir(id), 'state.json'));
   }
 
+  /** Is there a directory for `id` at all (a complete, interrupted or broken container)? */
+  hasDir(id: string): boolean {
+    validateId(id);
+    return this.checkRoot(false) && fs.existsSync(this.dir(id));
+  }
+
+  /** The container's state; a clear error (never a parse failure) when it is missing or unusable. */
   load(id: string): SavedState {
+    const found = this.inspect(id);
+    if (found.state) return found.state;
+    throw new RuntimeError(`container ${id} ${found.problem}: \`delete --force ${id}\` removes it`);
+  }
+
+  /** Everything there is to know of `id`'s directory; throws "container does not exist" when there is none. */
+  inspect(id: string): Found {
     validateId(id);
     if (!this.checkRoot(false)) throw containerNotExist();
+    const dir = this.dir(id);
+    const owned = this.loadOwned(id);
     let text: string;
     try {
-      text = fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8');
+      text = fs.readFileSync(path.join(dir, 'state.json'), 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw containerNotExist();
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if (!fs.existsSync(dir)) throw containerNotExist();
+      const creating = owned && processStartTime(owned.creator.pid) === owned.creator.startTime;
+      return { id, owned, problem: creating ? `is being created (by process ${owned.creator.pid})` : 'is incomplete: its create was interrupted' };
     }
-    return JSON.parse(text) as SavedState;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return { id, owned, problem: 'has a corrupt state.json (not JSON)' };
+    }
+    const problem = stateProblem(parsed, id);
+    if (problem) return { id, owned, problem: `has a corrupt state.json (${problem})` };
+    return { id, owned, state: parsed as SavedState };
+  }
+
+  /** Records what the container owns so far (owned.json, atomically). */
+  record(owned: Owned): void {
+    writeFileAtomic(path.join(this.dir(owned.id), 'owned.json'), JSON.stringify(owned), 0o600);
+  }
+
+  /** owned.json, or undefined when it is missing or unreadable (nothing was acquired yet, or it is lost). */
+  loadOwned(id: string): Owned | undefined {
+    try {
+      const v: unknown = JSON.parse(fs.readFileSync(path.join(this.dir(id), 'owned.json'), 'utf8'));
+      return isObject(v) && v.id === id && isObject(v.creator) ? (v as unknown as Owned) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Writes state.json atomically (an O_EXCL|O_NOFOLLOW temp file, then rename). */
@@ -164,6 +247,11 @@ export class StateStore {
 
   /** Ids of the containers with a saved state, sorted. */
   list(): string[] {
+    return this.ids().filter((n) => this.exists(n));
+  }
+
+  /** Ids of every container directory, complete or not, sorted. */
+  ids(): string[] {
     if (!this.checkRoot(false)) return [];
     let names: string[];
     try {
@@ -172,6 +260,6 @@ export class StateStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
-    return names.filter((n) => ID_PATTERN.test(n) && this.exists(n)).sort();
+    return names.filter((n) => ID_PATTERN.test(n) && n !== '.' && n !== '..').sort();
   }
 }
