@@ -245,9 +245,15 @@ export class StateStore {
     fs.rmSync(this.dir(id), { recursive: true, force: true });
   }
 
-  /** Ids of the containers with a saved state, sorted. */
+  /** Ids of the containers with a usable state, sorted. */
   list(): string[] {
-    return this.ids().filter((n) => this.exists(n));
+    return this.ids().filter((n) => {
+      try {
+        return this.inspect(n).state !== undefined;
+      } catch {
+        return false; // deleted meanwhile
+      }
+    });
   }
 
   /** Ids of every container directory, complete or not, sorted. */

@@ -167,9 +167,25 @@ test('ids with a comma are valid, as in runc', () => {
 test('load of a missing container -> "container does not exist"', () => {
   const store = new StateStore(freshRoot());
   throwsRuntime(() => store.load('nope'), 'container does not exist'); // root does not exist either
-  store.claim('claimed-only');
-  throwsRuntime(() => store.load('claimed-only'), 'container does not exist');
   assert.not.ok(store.exists('nope'));
+});
+
+test('a directory without a usable state.json: a one-line error naming the problem and delete --force', () => {
+  const store = new StateStore(freshRoot());
+  store.claim('claimed-only');
+  throwsRuntime(() => store.load('claimed-only'), 'container claimed-only is incomplete: its create was interrupted: `delete --force claimed-only` removes it');
+  store.record({ id: 'claimed-only', creator: { pid: process.pid, startTime: require('../../dist/linux/proc').processStartTime(process.pid) } });
+  throwsRuntime(() => store.load('claimed-only'), `container claimed-only is being created (by process ${process.pid}): \`delete --force claimed-only\` removes it`);
+  const cases = [['', 'not JSON'], ['{"id":', 'not JSON'], ['null', 'not a JSON object'], ['[]', 'not a JSON object'], ['{}', 'its id is undefined'],
+    [JSON.stringify({ ...state('c'), id: 'other' }), 'its id is "other"'], [JSON.stringify({ ...state('c'), pid: -1 }), 'no valid pid'],
+    [JSON.stringify({ ...state('c'), config: null }), 'no config']];
+  store.claim('c');
+  for (const [text, why] of cases) {
+    fs.writeFileSync(path.join(store.dir('c'), 'state.json'), text);
+    throwsRuntime(() => store.load('c'), `container c has a corrupt state.json (${why}): \`delete --force c\` removes it`);
+    assert.equal(store.list(), [], 'list() holds only usable states');
+    assert.equal(store.ids(), ['c', 'claimed-only']);
+  }
 });
 
 test('save then load round-trips the state', () => {
