@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError } from '../errors';
-import { Spec } from './spec-types';
+import { type Spec } from './spec-types';
 import { validateConfigSchema } from './schema';
 import { semanticProblems } from './semantic';
 

@@ -2,7 +2,7 @@
 // about this host. Each problem is a message that names the field.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Spec, Process, IdMapping } from './spec-types';
+import { type Spec, type Process, type IdMapping } from './spec-types';
 import { parseMountOptions, checkMountData } from './mount-options';
 import { capNumber, currentBoundingSet, kernelLastCap } from '../linux/capabilities';
 import { sysctlNamespace } from '../runtime/init/sysctl';

@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import { lib, errno } from '../linux/ffi';
 import { ptr } from '../linux/sys';
-import { DeviceState, ACC_ALL } from './devices';
+import { type DeviceState, ACC_ALL } from './devices';
 
 export interface Insn {
   code: number;

@@ -3,7 +3,7 @@
 // the v1 devices controller would end in (a default plus exceptions). v1
 // writes that state to devices.deny/devices.allow; v2 compiles it into a BPF
 // program (bpf.ts).
-import { DeviceRule } from './resources';
+import { type DeviceRule } from './resources';
 
 /** Access bits as the kernel's BPF device context encodes them. */
 export const ACC_MKNOD = 1;

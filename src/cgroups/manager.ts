@@ -1,9 +1,9 @@
 // One interface over cgroup v1 and v2. The cgroupfs driver is the only one;
 // a systemd driver would be another implementation of CgroupManager.
-import { CgroupView } from '../runtime/init/mounts';
-import { LinuxResources, ApplyOptions } from './resources';
-import { OomWatcher } from './oom';
-import { Json } from './stats';
+import { type CgroupView } from '../runtime/init/mounts';
+import { type LinuxResources, type ApplyOptions } from './resources';
+import { type OomWatcher } from './oom';
+import { type Json } from './stats';
 
 export interface CgroupManager {
   readonly version: 1 | 2;

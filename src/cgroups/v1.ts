@@ -1,14 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CgroupManager, applyOptions } from './manager';
-import { Hierarchy, innerPath, relativeToRoot } from './paths';
+import { type CgroupManager, applyOptions } from './manager';
+import { type Hierarchy, innerPath, relativeToRoot } from './paths';
 import { readPids, subtree, removeTree, mkdirs, writeFile, readText, readU64, exists } from './fsutil';
 import { sleepMs } from '../linux/sys';
-import { CgroupView } from '../runtime/init/mounts';
-import { LinuxResources, ApplyOptions, resourceProblems, digits, unlimited, isHuge, ThrottleKind, throttleEntries } from './resources';
+import { type CgroupView } from '../runtime/init/mounts';
+import { type LinuxResources, type ApplyOptions, resourceProblems, digits, unlimited, isHuge, type ThrottleKind, throttleEntries } from './resources';
 import { containerDeviceState, v1Writes } from './devices';
-import { statsV1, Json } from './stats';
-import { OomWatcher, oomWatcherV1 } from './oom';
+import { statsV1, type Json } from './stats';
+import { type OomWatcher, oomWatcherV1 } from './oom';
 import { RuntimeError } from '../errors';
 
 const FREEZE_TIMEOUT_MS = 10_000;

@@ -1,15 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CgroupManager, applyOptions } from './manager';
+import { type CgroupManager, applyOptions } from './manager';
 import { innerPath } from './paths';
 import { readPids, subtree, removeTree, mkdirs, writeFile, readText, readU64, exists } from './fsutil';
 import { sleepMs } from '../linux/sys';
-import { CgroupView } from '../runtime/init/mounts';
-import { LinuxResources, ApplyOptions, resourceProblems, digits, unlimited, isHuge, sharesToWeight, blkioToIoWeight, swapToV2, ThrottleKind, throttleEntries } from './resources';
+import { type CgroupView } from '../runtime/init/mounts';
+import { type LinuxResources, type ApplyOptions, resourceProblems, digits, unlimited, isHuge, sharesToWeight, blkioToIoWeight, swapToV2, type ThrottleKind, throttleEntries } from './resources';
 import { containerDeviceState } from './devices';
 import { applyDeviceState } from './bpf';
-import { statsV2, Json } from './stats';
-import { OomWatcher, oomWatcherV2 } from './oom';
+import { statsV2, type Json } from './stats';
+import { type OomWatcher, oomWatcherV2 } from './oom';
 import { RuntimeError } from '../errors';
 
 export const UNIFIED_MOUNT = '/sys/fs/cgroup';

@@ -1,6 +1,6 @@
 // Shared plumbing for subcommands: run the body, report errors runc's way,
 // set the exit status.
-import { Context, GlobalArgs, makeContext, makeLogger } from './context';
+import { type Context, type GlobalArgs, makeContext, makeLogger } from './context';
 import { reportFatal } from './log';
 import { RuntimeError, messageOf } from '../errors';
 

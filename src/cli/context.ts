@@ -1,7 +1,7 @@
 // What every subcommand gets from the global flags.
 import * as path from 'path';
 import { StateStore } from '../state/store';
-import { Logger, LogFormat } from './log';
+import { Logger, type LogFormat } from './log';
 
 export interface GlobalArgs {
   root?: string;

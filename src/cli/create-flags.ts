@@ -2,11 +2,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Argv } from 'yargs';
-import { Context } from './context';
+import { type Context } from './context';
 import { connectUnix, sendMsg } from '../linux/fdpass';
 import * as sys from '../linux/sys';
 import { RuntimeError } from '../errors';
-import { CreateOptions } from '../container/create';
+import { type CreateOptions } from '../container/create';
 import { listenFdCount } from '../container/passfds';
 
 export interface CreateFlags {

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
-import { createOptions, CreateFlags, createFlags, openConsoleSocket, checkTerminalFlags } from './create-flags';
+import { createOptions, type CreateFlags, createFlags, openConsoleSocket, checkTerminalFlags } from './create-flags';
 import { createContainer } from '../container/create';
 
 export const builder = (y: Argv) => createFlags(y);

@@ -6,10 +6,10 @@ import { openConsoleSocket, checkConsoleSocket } from './create-flags';
 import { execInContainer } from '../container/exec';
 import { loadWithStatus } from '../container/lifecycle';
 import { waitForExit, exitCodeOf, forwardSignals, relayTerminal } from '../container/foreground';
-import { Process, Spec } from '../bundle/spec-types';
+import { type Process, type Spec } from '../bundle/spec-types';
 import { processProblems } from '../bundle/semantic';
 import { RuntimeError } from '../errors';
-import { Context } from './context';
+import { type Context } from './context';
 
 interface ExecFlags {
   id?: string;

@@ -1,11 +1,11 @@
 // tsrunc's command line: runc's global flags and subcommands. Each subcommand
 // lives in its own module; they are loaded only when used.
-import yargs, { Argv } from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { TSRUNC_VERSION, SPEC_VERSION } from '../version';
 import { makeLogger } from './context';
 import { reportFatal } from './log';
 import { printOut } from './output';
-import { COMMAND_NAMES, CommandName, subcommand } from './argv';
+import { COMMAND_NAMES, type CommandName, subcommand } from './argv';
 
 /** What a subcommand module exports. */
 interface CommandModule {

@@ -1,10 +1,10 @@
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
-import { createOptions, CreateFlags, createFlags, openConsoleSocket, checkTerminalFlags } from './create-flags';
+import { createOptions, type CreateFlags, createFlags, openConsoleSocket, checkTerminalFlags } from './create-flags';
 import { createContainer } from '../container/create';
 import { startContainer, deleteContainer } from '../container/lifecycle';
 import { waitForExit, exitCodeOf, forwardSignals, relayTerminal } from '../container/foreground';
-import { Context } from './context';
+import { type Context } from './context';
 
 export const builder = (y: Argv) =>
   createFlags(y)

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
 import { updateContainer, readResourcesFile } from '../container/cgroup-ops';
-import { LinuxResources } from '../cgroups/resources';
+import { type LinuxResources } from '../cgroups/resources';
 import { RuntimeError } from '../errors';
 
 const STRING_FLAGS: [name: string, describe: string][] = [

@@ -3,14 +3,14 @@
 // way runc does, and asks the cgroup manager.
 import * as fs from 'fs';
 import type * as ChildProcess from 'child_process';
-import { StateStore, SavedState } from '../state/store';
-import { cgroupManagerFromState, CgroupManager } from '../cgroups';
-import { LinuxResources, mergeResources } from '../cgroups/resources';
+import { type StateStore, type SavedState } from '../state/store';
+import { cgroupManagerFromState, type CgroupManager } from '../cgroups';
+import { type LinuxResources, mergeResources } from '../cgroups/resources';
 import { toJson } from '../cgroups/stats';
 import { loadWithStatus } from './lifecycle';
 import { initAlive } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
-import { Spec } from '../bundle/spec-types';
+import { type Spec } from '../bundle/spec-types';
 import * as sys from '../linux/sys';
 
 // loaded on first use: most commands that load this module never spawn (about 6 ms)
@@ -55,7 +55,7 @@ export function updateContainer(store: StateStore, id: string, delta: LinuxResou
   const cgroup = cgroupOf(state);
   const spec = (state.config ?? {}) as Spec;
   const old = (spec.linux?.resources ?? {}) as LinuxResources;
-  const { devices: _ignored, ...rest } = delta;
+  const { devices: _devices, ...rest } = delta;
   const merged = mergeResources(old, rest);
   // lifting the memory limit without a word about swap lifts the swap limit too
   if (merged.memory && rest.memory?.limit === -1 && rest.memory.swap === undefined && merged.memory.swap) merged.memory.swap = -1;

@@ -3,16 +3,16 @@
 // removes everything it made: init, cgroup, state directory.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Spec, IdMapping } from '../bundle/spec-types';
+import { type Spec, type IdMapping } from '../bundle/spec-types';
 import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
 import { processStartTime } from '../linux/proc';
-import { loadBundle, Bundle } from '../bundle/load';
-import { StateStore, SavedState, Owned } from '../state/store';
+import { loadBundle, type Bundle } from '../bundle/load';
+import { type StateStore, type SavedState, type Owned } from '../state/store';
 import { fault } from '../faults';
-import { cgroupManagerFor, CgroupManager } from '../cgroups';
-import { Channel, ChildMessage, ParentMessage } from '../runtime/protocol';
-import { stage1, InitPlan } from '../runtime/init/stages';
+import { cgroupManagerFor, type CgroupManager } from '../cgroups';
+import { Channel, type ChildMessage, type ParentMessage } from '../runtime/protocol';
+import { stage1, type InitPlan } from '../runtime/init/stages';
 import { RuntimeError } from '../errors';
 import { writePidFile } from './pidfile';
 import { passedFds } from './passfds';

@@ -2,7 +2,7 @@
 // outside it) for the stage-1 child that created it.
 import * as sys from '../linux/sys';
 import { openProcfs, writeProcFile } from '../linux/procfs';
-import { Spec, IdMapping } from '../bundle/spec-types';
+import { type Spec, type IdMapping } from '../bundle/spec-types';
 import { RuntimeError } from '../errors';
 
 function format(maps: IdMapping[]): string {

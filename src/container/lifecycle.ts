@@ -2,11 +2,11 @@
 import * as fs from 'fs';
 import * as sys from '../linux/sys';
 import { processStartTime } from '../linux/proc';
-import { StateStore, SavedState, Found } from '../state/store';
+import { type StateStore, type SavedState, type Found } from '../state/store';
 import { cgroupManagerFromState, signalAllProcesses } from '../cgroups';
-import { deriveStatus, initAlive, Status } from './status';
+import { deriveStatus, initAlive, type Status } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
-import { Spec } from '../bundle/spec-types';
+import { type Spec } from '../bundle/spec-types';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
 import { fault } from '../faults';

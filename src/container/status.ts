@@ -1,7 +1,7 @@
 // A container's status is derived whenever it is read, never stored: the
 // init's PID with its start time, the exec fifo and the freezer decide it.
 import * as fs from 'fs';
-import { SavedState } from '../state/store';
+import { type SavedState } from '../state/store';
 import { processStartTime } from '../linux/proc';
 import { cgroupManagerFromState } from '../cgroups';
 

@@ -2,9 +2,9 @@
 // createRuntime, poststart, poststop. (createContainer and startContainer run
 // in the container's namespaces, from its init: src/runtime/init/hooks.ts.)
 import type * as ChildProcess from 'child_process';
-import { Hook } from '../bundle/spec-types';
+import { type Hook } from '../bundle/spec-types';
 import { RuntimeError } from '../errors';
-import { HookName, HookContext, hookState, hookArgs, describeHook } from './state';
+import { type HookName, type HookContext, hookState, hookArgs, describeHook } from './state';
 
 // loaded on first use: most commands that load this module never spawn (about 6 ms)
 const childProcess = (): typeof ChildProcess => require('child_process');

@@ -1,6 +1,6 @@
 // The state JSON a hook reads on stdin (runtime.md "State"), with the status
 // the spec gives for each hook's point in the lifecycle.
-import { Hook, Spec } from '../bundle/spec-types';
+import { type Hook, type Spec } from '../bundle/spec-types';
 import { SPEC_VERSION } from '../version';
 
 export type HookName = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';

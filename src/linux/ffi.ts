@@ -9,7 +9,7 @@ import type * as Koffi from 'koffi';
 // Cached: a require() between a failing call and koffi.errno() would clobber errno.
 // Shared by every module that binds a library (libc here, libseccomp in src/seccomp/).
 let koffiLoaded: typeof Koffi | undefined;
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 export const koffiModule = (): typeof Koffi => (koffiLoaded ??= require('koffi') as typeof Koffi);
 
 function declare() {

@@ -12,7 +12,7 @@
 import * as fs from 'fs';
 import * as L from './libseccomp';
 import {
-  CompiledFilter,
+  type CompiledFilter,
   BPF_MAXINSNS,
   SECCOMP_FILTER_FLAG_TSYNC,
   SECCOMP_FILTER_FLAG_LOG,

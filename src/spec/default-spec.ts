@@ -1,6 +1,6 @@
 // The config.json `tsrunc spec` writes: the same defaults `runc spec` uses,
 // so a bundle made by either runtime behaves the same under both.
-import { Spec } from '../bundle/spec-types';
+import { type Spec } from '../bundle/spec-types';
 import { SPEC_VERSION } from '../version';
 
 const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];

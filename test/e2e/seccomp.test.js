@@ -4,7 +4,6 @@
 const { test } = require('uvu');
 const assert = require('uvu/assert');
 const fs = require('fs');
-const path = require('path');
 const { createContext, install, IS_TSRUNC, errorMessage } = require('../lib/harness');
 
 const { startSeccompAgent } = require('../lib/seccomp-agent');

@@ -25,7 +25,6 @@ const RUNTIME = path.resolve(process.env.TSRUNC_TEST_RUNTIME || path.join(PROJEC
 const RUNTIME_NAME = path.basename(RUNTIME);
 const IS_TSRUNC = RUNTIME_NAME === 'tsrunc';
 const IS_RUNC = RUNTIME_NAME === 'runc';
-const CGROUP_ROOT = '/sys/fs/cgroup';
 const DEFAULT_TIMEOUT = 30000;
 
 const rand = (n = 3) => crypto.randomBytes(n).toString('hex');

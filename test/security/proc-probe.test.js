@@ -16,7 +16,6 @@
 const fs = require('fs');
 const path = require('path');
 const assert = require('uvu/assert');
-const h = require('../lib/harness');
 const lib = require('./lib');
 const a = require('./attack');
 

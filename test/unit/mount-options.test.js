@@ -240,7 +240,6 @@ test('unknown options are filesystem data, in order, and do not touch flags', ()
 
 test('every option of the config.md table is recognised (none ends up as data)', () => {
   const fs = require('fs');
-  const path = require('path');
   const md = fs.readFileSync(require('../lib/shared').shared('reference/runtime-spec/config.md'), 'utf8');
   const section = md.slice(md.indexOf('configLinuxMountOptions'), md.indexOf('[^1]:'));
   const names = [...section.matchAll(/^\s*`([a-z]+)\s*`\s*\|/gm)].map((m) => m[1]);

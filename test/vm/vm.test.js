@@ -53,7 +53,7 @@ function guest() {
         clearTimeout(timer);
         fs.closeSync(logFd);
         const out = Buffer.concat(chunks).toString('utf8')
-          // eslint-disable-next-line no-control-regex
+           
           .replace(/\r/g, '').replace(/\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g, '');
         // markers from the top of a line, whatever the console printed before them
         const lines = out.split('\n').map((l) => l.replace(/^.*?(?=TSRUNC-VM-)/, ''));

@@ -4,12 +4,12 @@
 import * as fs from 'fs';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
-import { Process, Linux } from '../../bundle/spec-types';
-import { Channel, ChildMessage, ParentMessage } from '../protocol';
+import { type Process, type Linux } from '../../bundle/spec-types';
+import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { applyScheduler, applyIoPriority, applyPersonality } from './scheduling';
 import { applyApparmor, applySelinuxLabel } from './lsm';
 import * as proc from './process';
-import { CompiledFilter, loadSeccomp, loadPointFor } from '../../seccomp/load';
+import { type CompiledFilter, loadSeccomp, loadPointFor } from '../../seccomp/load';
 import { sendListenerToParent } from '../../seccomp/notify';
 
 export interface ProcessPlan {

@@ -4,9 +4,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
-import { Device } from '../../bundle/spec-types';
+import { type Device } from '../../bundle/spec-types';
 import { mkdirAllInRoot, createFileInRoot } from './inroot';
-import { RootRef, bindOnto, reopenMounted, withHostPath } from './mounts';
+import { type RootRef, bindOnto, reopenMounted, withHostPath } from './mounts';
 
 /** Devices every container has (runtime-spec config-linux.md "Default Devices"). */
 export const DEFAULT_DEVICES: Device[] = [

@@ -4,9 +4,9 @@
 // (src/runtime/init/stages.ts), without rootfs setup and without the exec fifo.
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
-import { Process, Linux } from '../../bundle/spec-types';
-import { Channel, ChildMessage, ParentMessage } from '../protocol';
-import { CompiledFilter } from '../../seccomp/load';
+import { type Process, type Linux } from '../../bundle/spec-types';
+import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
+import { type CompiledFilter } from '../../seccomp/load';
 import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
 import { openPty, attachSlave } from './terminal';
 import { prepareProcess, execProcess } from './become';

@@ -3,8 +3,8 @@
 // is a forked child: this is fork + execve + waitpid, all synchronous.
 import * as fs from 'fs';
 import * as sys from '../../linux/sys';
-import { Hook } from '../../bundle/spec-types';
-import { HookName, HookContext, hookState, hookArgs, describeHook } from '../../hooks/state';
+import { type Hook } from '../../bundle/spec-types';
+import { type HookName, type HookContext, hookState, hookArgs, describeHook } from '../../hooks/state';
 
 const SIGPIPE = 13;
 

@@ -13,8 +13,8 @@ import * as path from 'path';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { SyscallError } from '../../linux/errors';
-import { Mount } from '../../bundle/spec-types';
-import { parseMountOptions, ParsedMountOptions } from '../../bundle/mount-options';
+import { type Mount } from '../../bundle/spec-types';
+import { parseMountOptions, type ParsedMountOptions } from '../../bundle/mount-options';
 import { openInRoot, mkdirAllInRoot, createFileInRoot, fdPath, fdLink } from './inroot';
 import { copyTree } from './copytree';
 

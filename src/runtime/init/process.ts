@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
-import { Process } from '../../bundle/spec-types';
+import { type Process } from '../../bundle/spec-types';
 import { writeProcFile } from '../../linux/procfs';
 import { capNumber, limitBoundingSet, setCapabilities, setAmbient } from '../../linux/capabilities';
 

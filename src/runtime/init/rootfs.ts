@@ -5,9 +5,9 @@
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { SyscallError } from '../../linux/errors';
-import { Spec } from '../../bundle/spec-types';
+import { type Spec } from '../../bundle/spec-types';
 import { parseMountOptions } from '../../bundle/mount-options';
-import { mountOne, setMountAttrs, bindOnto, reopenMounted, pathInRoot, CgroupView, RootRef } from './mounts';
+import { mountOne, setMountAttrs, bindOnto, reopenMounted, pathInRoot, type CgroupView, type RootRef } from './mounts';
 import { openInRoot, mkdirAllInRoot, fdPath, fdLink } from './inroot';
 import { devicesToCreate, createDevice, bindDevice, createDevSymlinks } from './devices';
 
