@@ -13,30 +13,57 @@ const SIGNUM: Record<string, number> = require('os').constants.signals;
 // only the terminal relay needs it, and loading it (net, streams) costs about 20 ms
 const ttyModule = (): typeof Tty => require('tty');
 
-/** Waits for `pid` (our child: we are its subreaper), reaping any other orphan on the way. */
+/**
+ * Waits for `pid` (our child: we are its subreaper). Only that process is
+ * waited for, so no child another part of tsrunc started is reaped from
+ * under it; once it is gone, the container's orphans that were reparented to
+ * us as zombies are reaped (reapOrphans).
+ */
 export function waitForExit(pid: number): Promise<sys.WaitResult> {
   return new Promise((resolve) => {
     const check = () => {
-      for (;;) {
-        let r: sys.WaitResult | undefined;
-        try {
-          r = sys.waitpid(-1, C.WNOHANG);
-        } catch {
-          return; // ECHILD: nothing to reap yet
-        }
-        if (!r) return;
-        if (r.pid === pid) {
-          process.removeListener('SIGCHLD', check);
-          clearInterval(timer);
-          resolve(r);
-          return;
-        }
+      let r: sys.WaitResult | undefined;
+      try {
+        r = sys.waitpid(pid, C.WNOHANG);
+      } catch {
+        return; // ECHILD: not ours yet
       }
+      if (!r) return;
+      process.removeListener('SIGCHLD', check);
+      clearInterval(timer);
+      reapOrphans();
+      resolve(r);
     };
     process.on('SIGCHLD', check);
     const timer = setInterval(check, 250); // in case a SIGCHLD was coalesced
     check();
   });
+}
+
+/** Reaps the zombies among our children (the container's processes that outlived its init, reparented to us). */
+function reapOrphans(): void {
+  let children: string[];
+  try {
+    children = fs.readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').split(' ').filter(Boolean);
+  } catch {
+    return; // no CONFIG_PROC_CHILDREN: the zombies stay until we exit
+  }
+  for (const c of children) {
+    const stat = (() => {
+      try {
+        return fs.readFileSync(`/proc/${c}/stat`, 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) {
+      try {
+        sys.waitpid(Number(c), C.WNOHANG);
+      } catch {
+        /* reaped meanwhile */
+      }
+    }
+  }
 }
 
 export function exitCodeOf(r: sys.WaitResult): number {
