@@ -41,7 +41,7 @@ function writeBundle(dir, letter) {
 }
 
 function launch(dir, args) {
-  return spawnSync(process.execPath, [path.join(dir, 'bin', 'tsrunc'), ...args], { encoding: 'utf8' });
+  return spawnSync(process.execPath, ['--single-threaded', path.join(dir, 'bin', 'tsrunc'), ...args], { encoding: 'utf8' });
 }
 
 const caches = (dir) => {
@@ -93,7 +93,7 @@ const mode = (p) => fs.lstatSync(p).mode & 0o7777;
 
 test('the cache dir is 0700 and its files 0600, whatever the umask', () => withLayout((dir) => {
   writeBundle(dir, 'A');
-  const r = spawnSync('/bin/sh', ['-c', 'umask 000; exec "$@"', 'sh', process.execPath, path.join(dir, 'bin', 'tsrunc'), 'state'], { encoding: 'utf8' });
+  const r = spawnSync('/bin/sh', ['-c', 'umask 000; exec "$@"', 'sh', process.execPath, '--single-threaded', path.join(dir, 'bin', 'tsrunc'), 'state'], { encoding: 'utf8' });
   assert.is(r.stdout, 'A state\n', r.stderr);
   assert.is(mode(cacheDir(dir)), 0o700);
   assert.equal(caches(dir).map((f) => mode(path.join(cacheDir(dir), f))), [0o600]);
@@ -224,6 +224,14 @@ test('without a built bundle: exit 1 and how to build it', () => withLayout((dir
   const r = launch(dir, ['state', 'c1']);
   assert.is(r.status, 1);
   assert.match(r.stderr, /dist\/tsrunc\.js \(ENOENT\): build it with `npm run build`/);
+}));
+
+test('node without --single-threaded is refused with a clear message (its forked init would hang)', () => withLayout((dir) => {
+  writeBundle(dir, 'A');
+  const r = spawnSync(process.execPath, [path.join(dir, 'bin', 'tsrunc'), 'state', 'c1'], { encoding: 'utf8' });
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /--single-threaded/);
+  assert.is(r.stdout, '', 'the bundle did not run');
 }));
 
 test.run();
