@@ -6,7 +6,7 @@ import { knownMountOptions } from './bundle/mount-options';
 import { CAPABILITIES, kernelLastCap } from './linux/capabilities';
 import { seccompFeatures } from './seccomp/compile';
 import { versionString as libseccompVersion } from './seccomp/libseccomp';
-import { apparmorEnabled, selinuxEnabled } from './runtime/init/lsm';
+import { apparmorEnabled, selinuxEnabled } from './linux/lsm';
 import { NAMESPACE_FILES } from './linux/namespaces';
 
 export function features(): Record<string, unknown> {

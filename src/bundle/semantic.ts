@@ -5,9 +5,9 @@ import * as path from 'path';
 import { type Spec, type Process, type IdMapping } from './spec-types';
 import { parseMountOptions, checkMountData } from './mount-options';
 import { capNumber, currentBoundingSet, kernelLastCap } from '../linux/capabilities';
-import { sysctlNamespace } from '../runtime/init/sysctl';
-import { SCHED_POLICIES, SCHED_FLAGS, IOPRIO_CLASSES, PERSONALITY_DOMAINS, parseCpuList } from '../runtime/init/scheduling';
-import { apparmorEnabled, selinuxEnabled } from '../runtime/init/lsm';
+import { sysctlNamespace } from './sysctl';
+import { SCHED_POLICIES, SCHED_FLAGS, IOPRIO_CLASSES, PERSONALITY_DOMAINS, parseCpuList } from '../linux/sched';
+import { apparmorEnabled, selinuxEnabled } from '../linux/lsm';
 import * as os from 'os';
 
 const RLIMITS = new Set([

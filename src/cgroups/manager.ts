@@ -1,9 +1,14 @@
 // One interface over cgroup v1 and v2. The cgroupfs driver is the only one;
 // a systemd driver would be another implementation of CgroupManager.
-import { type CgroupView } from '../runtime/init/mounts';
 import { type LinuxResources, type ApplyOptions } from './resources';
 import { type OomWatcher } from './oom';
 import { type Json } from './stats';
+
+/** A cgroup hierarchy to show at a "cgroup" mount: name under the mount point, host directory of the container's cgroup. */
+export interface CgroupView {
+  name: string;
+  hostDir: string;
+}
 
 export interface CgroupManager {
   readonly version: 1 | 2;

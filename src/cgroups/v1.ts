@@ -4,7 +4,7 @@ import { type CgroupManager, applyOptions } from './manager';
 import { type Hierarchy, innerPath, relativeToRoot } from './paths';
 import { readPids, subtree, removeTree, mkdirs, writeFile, readText, readU64, exists } from './fsutil';
 import { sleepMs } from '../linux/sys';
-import { type CgroupView } from '../runtime/init/mounts';
+import { type CgroupView } from './manager';
 import { type LinuxResources, type ApplyOptions, resourceProblems, digits, unlimited, isHuge, type ThrottleKind, throttleEntries } from './resources';
 import { containerDeviceState, v1Writes } from './devices';
 import { statsV1, type Json } from './stats';

@@ -4,7 +4,7 @@ import { type CgroupManager, applyOptions } from './manager';
 import { innerPath } from './paths';
 import { readPids, subtree, removeTree, mkdirs, writeFile, readText, readU64, exists } from './fsutil';
 import { sleepMs } from '../linux/sys';
-import { type CgroupView } from '../runtime/init/mounts';
+import { type CgroupView } from './manager';
 import { type LinuxResources, type ApplyOptions, resourceProblems, digits, unlimited, isHuge, sharesToWeight, blkioToIoWeight, swapToV2, type ThrottleKind, throttleEntries } from './resources';
 import { containerDeviceState } from './devices';
 import { applyDeviceState } from './bpf';

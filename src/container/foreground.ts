@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import type * as Tty from 'tty';
 import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
-import { setWindowSize } from '../runtime/init/terminal';
+import { setWindowSize } from '../linux/tty';
 
 // Not SIGPIPE: once its listener is removed Node would die of the next EPIPE (poststop hooks).
 const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];

@@ -1,22 +1,13 @@
 // SCMP_ACT_NOTIFY: the container's init installs its filter with a listener
-// and sends the listener fd to the runtime ('seccomp-listener' message); the
-// runtime hands it to the seccomp agent listening on `listenerPath`, with the
+// and sends the listener fd to the runtime ('seccomp-listener' message,
+// runtime/init/become.ts); the runtime hands it to the seccomp agent
+// listening on `listenerPath`, with the
 // runtime-spec's "container process state" (config-linux.md), one connection
 // per container, closed right after.
 import * as sys from '../linux/sys';
 import { connectUnix, sendMsg } from '../linux/fdpass';
 import { RuntimeError } from '../errors';
-import type { Channel, ChildMessage, ParentMessage } from '../runtime/protocol';
 import type { CompiledFilter } from './load';
-
-/** Child side: passes the listener fd to the runtime, then closes our copy. */
-export function sendListenerToParent(chan: Channel<ChildMessage, ParentMessage>, listenerFd: number): void {
-  try {
-    chan.send({ type: 'seccomp-listener' }, listenerFd);
-  } finally {
-    sys.close(listenerFd);
-  }
-}
 
 export interface ListenerState {
   ociVersion: string;

@@ -6,11 +6,10 @@ import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { type Process, type Linux } from '../../bundle/spec-types';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
-import { applyScheduler, applyIoPriority, applyPersonality } from './scheduling';
+import { applyScheduler, applyIoPriority, applyPersonality } from '../../linux/sched';
 import { applyApparmor, applySelinuxLabel } from './lsm';
 import * as proc from './process';
 import { type CompiledFilter, loadSeccomp, loadPointFor } from '../../seccomp/load';
-import { sendListenerToParent } from '../../seccomp/notify';
 
 export interface ProcessPlan {
   process: Process;
@@ -25,6 +24,15 @@ export interface ReadyProcess {
   exe: string;
   args: string[];
   env: string[];
+}
+
+/** Child side: passes the listener fd to the runtime, then closes our copy. */
+function sendListenerToParent(chan: Channel<ChildMessage, ParentMessage>, listenerFd: number): void {
+  try {
+    chan.send({ type: 'seccomp-listener' }, listenerFd);
+  } finally {
+    sys.close(listenerFd);
+  }
 }
 
 export function prepareProcess(plan: ProcessPlan, chan: Channel<ChildMessage, ParentMessage>): ReadyProcess {

@@ -11,7 +11,7 @@ import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
 import { openPty, attachSlave } from './terminal';
 import { prepareProcess, execProcess } from './become';
 import * as proc from './process';
-import { setAffinity, parseCpuList } from './scheduling';
+import { setAffinity, parseCpuList } from '../../linux/sched';
 import { guardStage } from './stage-guard';
 import { openProcfs } from '../../linux/procfs';
 

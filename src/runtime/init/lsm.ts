@@ -1,19 +1,6 @@
-// AppArmor and SELinux: the labels are applied to the next exec through
-// /proc/self/attr; requesting one on a host without that LSM is an error.
-import * as fs from 'fs';
+// AppArmor and SELinux labels, applied to the next exec through
+// /proc/self/attr (whether the host has the LSM: src/linux/lsm.ts).
 import { writeProcFile } from '../../linux/procfs';
-
-export function apparmorEnabled(): boolean {
-  try {
-    return fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
-  } catch {
-    return false;
-  }
-}
-
-export function selinuxEnabled(): boolean {
-  return fs.existsSync('/sys/fs/selinux/enforce');
-}
 
 /** Writes the label for the next exec into this process's attr file, beneath a verified procfs. */
 function writeAttr(field: string, procFd: number | undefined, files: string[], value: string): void {

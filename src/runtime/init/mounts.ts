@@ -17,12 +17,9 @@ import { type Mount } from '../../bundle/spec-types';
 import { parseMountOptions, type ParsedMountOptions } from '../../bundle/mount-options';
 import { openInRoot, mkdirAllInRoot, createFileInRoot, fdPath, fdLink } from './inroot';
 import { copyTree } from './copytree';
+import type { CgroupView } from '../../cgroups/manager';
 
-/** A cgroup hierarchy to show at a "cgroup" mount: name under the mount point, host directory of the container's cgroup. */
-export interface CgroupView {
-  name: string;
-  hostDir: string;
-}
+export type { CgroupView };
 
 /** The rootfs mounts go into: its fd (the resolution root) and its host path (for the /proc rules and messages). */
 export interface RootRef {

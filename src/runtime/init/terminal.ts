@@ -7,6 +7,7 @@
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { createFileInRoot } from './inroot';
+import { setWindowSize } from '../../linux/tty';
 import { bindOnto, reopenMounted } from './mounts';
 
 export interface Pty {
@@ -53,13 +54,6 @@ export function openPty(consoleSize?: { height: number; width: number }): Pty {
     sys.close(master);
     throw e;
   }
-}
-
-export function setWindowSize(fd: number, rows: number, cols: number): void {
-  const ws = Buffer.alloc(8);
-  ws.writeUInt16LE(rows, 0);
-  ws.writeUInt16LE(cols, 2);
-  sys.ioctlPtr(fd, C.TIOCSWINSZ, ws, 'TIOCSWINSZ');
 }
 
 /** Makes the pty slave the process's stdio and controlling terminal, and (for the init) /dev/console. */

@@ -1,7 +1,9 @@
-// process.scheduler, process.ioPriority and linux.personality: applied by the
-// init right before exec, so they describe the container's process only.
-import { lib } from '../../linux/ffi';
-import { fail, ptr } from '../../linux/sys';
+// process.scheduler, process.ioPriority, linux.personality and CPU affinity:
+// the kernel's tables and calls. The init applies them right before exec, so
+// they describe the container's process only; bundle/semantic checks names
+// against the same tables.
+import { lib } from './ffi';
+import { fail, ptr } from './sys';
 
 const X64 = process.arch !== 'arm64';
 const SYS_sched_setattr = X64 ? 314 : 274;
