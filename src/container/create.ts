@@ -11,11 +11,11 @@ import { loadBundle, type Bundle } from '../bundle/load';
 import { type StateStore, type SavedState, type Owned } from '../state/store';
 import { fault } from '../faults';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups';
-import { Channel, type ChildMessage, type ParentMessage } from '../runtime/protocol';
 import { stage1, type InitPlan } from '../runtime/init/stages';
 import { RuntimeError } from '../errors';
 import { writePidFile } from './pidfile';
 import { passedFds } from './passfds';
+import { StageSession } from './stage-session';
 import { writeIdMaps } from './idmap';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
@@ -48,8 +48,6 @@ export interface Created {
   state: SavedState;
   bundle: Bundle;
 }
-
-const SETUP_TIMEOUT_MS = 120_000;
 
 /** Now in RFC 3339 as Go prints it: the fraction without trailing zeros. */
 function rfc3339Now(): string {
@@ -109,7 +107,7 @@ export function createContainer(opts: CreateOptions): Created {
   const record = () => opts.store.record(owned);
   let cgroup: CgroupManager | undefined;
   let initPid = 0;
-  let hooksStarted = false;
+  let session: StageSession | undefined;
   const fds: number[] = [];
   try {
     record();
@@ -139,76 +137,29 @@ export function createContainer(opts: CreateOptions): Created {
       keyringName: opts.noNewKeyring ? undefined : opts.id,
       seccomp,
     };
-    const [parentEnd, childEnd] = sys.socketpair(C.SOCK_SEQPACKET);
-    fds.push(parentEnd);
-    if (opts.subreaper) sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
-    // Containers that share the host's pid namespace see this process: nothing of it may be read through /proc.
-    sys.prctl(C.PR_SET_DUMPABLE, 0);
-    const stage1Pid = sys.safeFork();
-    if (stage1Pid === 0) {
-      sys.close(parentEnd);
-      stage1(plan, new Channel<ChildMessage, ParentMessage>(childEnd));
-    }
-    sys.close(childEnd);
+    session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper });
     fault('create:forked');
-    const chan = new Channel<ParentMessage, ChildMessage>(parentEnd);
-
-    let first = chan.recv(SETUP_TIMEOUT_MS);
-    if (first?.msg.type === 'idmap-request') {
-      writeIdMaps(stage1Pid, spec);
-      chan.send({ type: 'idmap-done' });
-      first = chan.recv(SETUP_TIMEOUT_MS);
-    }
-    const stage1Exit = sys.waitpid(stage1Pid);
-    if (!first) throw new RuntimeError(`unable to start container process: init exited (${JSON.stringify(stage1Exit)}) without a word`);
-    if (first.msg.type === 'error') throw new RuntimeError(`unable to start container process: ${first.msg.message}`);
-    if (first.msg.type !== 'init-pid') throw new RuntimeError(`unexpected message from init: ${first.msg.type}`);
-    initPid = first.msg.pid;
+    initPid = session.processPid((stage1Pid) => writeIdMaps(stage1Pid, spec));
     owned.init = { pid: initPid, startTime: processStartTime(initPid) ?? '' };
     record();
     fault('create:init-pid');
     cgroup?.addProcess(initPid);
     fault('create:in-cgroup');
-    chan.send({ type: 'continue' });
-
-    for (;;) {
-      const p = chan.recv(SETUP_TIMEOUT_MS);
-      if (!p) throw new RuntimeError('unable to start container process: container init exited during setup');
-      const m = p.msg;
-      if (m.type === 'error') {
-        const where = m.stage === 'setting up the process' ? '' : `error ${m.stage}: `;
-        throw new RuntimeError(`unable to start container process: ${where}${m.message}`);
-      }
-      if (m.type === 'console') {
-        if (p.fd === undefined) throw new RuntimeError('container init sent no terminal');
-        if (opts.onConsole) opts.onConsole(p.fd);
-        else sys.close(p.fd);
-        continue;
-      }
-      if (m.type === 'create-hooks') {
+    session.proceed();
+    session.untilReady({
+      console: (fd) => (opts.onConsole ? opts.onConsole(fd) : sys.close(fd)),
+      createHooks: () => {
         const ctx = hookContext(spec, opts.id, initPid, bundle.dir);
-        hooksStarted = true;
         owned.hooksStarted = true;
         record();
         fault('create:hooks');
         runHooks('prestart', spec.hooks?.prestart, ctx);
         runHooks('createRuntime', spec.hooks?.createRuntime, ctx);
-        chan.send({ type: 'create-hooks-done' });
-        continue;
-      }
-      if (m.type === 'seccomp-listener') {
-        // seccomp: SCMP_ACT_NOTIFY: hand the listener fd to the agent at linux.seccomp.listenerPath.
-        if (p.fd === undefined || !seccomp) throw new RuntimeError('container init sent no seccomp listener');
-        const st = hookContext(spec, opts.id, initPid, bundle.dir);
-        sendListenerToAgent(seccomp, p.fd, st);
-        continue;
-      }
-      if (m.type === 'ready') {
-        fault('create:ready');
-        break;
-      }
-      throw new RuntimeError(`unexpected message from init: ${m.type}`);
-    }
+      },
+      // SCMP_ACT_NOTIFY: the listener goes to the agent at linux.seccomp.listenerPath
+      seccompListener: seccomp && ((fd) => sendListenerToAgent(seccomp, fd, hookContext(spec, opts.id, initPid, bundle.dir))),
+    });
+    fault('create:ready');
 
     const state: SavedState = {
       ociVersion: SPEC_VERSION,
@@ -244,12 +195,13 @@ export function createContainer(opts: CreateOptions): Created {
     }
     opts.store.remove(opts.id);
     // A failed create hook stops the container and goes on with delete's poststop hooks (runtime.md).
-    if (hooksStarted || spec.hooks?.createContainer?.length) {
+    if (owned.hooksStarted || spec.hooks?.createContainer?.length) {
       const ctx = hookContext(spec, opts.id, initPid, bundle.dir);
       runPoststopHooks(spec.hooks?.poststop, ctx, opts.warn ?? (() => undefined));
     }
     throw e;
   } finally {
+    session?.close();
     for (const fd of fds) sys.close(fd);
   }
 }

@@ -4,11 +4,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as sys from '../linux/sys';
-import * as C from '../linux/constants';
 import { type Process, type Spec } from '../bundle/spec-types';
 import { type StateStore } from '../state/store';
 import { cgroupManagerFromState } from '../cgroups';
-import { Channel, type ChildMessage, type ParentMessage } from '../runtime/protocol';
 import { execStage1, type ExecPlan } from '../runtime/init/exec-stages';
 import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
@@ -16,6 +14,7 @@ import { hookContext } from '../hooks/state';
 import { loadWithStatus } from './lifecycle';
 import { writePidFile } from './pidfile';
 import { passedFds } from './passfds';
+import { StageSession } from './stage-session';
 import { fault } from '../faults';
 import { RuntimeError } from '../errors';
 
@@ -30,8 +29,6 @@ export interface ExecOptions {
   onConsole?: (master: number) => void;
   subreaper?: boolean;
 }
-
-const TIMEOUT_MS = 60_000;
 
 /** Where a sub-cgroup given with --cgroup lies, per hierarchy. */
 function subCgroupPaths(paths: Record<string, string>, specs: string[]): Record<string, string> {
@@ -66,51 +63,24 @@ export function execInContainer(opts: ExecOptions): number {
     seccomp,
     passFds: pass.count,
   };
-  const [parentEnd, childEnd] = sys.socketpair(C.SOCK_SEQPACKET);
   let pid = 0;
+  const session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper });
   try {
-    if (opts.subreaper) sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
-    // Containers that share the host's pid namespace see this process: nothing of it may be read through /proc.
-    sys.prctl(C.PR_SET_DUMPABLE, 0);
-    const stage1 = sys.safeFork();
-    if (stage1 === 0) {
-      sys.close(parentEnd);
-      execStage1(plan, new Channel<ChildMessage, ParentMessage>(childEnd));
-    }
-    sys.close(childEnd);
     fault('exec:forked');
-    const chan = new Channel<ParentMessage, ChildMessage>(parentEnd);
-    const first = chan.recv(TIMEOUT_MS);
-    sys.waitpid(stage1);
-    if (!first) throw new RuntimeError('the process exited while joining the container');
-    if (first.msg.type === 'error') throw new RuntimeError(first.msg.message);
-    if (first.msg.type !== 'init-pid') throw new RuntimeError(`unexpected message: ${first.msg.type}`);
-    pid = first.msg.pid;
+    pid = session.processPid();
     if (state.cgroup) {
       const cg = cgroupManagerFromState(state.cgroup);
       const paths = opts.cgroup?.length ? subCgroupPaths(cg.paths, opts.cgroup) : cg.paths;
       for (const dir of Object.values(paths)) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
     }
     fault('exec:in-cgroup');
-    chan.send({ type: 'continue' });
-    for (;;) {
-      const p = chan.recv(TIMEOUT_MS);
-      if (!p) throw new RuntimeError('the process exited during setup');
-      const m = p.msg;
-      if (m.type === 'error') throw new RuntimeError(`unable to start container process: ${m.message}`);
-      if (m.type === 'console' && p.fd !== undefined) {
-        if (opts.onConsole) opts.onConsole(p.fd);
-        else sys.close(p.fd);
-      } else if (m.type === 'seccomp-listener' && p.fd !== undefined && seccomp) {
-        sendListenerToAgent(seccomp, p.fd, hookContext(spec, opts.id, pid, state.bundle));
-      } else if (m.type === 'ready') {
-        fault('exec:ready');
-        break;
-      }
-    }
-    // The channel closes when the process execs (close-on-exec).
-    const after = chan.recv(TIMEOUT_MS);
-    if (after?.msg.type === 'error') throw new RuntimeError(after.msg.message);
+    session.proceed();
+    session.untilReady({
+      console: (fd) => (opts.onConsole ? opts.onConsole(fd) : sys.close(fd)),
+      seccompListener: seccomp && ((fd) => sendListenerToAgent(seccomp, fd, hookContext(spec, opts.id, pid, state.bundle))),
+    });
+    fault('exec:ready');
+    session.untilExec();
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     return pid;
   } catch (e) {
@@ -123,6 +93,6 @@ export function execInContainer(opts: ExecOptions): number {
     }
     throw e;
   } finally {
-    sys.close(parentEnd);
+    session.close();
   }
 }
