@@ -4,8 +4,9 @@
  */
 export class RuntimeError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode = 1) {
-    super(message);
+  /** `cause`: the error this one explains (a SyscallError with its errno and call), kept for callers of the library. */
+  constructor(message: string, exitCode = 1, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'RuntimeError';
     this.exitCode = exitCode;
   }

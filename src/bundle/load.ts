@@ -33,13 +33,13 @@ export function loadBundle(bundleArg: string | undefined): Bundle {
       if (!fs.existsSync(dir)) throw new RuntimeError(`bundle ${dir} does not exist`);
       throw new RuntimeError(`bundle ${dir} has no config.json`);
     }
-    throw new RuntimeError(`cannot read ${configPath}: ${(e as Error).message}`);
+    throw new RuntimeError(`cannot read ${configPath}: ${(e as Error).message}`, 1, { cause: e });
   }
   let config: unknown;
   try {
     config = JSON.parse(text);
   } catch (e) {
-    throw new RuntimeError(`${configPath} is not valid JSON: ${(e as Error).message}`);
+    throw new RuntimeError(`${configPath} is not valid JSON: ${(e as Error).message}`, 1, { cause: e });
   }
   const schemaProblems = validateConfigSchema(config);
   if (schemaProblems.length) throw invalid(configPath, schemaProblems);

@@ -38,7 +38,7 @@ export function removeTree(dir: string): void {
           sleepMs(10);
           continue;
         }
-        throw new Error(`cannot remove cgroup ${d}: ${(e as Error).message}`);
+        throw new Error(`cannot remove cgroup ${d}: ${(e as Error).message}`, { cause: e });
       }
     }
   }

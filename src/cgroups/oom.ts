@@ -37,7 +37,7 @@ export function oomWatcherV1(memDir: string): OomWatcher {
   } catch (e) {
     closeQuietly(efd);
     if (ofd >= 0) closeQuietly(ofd);
-    throw new Error(`cannot register for OOM notifications in ${memDir}: ${(e as Error).message}`);
+    throw new Error(`cannot register for OOM notifications in ${memDir}: ${(e as Error).message}`, { cause: e });
   }
   const buf = Buffer.alloc(8);
   return {

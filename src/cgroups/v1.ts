@@ -229,7 +229,7 @@ export class CgroupV1 implements CgroupManager {
       try {
         fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
       } catch (e) {
-        throw new Error(`cannot add process ${pid} to cgroup ${dir}: ${(e as Error).message}`);
+        throw new Error(`cannot add process ${pid} to cgroup ${dir}: ${(e as Error).message}`, { cause: e });
       }
     }
   }

@@ -218,7 +218,7 @@ export class CgroupV2 implements CgroupManager {
     try {
       fs.writeFileSync(path.join(this.dir, 'cgroup.procs'), String(pid));
     } catch (e) {
-      throw new Error(`cannot add process ${pid} to cgroup ${this.dir}: ${(e as Error).message}`);
+      throw new Error(`cannot add process ${pid} to cgroup ${this.dir}: ${(e as Error).message}`, { cause: e });
     }
   }
 

@@ -1,6 +1,6 @@
 // What every subcommand gets from the global flags.
-import * as path from 'path';
-import { StateStore } from '../state/store';
+import type { StateStore } from '../state/store';
+import { storeFor, Container } from '../api';
 import { Logger, type LogFormat } from './log';
 
 export interface GlobalArgs {
@@ -18,14 +18,6 @@ export interface Context {
   systemdCgroup: boolean;
 }
 
-/** Default state root: /run/tsrunc for root, $XDG_RUNTIME_DIR/tsrunc otherwise. */
-export function defaultRoot(): string {
-  if (process.getuid && process.getuid() !== 0 && process.env.XDG_RUNTIME_DIR) {
-    return path.join(process.env.XDG_RUNTIME_DIR, 'tsrunc');
-  }
-  return '/run/tsrunc';
-}
-
 export function makeLogger(argv: GlobalArgs): Logger {
   const format: LogFormat = argv['log-format'] === 'json' ? 'json' : 'text';
   return new Logger(argv.log || undefined, format, Boolean(argv.debug));
@@ -33,8 +25,13 @@ export function makeLogger(argv: GlobalArgs): Logger {
 
 export function makeContext(argv: GlobalArgs): Context {
   return {
-    store: new StateStore(path.resolve(argv.root || defaultRoot())),
+    store: storeFor({ root: argv.root }),
     logger: makeLogger(argv),
     systemdCgroup: Boolean(argv['systemd-cgroup']),
   };
+}
+
+/** The API's handle on container `id` in the context's root: the CLI is a client of src/api.ts. */
+export function containerIn(ctx: Context, id: string): Container {
+  return Container.of(id, { root: ctx.store.root });
 }

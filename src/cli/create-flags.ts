@@ -80,7 +80,7 @@ export function openConsoleSocket(argv: CreateFlags): ConsoleSocket | undefined 
   try {
     fd = connectUnix(path.resolve(sockPath));
   } catch (e) {
-    throw new RuntimeError(`cannot connect to console socket ${sockPath}: ${(e as Error).message}`);
+    throw new RuntimeError(`cannot connect to console socket ${sockPath}: ${(e as Error).message}`, 1, { cause: e });
   }
   const send = ((master: number) => {
     try {

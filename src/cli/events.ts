@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
-import { containerEvents } from '../container/cgroup-ops';
+import { containerEvents, eventLine } from '../container/cgroup-ops';
+import * as sys from '../linux/sys';
 import { RuntimeError } from '../errors';
 
 export const builder = (y: Argv) =>
@@ -48,5 +49,13 @@ export const handler = action<{ id?: string; interval?: string; stats?: boolean 
   const ms = parseDuration(text);
   if (ms === undefined) throw new RuntimeError(`invalid value "${text}" for flag -interval: parse error`);
   if (ms <= 0) throw new RuntimeError('duration interval must be greater than 0');
-  containerEvents(ctx.store, id, { intervalMs: ms, statsOnly: Boolean(argv.stats), emit: writeLine });
+  for (const step of containerEvents(ctx.store, id, { intervalMs: ms, statsOnly: Boolean(argv.stats) })) {
+    if ('event' in step) {
+      if (!writeLine(eventLine(step.event))) return; // the reader went away
+    } else if (step.fd !== undefined) {
+      sys.pollIn(step.fd, step.waitMs);
+    } else {
+      sys.sleepMs(step.waitMs);
+    }
+  }
 });

@@ -80,7 +80,7 @@ function buildProcess(argv: ExecFlags, base: Process): Process {
     try {
       p = JSON.parse(fs.readFileSync(argv.process, 'utf8')) as Process;
     } catch (e) {
-      throw new RuntimeError(`--process ${argv.process}: ${(e as Error).message}`);
+      throw new RuntimeError(`--process ${argv.process}: ${(e as Error).message}`, 1, { cause: e });
     }
     return p;
   }
@@ -156,6 +156,6 @@ export const handler = action<ExecFlags & { _: (string | number)[] }>(async (arg
   try {
     return await run(parseExecArgs(words), ctx);
   } catch (e) {
-    throw new RuntimeError(`exec failed: ${(e as Error).message}`, 255);
+    throw new RuntimeError(`exec failed: ${(e as Error).message}`, 255, { cause: e });
   }
 });

@@ -1,8 +1,8 @@
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
-import { pauseContainer } from '../container/cgroup-ops';
+import { containerIn } from './context';
 
 export const builder = (y: Argv) => y;
 export const handler = action<{ id?: string }>((argv, ctx) => {
-  pauseContainer(ctx.store, requireId(argv, 'pause'));
+  return containerIn(ctx, requireId(argv, 'pause')).pause();
 });

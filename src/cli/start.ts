@@ -1,8 +1,8 @@
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
-import { startContainer } from '../container/lifecycle';
+import { containerIn } from './context';
 
 export const builder = (y: Argv) => y;
 export const handler = action<{ id?: string }>((argv, ctx) => {
-  startContainer(ctx.store, requireId(argv, 'start'));
+  return containerIn(ctx, requireId(argv, 'start')).start();
 });

@@ -1,12 +1,10 @@
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
-import { loadWithStatus } from '../container/lifecycle';
-import { ociState } from '../container/status';
+import { containerIn } from './context';
 import { printOut } from './output';
 
 export const builder = (y: Argv) => y;
 export const handler = action<{ id?: string }>((argv, ctx) => {
-  const { state, status } = loadWithStatus(ctx.store, requireId(argv, 'state'));
   // as runc: indented, no newline at the end
-  printOut(JSON.stringify(ociState(state, status), null, 2));
+  printOut(JSON.stringify(containerIn(ctx, requireId(argv, 'state')).state(), null, 2));
 });

@@ -6,12 +6,11 @@ import type * as ChildProcess from 'child_process';
 import { type StateStore, type SavedState } from '../state/store';
 import { cgroupManagerFromState, type CgroupManager } from '../cgroups';
 import { type LinuxResources, mergeResources } from '../cgroups/resources';
-import { toJson } from '../cgroups/stats';
+import { toJson, type Json } from '../cgroups/stats';
 import { loadWithStatus } from './lifecycle';
 import { initAlive } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
 import { type Spec } from '../bundle/spec-types';
-import * as sys from '../linux/sys';
 
 // loaded on first use: most commands that load this module never spawn (about 6 ms)
 const childProcess = (): typeof ChildProcess => require('child_process');
@@ -81,43 +80,54 @@ export interface EventsOptions {
   intervalMs: number;
   /** One stats event, then return. */
   statsOnly: boolean;
-  /** Writes one JSON line; false when the reader went away. */
-  emit: (line: string) => boolean;
+}
+
+/** What `events` yields: an event, or how long to wait (on `fd`, when there is one to poll) before the next step. */
+export type EventStep = { event: ContainerEvent } | { waitMs: number; fd?: number };
+
+/** runc's events: stats of the container's cgroup, or an OOM. */
+export interface ContainerEvent {
+  type: 'stats' | 'oom';
+  id: string;
+  data?: Json;
 }
 
 /**
  * `events`: with statsOnly one stats event; otherwise stats every interval
- * and an "oom" event for each OOM, until the container stops.
+ * and an "oom" event for each OOM, until the container stops. A generator of
+ * steps, so the CLI can block between them and the library can await.
  */
-export function containerEvents(store: StateStore, id: string, opts: EventsOptions): void {
+export function* containerEvents(store: StateStore, id: string, opts: EventsOptions): Generator<EventStep, void, void> {
   const { state, status } = loadWithStatus(store, id);
   if (status === 'stopped') throw new RuntimeError(`container with id ${id} is not running`);
   const cgroup = cgroupOf(state);
-  const stats = () => opts.emit(toJson({ type: 'stats', id, data: cgroup.stats() }) + '\n');
+  const stats = (): EventStep => ({ event: { type: 'stats', id, data: cgroup.stats() } });
   if (opts.statsOnly) {
-    stats();
+    yield stats();
     return;
   }
-  const oom = () => opts.emit(toJson({ type: 'oom', id }) + '\n');
   const watcher = cgroup.oomWatcher();
   try {
     let next = Date.now() + opts.intervalMs;
     for (;;) {
-      const wait = Math.max(0, Math.min(next - Date.now(), 200));
-      if (watcher.fd !== undefined) sys.pollIn(watcher.fd, wait);
-      else sys.sleepMs(wait);
+      yield { waitMs: Math.max(0, Math.min(next - Date.now(), 200)), fd: watcher.fd };
       const gone = !initAlive(state) || !cgroup.exists();
       // removing a v1 cgroup signals its eventfd too: that is not an OOM
-      if (watcher.check() > 0 && cgroup.exists() && !oom()) return;
+      if (watcher.check() > 0 && cgroup.exists()) yield { event: { type: 'oom', id } };
       if (gone) return;
       if (Date.now() >= next) {
-        if (!stats()) return;
+        yield stats();
         next = Math.max(next + opts.intervalMs, Date.now());
       }
     }
   } finally {
     watcher.close();
   }
+}
+
+/** The JSON line runc prints for an event. */
+export function eventLine(e: ContainerEvent): string {
+  return toJson(e.data === undefined ? { type: e.type, id: e.id } : { type: e.type, id: e.id, data: e.data }) + '\n';
 }
 
 /** Host PIDs of the container's processes. */
@@ -156,13 +166,13 @@ export function readResourcesFile(file: string): LinuxResources {
   try {
     text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (e) {
-    throw new RuntimeError(`cannot read resources from ${file === '-' ? 'standard input' : file}: ${(e as Error).message}`);
+    throw new RuntimeError(`cannot read resources from ${file === '-' ? 'standard input' : file}: ${(e as Error).message}`, 1, { cause: e });
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new RuntimeError(`resources ${file === '-' ? 'from standard input' : file} are not valid JSON: ${(e as Error).message}`);
+    throw new RuntimeError(`resources ${file === '-' ? 'from standard input' : file} are not valid JSON: ${(e as Error).message}`, 1, { cause: e });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new RuntimeError(`resources ${file === '-' ? 'from standard input' : file}: must be a JSON object (LinuxResources)`);

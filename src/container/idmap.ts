@@ -31,12 +31,12 @@ export function writeIdMaps(pid: number, spec: Spec): void {
     try {
       writeProcFile(proc, `${pid}/uid_map`, format(uidMaps));
     } catch (e) {
-      throw new RuntimeError(`linux.uidMappings: cannot write uid_map: ${(e as Error).message}`);
+      throw new RuntimeError(`linux.uidMappings: cannot write uid_map: ${(e as Error).message}`, 1, { cause: e });
     }
     try {
       writeProcFile(proc, `${pid}/gid_map`, format(gidMaps));
     } catch (e) {
-      throw new RuntimeError(`linux.gidMappings: cannot write gid_map: ${(e as Error).message}`);
+      throw new RuntimeError(`linux.gidMappings: cannot write gid_map: ${(e as Error).message}`, 1, { cause: e });
     }
   } finally {
     sys.close(proc);

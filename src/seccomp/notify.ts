@@ -50,7 +50,7 @@ export function sendListenerToAgent(filter: CompiledFilter, listenerFd: number, 
     sock = connectUnix(path);
     sendMsg(sock, Buffer.from(JSON.stringify(containerProcessState(filter, st))), listenerFd);
   } catch (e) {
-    throw new RuntimeError(`seccomp: sending the listener fd to ${JSON.stringify(path)} failed: ${(e as Error).message}`);
+    throw new RuntimeError(`seccomp: sending the listener fd to ${JSON.stringify(path)} failed: ${(e as Error).message}`, 1, { cause: e });
   } finally {
     if (sock >= 0) sys.close(sock);
     sys.close(listenerFd);

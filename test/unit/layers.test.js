@@ -18,7 +18,8 @@ const RANK = {
   cgroups: 2, seccomp: 2, hooks: 2, spec: 2,
   runtime: 3,
   container: 4, features: 4,
-  cli: 5,
+  api: 5,
+  cli: 6,
 };
 
 /** The layer of a path under src/: its first folder, or a top-level module's name. */

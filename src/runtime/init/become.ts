@@ -44,7 +44,7 @@ export function prepareProcess(plan: ProcessPlan, chan: Channel<ChildMessage, Pa
     try {
       apply();
     } catch (e) {
-      throw new Error(`${field}: ${(e as Error).message}`);
+      throw new Error(`${field}: ${(e as Error).message}`, { cause: e });
     }
   };
   if (p.scheduler) named('process.scheduler', () => applyScheduler(p.scheduler!));
@@ -81,7 +81,7 @@ function enterCwd(cwd: string, mayRetry: boolean): boolean {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (mayRetry && (code === 'EACCES' || code === 'EPERM')) return false;
-    throw new Error(`chdir to cwd ("${cwd}") set in config.json failed: ${(e as Error).message}`);
+    throw new Error(`chdir to cwd ("${cwd}") set in config.json failed: ${(e as Error).message}`, { cause: e });
   }
 }
 

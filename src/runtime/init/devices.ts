@@ -78,12 +78,12 @@ export function bindDevice(root: RootRef, d: Device): void {
   try {
     target = createFileInRoot(root.fd, d.path);
   } catch (e) {
-    throw new Error(`linux.devices: cannot make a mount point for ${d.path}: ${(e as Error).message}`);
+    throw new Error(`linux.devices: cannot make a mount point for ${d.path}: ${(e as Error).message}`, { cause: e });
   }
   try {
     sys.close(withHostPath(d.path, (src) => bindOnto(target, src, false, 0, 0, () => reopenMounted(root, d.path, target))));
   } catch (e) {
-    throw new Error(`linux.devices: cannot bind-mount ${d.path} from the host in a user namespace: ${(e as Error).message}`);
+    throw new Error(`linux.devices: cannot bind-mount ${d.path} from the host in a user namespace: ${(e as Error).message}`, { cause: e });
   } finally {
     sys.close(target);
   }

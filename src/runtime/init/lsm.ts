@@ -18,7 +18,7 @@ function writeAttr(field: string, procFd: number | undefined, files: string[], v
     }
     throw lastError;
   } catch (e) {
-    throw new Error(`${field}: ${(e as Error).message}`);
+    throw new Error(`${field}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -27,7 +27,7 @@ export function applyRlimits(p: Process): void {
       sys.prlimit(RLIMIT_NUMBERS[r.type], toU64(r.soft), toU64(r.hard), r.type);
     } catch (e) {
       const hint = (e as { code?: string }).code === 'EPERM' ? ' (raising a hard limit needs CAP_SYS_RESOURCE)' : '';
-      throw new Error(`process.rlimits: cannot set ${r.type} to soft ${r.soft} hard ${r.hard}: ${(e as Error).message}${hint}`);
+      throw new Error(`process.rlimits: cannot set ${r.type} to soft ${r.soft} hard ${r.hard}: ${(e as Error).message}${hint}`, { cause: e });
     }
   }
 }
@@ -37,7 +37,7 @@ export function applyOomScoreAdj(p: Process, procFd: number): void {
   try {
     writeProcFile(procFd, 'self/oom_score_adj', String(p.oomScoreAdj));
   } catch (e) {
-    throw new Error(`process.oomScoreAdj: cannot set ${p.oomScoreAdj}: ${(e as Error).message}`);
+    throw new Error(`process.oomScoreAdj: cannot set ${p.oomScoreAdj}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -56,7 +56,7 @@ export function setupRootfs(plan: RootfsPlan): PreparedRoot {
     try {
       mounted = mountOne(root, plan.bundleDir, m, plan.cgroupViews, plan.cgroupV2);
     } catch (e) {
-      throw new Error(`mounting ${m.source ?? m.type} to ${m.destination}: ${(e as Error).message}`);
+      throw new Error(`mounting ${m.source ?? m.type} to ${m.destination}: ${(e as Error).message}`, { cause: e });
     }
     // the container's /proc, proven procfs by mountOne, serves the init's /proc writes
     if (m.type === 'proc' && pathInRoot(root, mounted) === '/proc') {
@@ -92,7 +92,7 @@ function openDevNull(root: RootRef): number {
   try {
     fd = openInRoot(root.fd, '/dev/null', C.O_PATH | C.O_NOFOLLOW);
   } catch (e) {
-    throw new Error(`linux.maskedPaths: container's /dev/null is invalid: ${(e as Error).message}`);
+    throw new Error(`linux.maskedPaths: container's /dev/null is invalid: ${(e as Error).message}`, { cause: e });
   }
   const st = sys.fstatx(fd);
   if ((st.mode & C.S_IFMT) !== C.S_IFCHR || st.rdevMajor !== 1 || st.rdevMinor !== 3) {

@@ -11,7 +11,7 @@ export function applySysctl(procFd: number, sysctl: Record<string, string>): voi
       if (rel.split('/').some((c) => c === '' || c === '.' || c === '..')) throw new Error('not a sysctl name');
       writeProcFile(procFd, `sys/${rel}`, value);
     } catch (e) {
-      throw new Error(`linux.sysctl: cannot set ${key} to "${value}": ${(e as Error).message}`);
+      throw new Error(`linux.sysctl: cannot set ${key} to "${value}": ${(e as Error).message}`, { cause: e });
     }
   }
 }
