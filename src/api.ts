@@ -17,13 +17,14 @@ import type { ContainerEvent } from './container/cgroup-ops';
 import type * as CreateModule from './container/create';
 import type * as ExecModule from './container/exec';
 import type * as CgroupOpsModule from './container/cgroup-ops';
+import type * as BundleModule from './bundle/load';
 import { ociState } from './container/status';
 import { parseSignal } from './linux/signals';
 import { RuntimeError } from './errors';
 import type { Process } from './bundle/spec-types';
 import type { LinuxResources } from './cgroups/resources';
 
-export { loadBundle, type Bundle } from './bundle/load';
+export type { Bundle } from './bundle/load';
 export { RuntimeError as TsruncError } from './errors';
 export { SyscallError } from './linux/errors';
 export type { Spec, Process } from './bundle/spec-types';
@@ -92,6 +93,11 @@ function requireSingleThreaded(what: string): void {
 const creating = (): typeof CreateModule => require('./container/create');
 const executing = (): typeof ExecModule => require('./container/exec');
 const cgroupOps = (): typeof CgroupOpsModule => require('./container/cgroup-ops');
+
+/** Reads and validates a bundle (config.json and rootfs) without creating anything. */
+export function loadBundle(dir?: string): BundleModule.Bundle {
+  return (require('./bundle/load') as typeof BundleModule).loadBundle(dir);
+}
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
