@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as sys from '../linux/sys';
 import { processStartTime } from '../linux/proc';
 import { type StateStore, type SavedState, type Found } from '../state/store';
-import { cgroupManagerFromState, signalAllProcesses } from '../cgroups';
+import { cgroupManagerFor, cgroupManagerFromState, signalAllProcesses } from '../cgroups';
 import { deriveStatus, initAlive, type Status } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
 import { type Spec } from '../bundle/spec-types';
@@ -190,11 +190,23 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, w
 function removeBroken(store: StateStore, found: Found, warn: (msg: string) => void): void {
   const owned = found.owned;
   if (isLive(owned?.creator)) killAndWait([owned!.creator], undefined);
-  killAndWait(owned?.init ? [owned.init] : [], owned?.cgroup);
-  if (owned?.cgroup) cgroupManagerFromState(owned.cgroup).destroy();
+  // no owned.json either: the one cgroup that can still be told is the one create makes without a cgroupsPath, named after the id
+  const cgroup = owned ? owned.cgroup : defaultCgroup(found.id);
+  killAndWait(owned?.init ? [owned.init] : [], cgroup);
+  if (cgroup) cgroupManagerFromState(cgroup).destroy();
   store.remove(found.id);
   const spec = owned?.config as Spec | undefined;
   if (spec && owned?.bundle && (owned.hooksStarted || (owned.init && spec.hooks?.createContainer?.length))) {
     runPoststopHooks(spec.hooks?.poststop, hookContext(spec, found.id, owned.init?.pid ?? 0, owned.bundle), warn);
+  }
+}
+
+/** The cgroup `create` gives `id` when the config has no cgroupsPath, if it exists. */
+function defaultCgroup(id: string): SavedCgroup | undefined {
+  try {
+    const m = cgroupManagerFor(undefined, id, false);
+    return m.exists() ? { version: m.version, paths: m.paths } : undefined;
+  } catch {
+    return undefined; // no cgroup hierarchy to look in
   }
 }
