@@ -4,7 +4,7 @@ import * as sys from '../linux/sys';
 import { processStartTime } from '../linux/proc';
 import { type StateStore, type SavedState, type Found } from '../state/store';
 import { cgroupManagerFor, cgroupManagerFromState, signalAllProcesses } from '../cgroups';
-import { deriveStatus, initAlive, type Status } from './status';
+import { deriveStatus, initAlive, initProblem, type Status } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
 import { type Spec } from '../bundle/spec-types';
 import { runHooks, runPoststopHooks } from '../hooks/run';
@@ -12,7 +12,7 @@ import { hookContext } from '../hooks/state';
 import { fault } from '../faults';
 
 export function loadWithStatus(store: StateStore, id: string): { state: SavedState; status: Status } {
-  const state = store.load(id);
+  const state = store.load(id, initProblem);
   return { state, status: deriveStatus(state, store.fifoPath(id)) };
 }
 
@@ -161,7 +161,7 @@ function thaw(saved: SavedCgroup): void {
 
 /** Removes a container: refuses a running one unless `force` (runtime.md "delete"). */
 export function deleteContainer(store: StateStore, id: string, force: boolean, warn: (msg: string) => void = () => undefined): void {
-  const found = store.inspect(id);
+  const found = store.inspect(id, initProblem);
   if (!found.state) {
     if (!force) throw new RuntimeError(`container ${id} ${found.problem}: use delete --force`);
     removeBroken(store, found, warn);
