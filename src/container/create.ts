@@ -193,12 +193,13 @@ export function createContainer(opts: CreateOptions): Created {
     } catch {
       /* report the original error */
     }
-    opts.store.remove(opts.id);
-    // A failed create hook stops the container and goes on with delete's poststop hooks (runtime.md).
+    // A failed create hook stops the container and goes on with delete's poststop hooks (runtime.md);
+    // before the state dir goes, which records them for a delete --force should this process be killed.
     if (owned.hooksStarted || spec.hooks?.createContainer?.length) {
       const ctx = hookContext(spec, opts.id, initPid, bundle.dir);
       runPoststopHooks(spec.hooks?.poststop, ctx, opts.warn ?? (() => undefined));
     }
+    opts.store.remove(opts.id);
     throw e;
   } finally {
     session?.close();

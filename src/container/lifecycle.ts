@@ -176,16 +176,18 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, w
   fault('delete:killed');
   if (state.cgroup) cgroupManagerFromState(state.cgroup).destroy();
   fault('delete:cgroup');
-  store.remove(id);
-  fault('delete:removed');
+  // The poststop hooks are owed until the state dir that records them goes: a delete
+  // killed before they ran leaves them to the next one (run twice rather than never).
   const spec = state.config as Spec;
   runPoststopHooks(spec.hooks?.poststop, hookContext(spec, id, state.pid, state.bundle), warn);
+  store.remove(id);
+  fault('delete:removed');
 }
 
 /**
  * delete --force of a container without a usable state (its create was
  * killed, its state.json is corrupt): what owned.json says it owns goes, a
- * create still running first; then the directory.
+ * create still running first; then the poststop hooks owed, then the directory.
  */
 function removeBroken(store: StateStore, found: Found, warn: (msg: string) => void): void {
   const owned = found.owned;
@@ -194,11 +196,11 @@ function removeBroken(store: StateStore, found: Found, warn: (msg: string) => vo
   const cgroup = owned ? owned.cgroup : defaultCgroup(found.id);
   killAndWait(owned?.init ? [owned.init] : [], cgroup);
   if (cgroup) cgroupManagerFromState(cgroup).destroy();
-  store.remove(found.id);
   const spec = owned?.config as Spec | undefined;
   if (spec && owned?.bundle && (owned.hooksStarted || (owned.init && spec.hooks?.createContainer?.length))) {
     runPoststopHooks(spec.hooks?.poststop, hookContext(spec, found.id, owned.init?.pid ?? 0, owned.bundle), warn);
   }
+  store.remove(found.id); // last: owned.json records the poststop hooks owed
 }
 
 /** The cgroup `create` gives `id` when the config has no cgroupsPath, if it exists. */
