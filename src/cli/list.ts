@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { action } from './command';
-import { ociState, deriveStatus } from '../container/status';
+import { ociState, deriveStatus, initProblem } from '../container/status';
 import { RuntimeError } from '../errors';
 import { printOut } from './output';
 
@@ -20,7 +20,7 @@ export const handler = action<{ format?: string; quiet?: boolean }>((argv, ctx) 
   for (const id of ctx.store.ids()) {
     let found;
     try {
-      found = ctx.store.inspect(id);
+      found = ctx.store.inspect(id, initProblem);
     } catch {
       continue; // deleted meanwhile
     }

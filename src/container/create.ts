@@ -113,12 +113,13 @@ export function createContainer(opts: CreateOptions): Created {
     record();
     fault('create:claimed');
     const manager = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup);
+    // An existing cgroup that is frozen would freeze the init mid-setup. Refused, as runc,
+    // before anything is made or recorded: the caller's cgroup stays as it was.
+    if (manager.isFrozen()) throw new RuntimeError("container's cgroup unexpectedly frozen");
     owned.cgroup = { version: manager.version, paths: manager.paths };
     record();
     cgroup = rootlessCgroup(manager);
     fault('create:cgroup');
-    // as runc: an existing cgroup that is frozen would freeze the init mid-setup
-    if (cgroup?.isFrozen()) throw new RuntimeError("container's cgroup unexpectedly frozen");
     cgroup?.apply(spec.linux?.resources ?? {}, { warn: opts.warn, devices: spec.linux?.devices });
     createExecFifo(opts.store.fifoPath(opts.id), spec);
     const fifoFd = sys.open(opts.store.fifoPath(opts.id), C.O_PATH | C.O_NOFOLLOW | C.O_CLOEXEC);
@@ -193,12 +194,13 @@ export function createContainer(opts: CreateOptions): Created {
     } catch {
       /* report the original error */
     }
-    opts.store.remove(opts.id);
-    // A failed create hook stops the container and goes on with delete's poststop hooks (runtime.md).
+    // A failed create hook stops the container and goes on with delete's poststop hooks (runtime.md);
+    // before the state dir goes, which records them for a delete --force should this process be killed.
     if (owned.hooksStarted || spec.hooks?.createContainer?.length) {
       const ctx = hookContext(spec, opts.id, initPid, bundle.dir);
       runPoststopHooks(spec.hooks?.poststop, ctx, opts.warn ?? (() => undefined));
     }
+    opts.store.remove(opts.id);
     throw e;
   } finally {
     session?.close();

@@ -3,8 +3,8 @@ import * as fs from 'fs';
 import * as sys from '../linux/sys';
 import { processStartTime } from '../linux/proc';
 import { type StateStore, type SavedState, type Found } from '../state/store';
-import { cgroupManagerFromState, signalAllProcesses } from '../cgroups';
-import { deriveStatus, initAlive, type Status } from './status';
+import { cgroupManagerFor, cgroupManagerFromState, signalAllProcesses } from '../cgroups';
+import { deriveStatus, initAlive, initProblem, type Status } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
 import { type Spec } from '../bundle/spec-types';
 import { runHooks, runPoststopHooks } from '../hooks/run';
@@ -12,7 +12,7 @@ import { hookContext } from '../hooks/state';
 import { fault } from '../faults';
 
 export function loadWithStatus(store: StateStore, id: string): { state: SavedState; status: Status } {
-  const state = store.load(id);
+  const state = store.load(id, initProblem);
   return { state, status: deriveStatus(state, store.fifoPath(id)) };
 }
 
@@ -161,7 +161,7 @@ function thaw(saved: SavedCgroup): void {
 
 /** Removes a container: refuses a running one unless `force` (runtime.md "delete"). */
 export function deleteContainer(store: StateStore, id: string, force: boolean, warn: (msg: string) => void = () => undefined): void {
-  const found = store.inspect(id);
+  const found = store.inspect(id, initProblem);
   if (!found.state) {
     if (!force) throw new RuntimeError(`container ${id} ${found.problem}: use delete --force`);
     removeBroken(store, found, warn);
@@ -176,25 +176,39 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, w
   fault('delete:killed');
   if (state.cgroup) cgroupManagerFromState(state.cgroup).destroy();
   fault('delete:cgroup');
-  store.remove(id);
-  fault('delete:removed');
+  // The poststop hooks are owed until the state dir that records them goes: a delete
+  // killed before they ran leaves them to the next one (run twice rather than never).
   const spec = state.config as Spec;
   runPoststopHooks(spec.hooks?.poststop, hookContext(spec, id, state.pid, state.bundle), warn);
+  store.remove(id);
+  fault('delete:removed');
 }
 
 /**
  * delete --force of a container without a usable state (its create was
  * killed, its state.json is corrupt): what owned.json says it owns goes, a
- * create still running first; then the directory.
+ * create still running first; then the poststop hooks owed, then the directory.
  */
 function removeBroken(store: StateStore, found: Found, warn: (msg: string) => void): void {
   const owned = found.owned;
   if (isLive(owned?.creator)) killAndWait([owned!.creator], undefined);
-  killAndWait(owned?.init ? [owned.init] : [], owned?.cgroup);
-  if (owned?.cgroup) cgroupManagerFromState(owned.cgroup).destroy();
-  store.remove(found.id);
+  // no owned.json either: the one cgroup that can still be told is the one create makes without a cgroupsPath, named after the id
+  const cgroup = owned ? owned.cgroup : defaultCgroup(found.id);
+  killAndWait(owned?.init ? [owned.init] : [], cgroup);
+  if (cgroup) cgroupManagerFromState(cgroup).destroy();
   const spec = owned?.config as Spec | undefined;
   if (spec && owned?.bundle && (owned.hooksStarted || (owned.init && spec.hooks?.createContainer?.length))) {
     runPoststopHooks(spec.hooks?.poststop, hookContext(spec, found.id, owned.init?.pid ?? 0, owned.bundle), warn);
+  }
+  store.remove(found.id); // last: owned.json records the poststop hooks owed
+}
+
+/** The cgroup `create` gives `id` when the config has no cgroupsPath, if it exists. */
+function defaultCgroup(id: string): SavedCgroup | undefined {
+  try {
+    const m = cgroupManagerFor(undefined, id, false);
+    return m.exists() ? { version: m.version, paths: m.paths } : undefined;
+  } catch {
+    return undefined; // no cgroup hierarchy to look in
   }
 }

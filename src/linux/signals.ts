@@ -2,12 +2,16 @@ import { constants } from 'os';
 
 const byName = constants.signals as Record<string, number>;
 
-/** Parses a signal given as "KILL", "SIGKILL", "kill" or "9"; undefined when unknown. */
+/**
+ * Parses a signal given as "KILL", "SIGKILL", "kill" or "9"; undefined when
+ * unknown. "0" is accepted, as runc does: kill(2) with 0 only checks the
+ * process exists, which callers use to ask whether the container lives.
+ */
 export function parseSignal(text: string): number | undefined {
   const t = text.trim();
   if (/^\d+$/.test(t)) {
     const n = Number(t);
-    return n >= 1 && n <= 64 ? n : undefined;
+    return n >= 0 && n <= 64 ? n : undefined;
   }
   const upper = t.toUpperCase();
   const name = upper.startsWith('SIG') ? upper : 'SIG' + upper;

@@ -66,6 +66,9 @@ export interface Found {
   problem?: string;
 }
 
+/** Why a well-formed state cannot be used after all, or undefined. */
+export type StateCheck = (state: SavedState, owned: Owned | undefined) => string | undefined;
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Why a parsed state.json cannot be used, or undefined when it can. */
@@ -169,15 +172,19 @@ export class StateStore {
     return this.checkRoot(false) && fs.existsSync(this.dir(id));
   }
 
-  /** The container's state; a clear error (never a parse failure) when it is missing or unusable. */
-  load(id: string): SavedState {
-    const found = this.inspect(id);
+  /** The container's state; a clear error (never a parse failure) when it is missing or unusable. `check` as inspect's. */
+  load(id: string, check?: StateCheck): SavedState {
+    const found = this.inspect(id, check);
     if (found.state) return found.state;
     throw new RuntimeError(`container ${id} ${found.problem}: \`delete --force ${id}\` removes it`);
   }
 
-  /** Everything there is to know of `id`'s directory; throws "container does not exist" when there is none. */
-  inspect(id: string): Found {
+  /**
+   * Everything there is to know of `id`'s directory; throws "container does
+   * not exist" when there is none. `check`: what a higher layer knows makes a
+   * well-formed state unusable too (src/container/status.ts: initProblem).
+   */
+  inspect(id: string, check?: StateCheck): Found {
     validateId(id);
     if (!this.checkRoot(false)) throw containerNotExist();
     const dir = this.dir(id);
@@ -197,7 +204,7 @@ export class StateStore {
     } catch {
       return { id, owned, problem: 'has a corrupt state.json (not JSON)' };
     }
-    const problem = stateProblem(parsed, id);
+    const problem = stateProblem(parsed, id) ?? check?.(parsed as SavedState, owned);
     if (problem) return { id, owned, problem: `has a corrupt state.json (${problem})` };
     return { id, owned, state: parsed as SavedState };
   }

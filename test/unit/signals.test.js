@@ -28,7 +28,9 @@ test('aliases: IOT = ABRT, POLL = IO', () => {
   assert.is(parseSignal('IO'), 29);
 });
 
-test('numbers 1..64', () => {
+test('numbers 0..64 (0: does it exist, as runc accepts it)', () => {
+  assert.is(parseSignal('0'), 0);
+  assert.is(parseSignal('00'), 0);
   assert.is(parseSignal('9'), 9);
   assert.is(parseSignal('1'), 1);
   assert.is(parseSignal('15'), 15);
@@ -68,7 +70,7 @@ test('real-time numbering agrees with the shell (kill -l)', () => {
 });
 
 test('bad signals are undefined', () => {
-  const bad = ['', ' ', 'SIG', 'FOO', 'SIGFOO', 'KIL', 'SIGKILLL', '0', '65', '100', '-9', '+9', '9x', '1.5',
+  const bad = ['', ' ', 'SIG', 'FOO', 'SIGFOO', 'KIL', 'SIGKILLL', 'SIG0', '65', '100', '-9', '+9', '9x', '1.5',
     'SIGRTMIN+31', 'SIGRTMAX-31', 'SIGRTMIN-1', 'SIGRTMAX+1', 'RTMIN+', 'SIGRTMIN+x',
     'constructor', 'toString', '__proto__', 'hasOwnProperty', 'SIG_IGN', 'SIGSIGKILL', 'K I L L'];
   for (const s of bad) assert.is(parseSignal(s), undefined, JSON.stringify(s));
