@@ -7,8 +7,7 @@
 // tested in order; the first that matches decides (the opposite of the
 // default); when none matches, the default decides.
 import * as fs from 'fs';
-import { lib, errno } from '../linux/ffi';
-import { ptr } from '../linux/sys';
+import * as sys from '../linux/sys';
 import { type DeviceState, ACC_ALL } from './devices';
 
 export interface Insn {
@@ -137,7 +136,6 @@ export function interpret(prog: Insn[], type: 'c' | 'b', major: number, minor: n
 
 // ---- bpf(2) ----
 
-const SYS_bpf = process.arch === 'arm64' ? 280 : 321;
 const BPF_PROG_LOAD = 5;
 const BPF_PROG_ATTACH = 8;
 const BPF_PROG_DETACH = 9;
@@ -149,16 +147,13 @@ const BPF_F_ALLOW_MULTI = 2;
 
 class BpfError extends Error {
   constructor(readonly what: string, readonly errno: number, detail = '') {
-    super(`${what}: ${String(lib().strerror(errno))}${detail}`);
+    super(`${what}: ${sys.strerror(errno)}${detail}`);
   }
 }
 
 function bpf(cmd: number, attr: Buffer, what: string, detail?: () => string): number {
-  const ret = Number(lib().syscall6(SYS_bpf, cmd, ptr(attr), attr.length, 0, 0));
-  if (ret < 0) {
-    const e = errno();
-    throw new BpfError(what, e, detail ? detail() : '');
-  }
+  const ret = sys.tryBpf(cmd, attr);
+  if (ret < 0) throw new BpfError(what, -ret, detail ? detail() : '');
   return ret;
 }
 
@@ -180,12 +175,12 @@ export function loadDeviceProgram(prog: Insn[]): number {
     attr.fill(0);
     attr.writeUInt32LE(BPF_PROG_TYPE_CGROUP_DEVICE, 0);
     attr.writeUInt32LE(prog.length, 4);
-    attr.writeBigUInt64LE(BigInt(ptr(code)), 8);
-    attr.writeBigUInt64LE(BigInt(ptr(license)), 16);
+    attr.writeBigUInt64LE(BigInt(sys.ptr(code)), 8);
+    attr.writeBigUInt64LE(BigInt(sys.ptr(license)), 16);
     if (withLog) {
       attr.writeUInt32LE(1, 24);
       attr.writeUInt32LE(log.length, 28);
-      attr.writeBigUInt64LE(BigInt(ptr(log)), 32);
+      attr.writeBigUInt64LE(BigInt(sys.ptr(log)), 32);
     }
     Buffer.from('tsrunc_devices').copy(attr, 48);
   };
@@ -208,7 +203,7 @@ function queryDevicePrograms(dirFd: number): { ids: number[]; flags: number } {
   const attr = Buffer.alloc(64);
   attr.writeUInt32LE(dirFd, 0);
   attr.writeUInt32LE(BPF_CGROUP_DEVICE, 4);
-  attr.writeBigUInt64LE(BigInt(ptr(ids)), 16);
+  attr.writeBigUInt64LE(BigInt(sys.ptr(ids)), 16);
   attr.writeUInt32LE(64, 24);
   bpf(BPF_PROG_QUERY, attr, 'cannot list the device cgroup BPF programs');
   const count = attr.readUInt32LE(24);

@@ -3,7 +3,7 @@
 // memory.events are compared between polls.
 import * as fs from 'fs';
 import * as path from 'path';
-import { lib, errno } from '../linux/ffi';
+import * as sys from '../linux/sys';
 import { readKeyed } from './fsutil';
 
 export interface OomWatcher {
@@ -14,7 +14,6 @@ export interface OomWatcher {
   close(): void;
 }
 
-const SYS_eventfd2 = process.arch === 'arm64' ? 19 : 290;
 const EFD_CLOEXEC = 0o2000000;
 const EFD_NONBLOCK = 0o4000;
 
@@ -28,8 +27,12 @@ function closeQuietly(fd: number): void {
 
 /** v1: eventfd registered on `memDir`/memory.oom_control. */
 export function oomWatcherV1(memDir: string): OomWatcher {
-  const efd = Number(lib().syscall6(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK, 0, 0, 0));
-  if (efd < 0) throw new Error(`cannot create an eventfd for OOM notifications: ${String(lib().strerror(errno()))}`);
+  let efd: number;
+  try {
+    efd = sys.eventfd(EFD_CLOEXEC | EFD_NONBLOCK);
+  } catch (e) {
+    throw new Error(`cannot create an eventfd for OOM notifications: ${(e as Error).message}`, { cause: e });
+  }
   let ofd = -1;
   try {
     ofd = fs.openSync(path.join(memDir, 'memory.oom_control'), fs.constants.O_RDONLY | 0o2000000 /* O_CLOEXEC */);

@@ -80,7 +80,7 @@ function declare() {
     sendmsg: f('long sendmsg(int fd, const msghdr *msg, int flags)'),
     recvmsg: f('long recvmsg(int fd, _Inout_ msghdr *msg, int flags)'),
     strerror: f('const char *strerror(int errnum)'),
-    // by-fd path resolution and the new mount API (src/runtime/init/inroot.ts). syscall(2) is
+    // by-fd path resolution and the new mount API (src/linux/inroot.ts). syscall(2) is
     // declared once per argument shape; int arguments are passed as long (the kernel truncates).
     mkdirat: f('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
     readlinkat: f('long readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)'),

@@ -326,7 +326,7 @@ export function safeFork(): number {
   return pid;
 }
 
-// ---- by-fd path resolution and the new mount API (used by src/runtime/init/inroot.ts) ----
+// ---- by-fd path resolution and the new mount API (used by src/linux/inroot.ts) ----
 // Each call also has a try* form returning -errno instead of throwing, for resolvers
 // that branch on the errno (an exception per missing component would cost more).
 // The structs are read from and written to module buffers: everything here is synchronous.
@@ -525,4 +525,49 @@ export function mountSetattrFd(fd: number, recursive: boolean, set: number, clea
   const flags = C.AT_EMPTY_PATH | (recursive ? C.AT_RECURSIVE : 0);
   const r = Number(lib().syscallPathBuf(SYS_mount_setattr, fd, '', flags, attr, 32));
   check('mount_setattr', [fd, '', recursive ? 'AT_EMPTY_PATH|AT_RECURSIVE' : 'AT_EMPTY_PATH', '0x' + set.toString(16), '0x' + clear.toString(16)], r);
+}
+
+/** strerror(3): the system's text for an errno. */
+export function strerror(e: number): string {
+  return String(lib().strerror(e));
+}
+
+const SYS_eventfd2 = process.arch === 'arm64' ? 19 : 290;
+
+/** eventfd2(2) with `flags` (EFD_CLOEXEC, EFD_NONBLOCK); throws a SyscallError. */
+export function eventfd(flags: number): number {
+  return check('eventfd2', [0, '0x' + flags.toString(16)], lib().syscall6(SYS_eventfd2, 0, flags, 0, 0, 0));
+}
+
+const SYS_bpf = process.arch === 'arm64' ? 280 : 321;
+
+/** bpf(2) with `attr` as the command's union: the result, or -errno. */
+export function tryBpf(cmd: number, attr: Buffer): number {
+  const r = Number(lib().syscall6(SYS_bpf, cmd, ptr(attr), attr.length, 0, 0));
+  return r < 0 ? -errno() : r;
+}
+
+const SYS_seccomp = process.arch === 'arm64' ? 277 : 317;
+const SECCOMP_SET_MODE_FILTER = 1;
+
+let seccompCall: ((nr: number, op: number, flags: number, prog: { len: number; filter: Buffer } | null) => number | bigint) | undefined;
+
+/**
+ * Our own prototype of syscall(2) for seccomp: the program is passed as a
+ * struct sock_fprog { unsigned short len; struct sock_filter *filter; }.
+ * Declared by the parent (declareSeccomp) while compiling, so the container's
+ * init does not declare anything.
+ */
+export function declareSeccomp(): void {
+  if (seccompCall) return;
+  const k = koffiModule();
+  k.struct('tsrunc_sock_fprog', { len: 'uint16_t', filter: 'void *' });
+  seccompCall = k.load('libc.so.6').func('long syscall(long nr, long op, unsigned long flags, const tsrunc_sock_fprog *prog)');
+}
+
+/** seccomp(SECCOMP_SET_MODE_FILTER, flags, bpf): the result (a listener fd with NEW_LISTENER), or -errno. A null program only checks the flags. */
+export function trySeccompFilter(flags: number, bpf: Buffer | null): number {
+  declareSeccomp();
+  const r = Number(seccompCall!(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, bpf && { len: bpf.length / 8, filter: bpf }));
+  return r < 0 ? -errno() : r;
 }

@@ -11,6 +11,7 @@
 // naming the field.
 import * as fs from 'fs';
 import * as L from './libseccomp';
+import { declareSeccomp } from '../linux/sys';
 import {
   type CompiledFilter,
   BPF_MAXINSNS,
@@ -20,7 +21,6 @@ import {
   SECCOMP_FILTER_FLAG_NEW_LISTENER,
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
   kernelAcceptsFlags,
-  seccompBinding,
 } from './load';
 
 export { CompiledFilter } from './load';
@@ -247,7 +247,7 @@ export function compileSeccomp(seccomp: object): CompiledFilter {
     throw new SeccompConfigError(`${F}.listenerPath`, 'required when a rule uses SCMP_ACT_NOTIFY');
   }
 
-  seccompBinding(); // declared here, so the container's init only calls it
+  declareSeccomp(); // declared here, so the container's init only calls it
 
   // The flags the kernel is asked for; each must be known to it.
   let flagBits = 0;

@@ -3,7 +3,7 @@
 // parent exported from libseccomp. No libseccomp in the child; synchronous,
 // safe after fork.
 import { SyscallError } from '../linux/errors';
-import { lib, koffiModule } from '../linux/ffi';
+import { trySeccompFilter, strerror } from '../linux/sys';
 
 /** What the parent hands the container's init (through InitPlan). */
 export interface CompiledFilter {
@@ -32,32 +32,7 @@ export const SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 1 << 5;
 /** The kernel's BPF_MAXINSNS: longer programs are refused with EINVAL. */
 export const BPF_MAXINSNS = 4096;
 
-const SYS_seccomp = process.arch === 'arm64' ? 277 : 317;
-
 const EACCES = 13;
-
-interface Binding {
-  seccomp: (nr: number, op: number, flags: number, prog: { len: number; filter: Buffer } | null) => number | bigint;
-}
-
-let binding: Binding | undefined;
-
-/**
- * Our own prototype of syscall(2) for seccomp: the program is passed as a
- * struct sock_fprog { unsigned short len; struct sock_filter *filter; }.
- * Declared by the parent while compiling (so the child does not dlopen anything).
- */
-export function seccompBinding(): Binding {
-  if (!binding) {
-    const libc = koffiModule().load('libc.so.6');
-    const fprog = koffiModule().struct('tsrunc_sock_fprog', { len: 'uint16_t', filter: 'void *' });
-    binding = {
-      seccomp: libc.func('long syscall(long nr, long op, unsigned long flags, const tsrunc_sock_fprog *prog)') as Binding['seccomp'],
-    };
-    void fprog;
-  }
-  return binding;
-}
 
 /**
  * Does the running kernel know these SECCOMP_FILTER_FLAG_* bits? Asks with a
@@ -65,9 +40,7 @@ export function seccompBinding(): Binding {
  * fails to read the program (EFAULT). Nothing is installed either way.
  */
 export function kernelAcceptsFlags(flags: number): boolean {
-  const r = Number(seccompBinding().seccomp(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, null));
-  if (r >= 0) return true; // cannot happen with a NULL program
-  return koffiModule().errno() !== 22; /* EINVAL */
+  return trySeccompFilter(flags, null) !== -22; /* EINVAL; >= 0 cannot happen with a NULL program */
 }
 
 /** The flags passed to seccomp(2) for this filter. */
@@ -92,12 +65,11 @@ export function loadFlags(filter: CompiledFilter): number {
  */
 export function loadSeccomp(filter: CompiledFilter): number | undefined {
   const flags = loadFlags(filter);
-  const prog = { len: filter.bpf.length / 8, filter: filter.bpf };
-  const r = Number(seccompBinding().seccomp(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog));
+  const r = trySeccompFilter(flags, filter.bpf);
   if (r < 0) {
-    const e = koffiModule().errno();
+    const e = -r;
     const shownFlags = [...filter.flagNames, ...(filter.notify ? ['SECCOMP_FILTER_FLAG_NEW_LISTENER'] : [])].join('|') || '0';
-    const err = new SyscallError('seccomp', ['SECCOMP_SET_MODE_FILTER', shownFlags], e, String(lib().strerror(e)));
+    const err = new SyscallError('seccomp', ['SECCOMP_SET_MODE_FILTER', shownFlags], e, strerror(e));
     if (e === EACCES) {
       err.message =
         `seccomp: loading the filter needs no_new_privs or CAP_SYS_ADMIN: set process.noNewPrivileges ` +

@@ -1,5 +1,5 @@
 'use strict';
-// src/runtime/init/inroot.ts resolves paths inside a rootfs by fd, as the
+// src/linux/inroot.ts resolves paths inside a rootfs by fd, as the
 // container will see them. Every test runs twice: with openat2 (the kernel
 // resolves) and with the forced fallback walk; a result is checked by the
 // inode it refers to, by its /proc/self/fd path and by isWithin. Outside the
@@ -12,7 +12,7 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const sys = require('../../dist/linux/sys');
 const C = require('../../dist/linux/constants');
-const inroot = require('../../dist/runtime/init/inroot');
+const inroot = require('../../dist/linux/inroot');
 const { skip } = require('../lib/skip');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-inroot-'));
@@ -373,7 +373,7 @@ test('with a real procfs in the root: magic links are refused (ELOOP) in both mo
     const fs = require('fs');
     const sys = require(dist + '/linux/sys');
     const C = require(dist + '/linux/constants');
-    const inroot = require(dist + '/runtime/init/inroot');
+    const inroot = require(dist + '/linux/inroot');
     const root = tmp + '/rootfs-proc';
     fs.mkdirSync(root + '/proc', { recursive: true });
     fs.mkdirSync(root + '/etc');

@@ -61,6 +61,14 @@ test('imports point down: no module imports a higher or equal layer other than i
   assert.equal(upward, [], `upward imports:\n  ${upward.join('\n  ')}`);
 });
 
+test('libc is reached only through src/linux/ (ffi.ts\'s bindings; libseccomp has its own in seccomp/)', () => {
+  const direct = sources(SRC)
+    .filter((f) => layerOf(path.relative(SRC, f)) !== 'linux' && importsOf(f).includes(path.join('linux', 'ffi')))
+    .map((f) => path.relative(SRC, f))
+    .filter((f) => f !== path.join('seccomp', 'libseccomp.ts'));
+  assert.equal(direct, [], 'these call libc bindings directly instead of a wrapper in src/linux/');
+});
+
 test('the check sees an upward import (it would fail on the import bundle/ had of runtime/)', () => {
   const rel = path.join('bundle', 'semantic.ts');
   const fake = path.relative(SRC, path.resolve(path.join(SRC, 'bundle'), '../runtime/init/sysctl'));

@@ -1,7 +1,7 @@
 'use strict';
 // The typed libc wrappers: a failing call reports its own errno (nothing may
 // run between the call and reading errno: once a require() there clobbered it).
-// The by-fd bindings that src/runtime/init/inroot.ts and the mount code build
+// The by-fd bindings that src/linux/inroot.ts and the mount code build
 // on: each does what its call does on this kernel, works on O_PATH fds where
 // the doc says so, and fails with the call's errno.
 const { test } = require('uvu');

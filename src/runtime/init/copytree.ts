@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
-import { fdLink } from './inroot';
+import { fdLink } from '../../linux/inroot';
 
 const CHUNK = 64 * 1024;
 

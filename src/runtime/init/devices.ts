@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { type Device } from '../../bundle/spec-types';
-import { mkdirAllInRoot, createFileInRoot } from './inroot';
+import { mkdirAllInRoot, createFileInRoot } from '../../linux/inroot';
 import { type RootRef, bindOnto, reopenMounted, withHostPath } from './mounts';
 
 /** Devices every container has (runtime-spec config-linux.md "Default Devices"). */

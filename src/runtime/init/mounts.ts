@@ -15,7 +15,7 @@ import * as C from '../../linux/constants';
 import { SyscallError } from '../../linux/errors';
 import { type Mount } from '../../bundle/spec-types';
 import { parseMountOptions, type ParsedMountOptions } from '../../bundle/mount-options';
-import { openInRoot, mkdirAllInRoot, createFileInRoot, fdPath, fdLink } from './inroot';
+import { openInRoot, mkdirAllInRoot, createFileInRoot, fdPath, fdLink } from '../../linux/inroot';
 import { copyTree } from './copytree';
 import type { CgroupView } from '../../cgroups/manager';
 

@@ -8,7 +8,7 @@ import { SyscallError } from '../../linux/errors';
 import { type Spec } from '../../bundle/spec-types';
 import { parseMountOptions } from '../../bundle/mount-options';
 import { mountOne, setMountAttrs, bindOnto, reopenMounted, pathInRoot, type CgroupView, type RootRef } from './mounts';
-import { openInRoot, mkdirAllInRoot, fdPath, fdLink } from './inroot';
+import { openInRoot, mkdirAllInRoot, fdPath, fdLink } from '../../linux/inroot';
 import { devicesToCreate, createDevice, bindDevice, createDevSymlinks } from './devices';
 
 export interface RootfsPlan {

@@ -15,7 +15,7 @@ import { openPty, attachSlave } from './terminal';
 import * as proc from './process';
 import { type CompiledFilter } from '../../seccomp/load';
 import { prepareProcess, execProcess } from './become';
-import { bringUpLoopback } from './loopback';
+import { bringUpLoopback } from '../../linux/loopback';
 import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
 import { openProcfs, writeProcFile } from '../../linux/procfs';
 import { guardStage, withDumpable } from './stage-guard';

@@ -6,7 +6,7 @@
 // master's peer (TIOCGPTPEER), and /dev/console is bound from the slave's fd.
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
-import { createFileInRoot } from './inroot';
+import { createFileInRoot } from '../../linux/inroot';
 import { setWindowSize } from '../../linux/tty';
 import { bindOnto, reopenMounted } from './mounts';
 

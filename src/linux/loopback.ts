@@ -1,7 +1,7 @@
 // A new network namespace starts with "lo" down; runc brings it up, and
 // programs expect 127.0.0.1 to work.
-import * as sys from '../../linux/sys';
-import { lib } from '../../linux/ffi';
+import * as sys from './sys';
+import { lib } from './ffi';
 
 const SIOCGIFFLAGS = 0x8913;
 const SIOCSIFFLAGS = 0x8914;

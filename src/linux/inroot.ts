@@ -30,9 +30,8 @@
 //
 // Synchronous only: runs in the forked container init.
 import * as fs from 'fs';
-import { lib } from '../../linux/ffi';
-import * as sys from '../../linux/sys';
-import * as C from '../../linux/constants';
+import * as sys from './sys';
+import * as C from './constants';
 
 const ENOENT = 2;
 const EAGAIN = 11;
@@ -62,7 +61,7 @@ export function usesOpenat2(): boolean {
   if (fallbackForced) return false;
   if (openat2Works === undefined) {
     const fd = sys.tryOpenat2(C.AT_FDCWD, '/', C.O_PATH | C.O_CLOEXEC, 0, RESOLVE);
-    if (fd >= 0) lib().close(fd);
+    if (fd >= 0) sys.close(fd);
     // ENOSYS: before 5.6; E2BIG/EINVAL: struct or RESOLVE_* bits unknown; EPERM: a seccomp profile
     else if (![38, 7, 22, 1].includes(-fd)) sys.throwErrno('openat2', ['AT_FDCWD', '/', 'O_PATH', 'RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS'], -fd);
     openat2Works = fd >= 0;
@@ -177,7 +176,7 @@ export function createFileInRoot(rootFd: number, path: string, mode = 0o644, dir
     const fd = tryOpenat2InRoot(rootFd, path, C.O_PATH | C.O_CLOEXEC);
     if (fd >= 0) {
       if (sys.tryFileType(fd) !== C.S_IFDIR) return fd;
-      lib().close(fd);
+      sys.close(fd);
       fail('createFileInRoot', rootFd, path, EISDIR);
     }
     if (fd !== -ENOENT && fd !== -EAGAIN) fail('createFileInRoot', rootFd, path, -fd);
@@ -216,7 +215,6 @@ function walk(fn: string, rootFd: number, path: string, final: Final, flags: num
   let links = 0;
   let races = 0;
   let created = false; // the component being resolved was just created by this walk
-  const l = lib();
   /** The component changed under us: resolve it again, a bounded number of times. */
   const retry = (name: string): void => {
     if (++races > RACE_RETRIES) fail(fn, rootFd, path, EAGAIN, name);
@@ -236,13 +234,13 @@ function walk(fn: string, rootFd: number, path: string, final: Final, flags: num
       if (isMagicText(text) && sys.fstatfsType(fd) === C.PROC_SUPER_MAGIC) fail(fn, rootFd, path, ELOOP, name);
       if (text === '') fail(fn, rootFd, path, ENOENT, name);
       if (text.charCodeAt(0) === 47 /* / */) {
-        for (const d of stack) l.close(d);
+        for (const d of stack) sys.close(d);
         stack.length = 0;
       }
       pushComponents(pending, text);
       return type;
     } finally {
-      l.close(fd);
+      sys.close(fd);
     }
   };
   /** Not what was expected and no link: the errno `e`, unless it was swapped meanwhile (then again). */
@@ -267,7 +265,7 @@ function walk(fn: string, rootFd: number, path: string, final: Final, flags: num
       }
       if (name === '.') continue;
       if (name === '..') {
-        if (stack.length) l.close(stack.pop() as number);
+        if (stack.length) sys.close(stack.pop() as number);
         continue;
       }
       const last = pending.length === 0;
@@ -305,7 +303,7 @@ function walk(fn: string, rootFd: number, path: string, final: Final, flags: num
         if (fd < 0) fail(fn, rootFd, path, -fd, name);
         const type = sys.tryFileType(fd);
         if (type !== C.S_IFLNK && type !== C.S_IFDIR) return fd;
-        l.close(fd);
+        sys.close(fd);
         if (type === C.S_IFDIR) fail(fn, rootFd, path, EISDIR, name);
         if (followLink(dir, name) !== C.S_IFLNK) retry(name);
         continue;
@@ -316,7 +314,7 @@ function walk(fn: string, rootFd: number, path: string, final: Final, flags: num
       if (fd >= 0) {
         // without O_PATH (or with O_DIRECTORY), O_NOFOLLOW made a link fail: this is no link
         if (!(flags & C.O_PATH) || flags & (C.O_NOFOLLOW | C.O_DIRECTORY) || sys.tryFileType(fd) !== C.S_IFLNK) return fd;
-        l.close(fd);
+        sys.close(fd);
         if (followLink(dir, name) !== C.S_IFLNK) retry(name);
         continue;
       }
@@ -325,7 +323,7 @@ function walk(fn: string, rootFd: number, path: string, final: Final, flags: num
       if (type !== C.S_IFLNK) notALink(name, type, -fd);
     }
   } finally {
-    for (const d of stack) l.close(d);
+    for (const d of stack) sys.close(d);
   }
 }
 
@@ -356,9 +354,9 @@ export function isWithin(rootFd: number, fd: number): boolean {
     cur = sys.openat(C.AT_FDCWD, p.slice(0, slash) || '/', WALK_DIR);
     const entry = sys.tryOpenat(cur, p.slice(slash + 1), WALK_ANY);
     const same = entry >= 0 && sameFile(sys.fstatx(entry), st);
-    if (entry >= 0) lib().close(entry);
+    if (entry >= 0) sys.close(entry);
     if (!same) {
-      lib().close(cur);
+      sys.close(cur);
       return false;
     }
   }
@@ -367,12 +365,12 @@ export function isWithin(rootFd: number, fd: number): boolean {
       const here = sys.fstatx(cur);
       if (sameFile(here, root)) return true;
       const up = sys.openat(cur, '..', WALK_DIR);
-      lib().close(cur);
+      sys.close(cur);
       cur = up;
       if (sameFile(sys.fstatx(cur), here)) return false; // ".." of "/" is itself
     }
     return false;
   } finally {
-    lib().close(cur);
+    sys.close(cur);
   }
 }
