@@ -277,6 +277,9 @@ test('pause freezes every process (state paused), resume thaws them; runc\'s err
   const { id, bundle } = started(script);
   const countFile = path.join(bundle.rootfs, 'tmp', 'count');
   await waitFor('the counter', () => fs.existsSync(countFile));
+  // the counter must be seen moving before the pause, or its standing still proves nothing
+  const firstCount = fs.readFileSync(countFile, 'utf8');
+  await waitFor('the counter to move before the pause', () => fs.readFileSync(countFile, 'utf8') !== firstCount);
   await waitFor('three processes', () => psJson(id).length >= 3);
   ok(['pause', id]);
   assert.is(ctx.state(id).status, 'paused');
@@ -284,7 +287,13 @@ test('pause freezes every process (state paused), resume thaws them; runc\'s err
   assert.ok(pids.length >= 3, `processes: ${pids}`);
   for (const p of pids) assert.ok(isFrozen(p), `process ${p} is frozen`);
   const frozenCount = fs.readFileSync(countFile, 'utf8');
-  await h.delay(400);
+  // A negative (the counter does NOT move): no event says it never will, so it
+  // is watched for a bounded window, 8 of its 50 ms ticks; a change fails at once.
+  const FROZEN_WATCH_MS = 400;
+  for (const end = Date.now() + FROZEN_WATCH_MS; Date.now() < end;) {
+    assert.is(fs.readFileSync(countFile, 'utf8'), frozenCount, 'the counter does not move while paused');
+    await h.delay(20);
+  }
   assert.is(fs.readFileSync(countFile, 'utf8'), frozenCount, 'the counter does not move while paused');
   assert.is(fails(['pause', id]), 'container not running');
   assert.is(fails(['start', id]), 'cannot start a container in the paused state');
