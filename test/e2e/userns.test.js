@@ -45,14 +45,20 @@ const userns = (c, maps = { uid: MAP, gid: MAP }) => {
   if (maps.gid) c.linux.gidMappings = maps.gid;
 };
 
-async function waitFile(p, ms = 10000) {
+/** Waits until file `p` holds exactly `content` (the container's marker, complete: `echo` creates it empty, then writes). */
+async function waitFile(p, content, ms = 10000) {
   const end = Date.now() + ms;
-  while (!fs.existsSync(p)) {
-    if (Date.now() > end) throw new Error(`${p} did not appear`);
+  let text;
+  for (;;) {
+    try {
+      text = fs.readFileSync(p, 'utf8');
+    } catch {
+      text = undefined;
+    }
+    if (text === content) return text;
+    if (Date.now() > end) throw new Error(`${p}: ${text === undefined ? 'missing' : JSON.stringify(text)}, waited for ${JSON.stringify(content)}`);
     await h.delay(50);
   }
-  h.sleepMs(100); // let the writer finish
-  return fs.readFileSync(p, 'utf8');
 }
 
 // ---------------------------------------------------------------------------
@@ -79,7 +85,7 @@ test('a new user namespace: root maps to 100000, host root\'s files are nobody\'
   const id = ctx.id('uns');
   const out = ctx.tmp('out');
   ok(ctx.rt(['run', '--detach', '--bundle', b.dir, id], { stdoutPath: out }), 'run -d');
-  await waitFile(path.join(shared, 'ready'));
+  await waitFile(path.join(shared, 'ready'), 'done\n');
   const text = fs.readFileSync(out, 'utf8');
   const { pid } = ctx.state(id);
   assert.match(text, /^uid=0\(root\) gid=0\(root\)/m, 'root inside');
@@ -285,15 +291,16 @@ const tempUsers = new Set();
 function removeUser(name) {
   const uid = Number((spawnSync('id', ['-u', name], { encoding: 'utf8' }).stdout || '').trim());
   if (uid > 0) {
-    // the processes this test made as that user, by pid
+    // the processes this test made as that user, by pid (zombies too: userdel refuses while any is listed)
+    const ofUser = (p) => {
+      try {
+        return fs.statSync(`/proc/${p}`).uid === uid;
+      } catch {
+        return false;
+      }
+    };
     for (let round = 0; round < 3; round++) {
-      const mine = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((p) => {
-        try {
-          return fs.statSync(`/proc/${p}`).uid === uid;
-        } catch {
-          return false;
-        }
-      });
+      const mine = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter(ofUser);
       if (!mine.length) break;
       for (const p of mine) {
         try {
@@ -302,7 +309,9 @@ function removeUser(name) {
           /* gone */
         }
       }
-      h.sleepMs(200);
+      // until they are reaped; a round that times out kills what is left again, then userdel reports
+      const end = Date.now() + 5000;
+      while (mine.some(ofUser) && Date.now() < end) h.sleepMs(20);
     }
   }
   spawnSync('userdel', [name], { stdio: 'ignore' });
@@ -371,7 +380,7 @@ test('a non-root user runs a `spec --rootless` bundle: state under $XDG_RUNTIME_
     assert.is(st.status, 'created');
     assert.is(ctx.rt(['state', id]).status, 1, 'nothing under the default root of root');
     ok(rt(['start', id]), 'start as the user');
-    await waitFile(path.join(bundle, 'rootfs/tmp/started'));
+    await waitFile(path.join(bundle, 'rootfs/tmp/started'), 'started\n');
     const text = fs.readFileSync(out, 'utf8');
     assert.match(text, /^uid=0\(root\) gid=0\(root\)/m, 'root inside');
     assert.is(norm(text).split('\n').slice(1, 3).join('\n'), `0 ${uid} 1\n0 ${gid} 1`, 'root inside is the user outside');
@@ -385,6 +394,7 @@ test('a non-root user runs a `spec --rootless` bundle: state under $XDG_RUNTIME_
     ok(rt(['kill', id, 'KILL']), 'kill as the user');
     const end = Date.now() + 10000;
     while (h.pidAlive(st.pid) && Date.now() < end) await h.delay(50);
+    assert.not.ok(h.pidAlive(st.pid), `the container process ${st.pid} is still alive 10 s after kill KILL`);
     ok(rt(['delete', id]), 'delete as the user');
     assert.not.ok(fs.existsSync(stateDir), 'delete removes the state directory');
     assert.equal(h.processesOf({ bundles: [bundle] }), []);
