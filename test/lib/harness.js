@@ -798,8 +798,11 @@ function sweepStale() {
       const ids = fs.existsSync(root) ? fs.readdirSync(root) : [];
       const bundles = fs.readdirSync(base).filter((n) => n.startsWith('bundle-')).map((n) => path.join(base, n));
       for (const id of ids) spawnSync(RUNTIME, ['--root', root, 'delete', '--force', id], { stdio: 'ignore', timeout: 15000 });
-      for (const p of processesOf({ ids, bundles })) killQuiet(p.pid, 'SIGKILL');
-      sleepMs(100);
+      const procs = processesOf({ ids, bundles });
+      for (const p of procs) killQuiet(p.pid, 'SIGKILL');
+      // until they are gone: then nothing of theirs holds the mounts, cgroup dirs and files removed below
+      const end = Date.now() + 3000;
+      while (Date.now() < end && procs.some((p) => pidAlive(p.pid))) sleepMs(20);
       for (const mp of mountsUnder(base)) spawnSync('umount', ['-l', mp], { stdio: 'ignore' });
       for (const id of ids) cgroupDirsNamed(id).forEach(rmCgroupDir);
       const tracked = (readSafe(path.join(base, '.cgroups')) || '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
