@@ -230,9 +230,18 @@ for (const rt of L.RUNTIMES) {
         const dir = L.cgroupDirs(`/${cd.namespace}/${id}`).find((d) => d.includes('/pids/')) || L.cgroupDirs(`/${cd.namespace}/${id}`)[0];
         return fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number).sort((a, b) => a - b);
       };
+      const cmdOf = (p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      const cmdOrGone = (p) => {
+        try {
+          return cmdOf(p);
+        } catch {
+          return '(gone)';
+        }
+      };
+      // the exec'd process is in the cgroup before it has exec'd `sleep 999` (runc init, tsrunc's child): wait for the sleep
       const end = Date.now() + 15000;
-      while (cgroupProcs().length < 2) {
-        if (Date.now() > end) throw new Error(explain(rt, 'the exec did not start'));
+      while (!cgroupProcs().some((p) => cmdOrGone(p) === 'sleep 999')) {
+        if (Date.now() > end) throw new Error(explain(rt, `the exec'd sleep 999 did not start; in the cgroup: ${cgroupProcs().map((p) => `${p} ${cmdOrGone(p)}`).join(', ')}`));
         await L.delay(50);
       }
       const r = ctrOk(rt, ['task', 'ps', id]);
@@ -241,7 +250,7 @@ for (const rt of L.RUNTIMES) {
       const listed = lines.slice(1).map((l) => Number(l.trim().split(/\s+/)[0])).sort((a, b) => a - b);
       assert.equal(listed, cgroupProcs(), 'ctr task ps lists the processes of the container cgroup');
       assert.ok(listed.includes(init), 'the init is listed');
-      const cmds = listed.map((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ')).sort();
+      const cmds = listed.map(cmdOf).sort();
       assert.equal(cmds, ['sleep 1000', 'sleep 999']);
       const ps = callsFor(rt, id, 'ps').pop();
       assert.ok(ps.argv.includes('--format') && ps.argv.includes('json'), explain(rt, 'ps --format json'));
@@ -308,8 +317,17 @@ for (const rt of L.RUNTIMES) {
     try {
       await waitTaskStatus(rt, id2, 'RUNNING');
       const end = Date.now() + 15000;
-      while (L.processesInCgroups([`/${cd.namespace}/${id2}`]).length < 2) {
-        if (Date.now() > end) throw new Error(explain(rt, 'the exec did not start'));
+      // in the cgroup is not enough: the exec'd process must have become `sleep 998`, the process the test says is killed
+      const cmdOrGone = (p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+        } catch {
+          return '(gone)';
+        }
+      };
+      const inCgroup = () => L.processesInCgroups([`/${cd.namespace}/${id2}`]);
+      while (!inCgroup().some((p) => cmdOrGone(p) === 'sleep 998')) {
+        if (Date.now() > end) throw new Error(explain(rt, `the exec'd sleep 998 did not start; in the cgroup: ${inCgroup().map((p) => `${p} ${cmdOrGone(p)}`).join(', ')}`));
         await L.delay(50);
       }
       ctrOk(rt, ['task', 'kill', '--all', '-s', 'SIGKILL', id2]);
