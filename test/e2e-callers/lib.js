@@ -529,7 +529,9 @@ function sweepDeadRuns() {
         const procs = [...processesWithArg(base), ...processesInCgroups(cgs)];
         if (!procs.length) break;
         for (const p of procs) killQuiet(p);
-        sleepMs(200);
+        // until they are gone (then the next round finds what they left: a shim's children, a new conmon)
+        const end = Date.now() + 3000;
+        while (Date.now() < end && procs.some((p) => h.pidAlive(p))) sleepMs(20);
       }
       for (const mp of h.mountsUnder(base)) spawnSync('umount', ['-l', mp], { stdio: 'ignore' });
       for (const rel of cgs) cgroupDirs(rel).forEach(rmCgroupTree);
