@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import type * as Tty from 'tty';
 import * as sys from '../linux/sys';
+import type { Sys } from '../linux/sys';
 import * as C from '../linux/constants';
 import { setWindowSize } from '../linux/tty';
 
@@ -17,21 +18,28 @@ const ttyModule = (): typeof Tty => require('tty');
  * Waits for `pid` (our child: we are its subreaper). Only that process is
  * waited for, so no child another part of tsrunc started is reaped from
  * under it; once it is gone, the container's orphans that were reparented to
- * us as zombies are reaped (reapOrphans).
+ * us as zombies are reaped. `os` and `zombies` are parameters so that a unit
+ * test can pass fakes.
  */
-export function waitForExit(pid: number): Promise<sys.WaitResult> {
+export function waitForExit(pid: number, os: Pick<Sys, 'waitpid'> = sys, zombies: () => number[] = zombieChildren): Promise<sys.WaitResult> {
   return new Promise((resolve) => {
     const check = () => {
       let r: sys.WaitResult | undefined;
       try {
-        r = sys.waitpid(pid, C.WNOHANG);
+        r = os.waitpid(pid, C.WNOHANG);
       } catch {
         return; // ECHILD: not ours yet
       }
       if (!r) return;
       process.removeListener('SIGCHLD', check);
       clearInterval(timer);
-      reapOrphans();
+      for (const z of zombies()) {
+        try {
+          os.waitpid(z, C.WNOHANG);
+        } catch {
+          /* reaped meanwhile */
+        }
+      }
       resolve(r);
     };
     process.on('SIGCHLD', check);
@@ -40,30 +48,22 @@ export function waitForExit(pid: number): Promise<sys.WaitResult> {
   });
 }
 
-/** Reaps the zombies among our children (the container's processes that outlived its init, reparented to us). */
-function reapOrphans(): void {
+/** The zombies among our children: the container's processes that outlived its init, reparented to us. */
+function zombieChildren(): number[] {
   let children: string[];
   try {
     children = fs.readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').split(' ').filter(Boolean);
   } catch {
-    return; // no CONFIG_PROC_CHILDREN: the zombies stay until we exit
+    return []; // no CONFIG_PROC_CHILDREN: the zombies stay until we exit
   }
-  for (const c of children) {
-    const stat = (() => {
-      try {
-        return fs.readFileSync(`/proc/${c}/stat`, 'utf8');
-      } catch {
-        return '';
-      }
-    })();
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) {
-      try {
-        sys.waitpid(Number(c), C.WNOHANG);
-      } catch {
-        /* reaped meanwhile */
-      }
+  return children.filter((c) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${c}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    } catch {
+      return false;
     }
-  }
+  }).map(Number);
 }
 
 export function exitCodeOf(r: sys.WaitResult): number {
@@ -71,13 +71,13 @@ export function exitCodeOf(r: sys.WaitResult): number {
 }
 
 /** Forwards the runtime's signals to the container's init; returns the undo. */
-export function forwardSignals(pid: number, except: NodeJS.Signals[] = []): () => void {
+export function forwardSignals(pid: number, except: NodeJS.Signals[] = [], os: Pick<Sys, 'kill'> = sys): () => void {
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const s of FORWARDED) {
     if (except.includes(s)) continue;
     const h = () => {
       try {
-        sys.kill(pid, SIGNUM[s]);
+        os.kill(pid, SIGNUM[s]);
       } catch {
         /* exited */
       }

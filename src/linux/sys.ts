@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import { lib, errno, koffiModule } from './ffi';
 import { SyscallError } from './errors';
 import * as C from './constants';
+import type * as ThisModule from './sys';
 
 /** Throws a SyscallError for the errno the last libc call left. */
 export function fail(call: string, args: unknown[]): never {
@@ -571,3 +572,11 @@ export function trySeccompFilter(flags: number, bpf: Buffer | null): number {
   const r = Number(seccompCall!(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, bpf && { len: bpf.length / 8, filter: bpf }));
   return r < 0 ? -errno() : r;
 }
+
+/**
+ * This module as one typed value: the way to libc for everything above
+ * src/linux/. A unit that should be testable without a kernel takes the part
+ * it uses (`Pick<Sys, 'waitpid'>`) as a parameter that defaults to this
+ * module, and a test passes a fake (test/unit/foreground.test.js).
+ */
+export type Sys = typeof ThisModule;
