@@ -2,7 +2,7 @@
 // init's PID with its start time, the exec fifo and the freezer decide it.
 import * as fs from 'fs';
 import { type SavedState, type Owned } from '../state/store';
-import { processStartTime } from '../linux/proc';
+import { processStartTime, processExiting } from '../linux/proc';
 import { cgroupManagerFromState } from '../cgroups';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -13,7 +13,8 @@ export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
  * pid: one naming another process must never be taken for the init. It must
  * be the init create recorded in owned.json, and when alive be in the
  * container's cgroup. A dead one with nothing to say otherwise is a stopped
- * container, as in runc.
+ * container, as in runc; so is one that is exiting (it has left its cgroup
+ * already, and may stay so while the rest of its pid namespace dies).
  */
 export function initProblem(state: SavedState, owned: Owned | undefined): string | undefined {
   const init = owned?.init;
@@ -22,7 +23,7 @@ export function initProblem(state: SavedState, owned: Owned | undefined): string
   }
   if (!state.cgroup || !initAlive(state)) return undefined;
   const cgroup = cgroupManagerFromState(state.cgroup);
-  if (cgroup.exists() && !cgroup.processes().includes(state.pid)) return `its pid ${state.pid} is not in the container's cgroup`;
+  if (cgroup.exists() && !cgroup.processes().includes(state.pid) && !processExiting(state.pid)) return `its pid ${state.pid} is not in the container's cgroup`;
   return undefined;
 }
 
