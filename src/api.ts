@@ -61,6 +61,8 @@ export interface CreateContainerOptions extends StoreOptions {
   onConsole?: (master: number) => void;
   /** Warnings (a failed poststop hook) go here. */
   warn?: (msg: string) => void;
+  /** The systemd cgroup driver (runc's --systemd-cgroup): linux.cgroupsPath is "slice:prefix:name". */
+  systemdCgroup?: boolean;
 }
 
 export interface ExecContainerOptions {
@@ -111,7 +113,7 @@ export class Container {
     const store = storeFor(opts);
     creating().createContainer({
       id, store, bundle: opts.bundle, pidFile: opts.pidFile, noPivot: Boolean(opts.noPivot), noNewKeyring: Boolean(opts.noNewKeyring),
-      preserveFds: opts.preserveFds ?? 0, systemdCgroup: false, onConsole: opts.onConsole, warn: opts.warn,
+      preserveFds: opts.preserveFds ?? 0, systemdCgroup: Boolean(opts.systemdCgroup), onConsole: opts.onConsole, warn: opts.warn,
     });
     return new Container(id, store);
   }

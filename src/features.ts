@@ -22,7 +22,7 @@ export function features(): Record<string, unknown> {
       // only the namespace types this kernel has
       namespaces: Object.keys(NAMESPACE_FILES).filter((t) => fs.existsSync(`/proc/self/ns/${NAMESPACE_FILES[t]}`)),
       capabilities: CAPABILITIES.slice(0, kernelLastCap() + 1),
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true },
       seccomp,
       apparmor: { enabled: apparmorEnabled() },
       selinux: { enabled: selinuxEnabled() },

@@ -1,5 +1,5 @@
-// One interface over cgroup v1 and v2. The cgroupfs driver is the only one;
-// a systemd driver would be another implementation of CgroupManager.
+// One interface over the cgroup drivers: cgroupfs on v1 (v1.ts) and v2
+// (v2.ts), and systemd on v2 (systemd/manager.ts).
 import { type LinuxResources, type ApplyOptions } from './resources';
 import { type OomWatcher } from './oom';
 import { type Json } from './stats';
@@ -14,6 +14,8 @@ export interface CgroupManager {
   readonly version: 1 | 2;
   /** Hierarchy name (v1: "cpu", "name=systemd", ...; v2: "") -> the container's cgroup directory. */
   readonly paths: Record<string, string>;
+  /** The systemd unit that holds the container's cgroup (the systemd driver), kept in the state. */
+  readonly systemd?: { unit: string; slice: string; user: boolean };
   /** Creates the container's cgroup directories (missing parents too; v2: enables the controllers on the way). */
   create(): void;
   /**

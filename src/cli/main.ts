@@ -41,7 +41,7 @@ export async function main(args: string[]): Promise<void> {
     .option('log', { type: 'string', describe: 'set the log file to write tsrunc logs to (default is stderr)' })
     .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'set the log format' })
     .option('debug', { type: 'boolean', describe: 'enable debug logging' })
-    .option('systemd-cgroup', { type: 'boolean', describe: 'enable systemd cgroup support (not supported yet)' })
+    .option('systemd-cgroup', { type: 'boolean', describe: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:runc:434234"' })
     .option('rootless', { describe: 'ignore cgroup permission errors (true, false, auto)' })
     .option('criu', { type: 'string', hidden: true })
     .version(false)

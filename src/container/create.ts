@@ -112,11 +112,11 @@ export function createContainer(opts: CreateOptions): Created {
   try {
     record();
     fault('create:claimed');
-    const manager = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup);
+    const manager = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup, spec.annotations);
     // An existing cgroup that is frozen would freeze the init mid-setup. Refused, as runc,
     // before anything is made or recorded: the caller's cgroup stays as it was.
     if (manager.isFrozen()) throw new RuntimeError("container's cgroup unexpectedly frozen");
-    owned.cgroup = { version: manager.version, paths: manager.paths };
+    owned.cgroup = { version: manager.version, paths: manager.paths, systemd: manager.systemd };
     record();
     cgroup = rootlessCgroup(manager);
     fault('create:cgroup');
@@ -172,7 +172,7 @@ export function createContainer(opts: CreateOptions): Created {
       created: rfc3339Now(),
       owner: '',
       annotations: spec.annotations,
-      cgroup: cgroup ? { version: cgroup.version, paths: cgroup.paths, created: true } : undefined,
+      cgroup: cgroup ? { version: cgroup.version, paths: cgroup.paths, created: true, systemd: cgroup.systemd } : undefined,
       namespacePaths: namespacePaths(initPid, spec.linux?.namespaces?.map((n) => n.type) ?? []),
       config: spec,
     };

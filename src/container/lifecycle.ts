@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as sys from '../linux/sys';
 import { processStartTime } from '../linux/proc';
-import { type StateStore, type SavedState, type Found } from '../state/store';
+import { type StateStore, type SavedState, type Found, type Owned } from '../state/store';
 import { cgroupManagerFor, cgroupManagerFromState, signalAllProcesses } from '../cgroups';
 import { deriveStatus, initAlive, initProblem, type Status } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
@@ -128,7 +128,7 @@ function isLive(p: Proc | undefined): p is Proc {
 }
 
 /** SIGKILLs the processes and everything in the cgroup, thawing it, and waits (up to ~5 s) until they are gone. */
-type SavedCgroup = { version: 1 | 2; paths: Record<string, string> };
+type SavedCgroup = NonNullable<Owned['cgroup']>;
 
 function killAndWait(procs: Proc[], saved: SavedCgroup | undefined): void {
   const cgroup = saved ? cgroupManagerFromState(saved) : undefined;

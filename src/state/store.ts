@@ -29,13 +29,20 @@ export interface SavedState {
   owner: string;
   annotations?: Record<string, string>;
   /** Cgroup paths per controller (or "" for v2), so delete and kill --all find them. */
-  cgroup?: { version: 1 | 2; paths: Record<string, string>; created: boolean };
+  cgroup?: { version: 1 | 2; paths: Record<string, string>; created: boolean; systemd?: SystemdUnitRecord };
   /** Namespace paths of the init, for exec and for hooks. */
   namespacePaths?: Record<string, string>;
   /** Set when the container's init was started by `start`. */
   started?: boolean;
   /** The config as it was at create time (later commands never re-read the bundle). */
   config: unknown;
+}
+
+/** The transient unit of a container made with the systemd cgroup driver. */
+export interface SystemdUnitRecord {
+  unit: string;
+  slice: string;
+  user: boolean;
 }
 
 /**
@@ -49,8 +56,8 @@ export interface Owned {
   creator: { pid: number; startTime: string };
   bundle?: string;
   config?: unknown;
-  /** Recorded before the cgroup directories are made. */
-  cgroup?: { version: 1 | 2; paths: Record<string, string> };
+  /** Recorded before the cgroup directories (or the systemd unit) are made. */
+  cgroup?: { version: 1 | 2; paths: Record<string, string>; systemd?: SystemdUnitRecord };
   /** Recorded as soon as the init's PID is known, before it joins the cgroup. */
   init?: { pid: number; startTime: string };
   /** Create hooks ran: poststop hooks are owed at delete. */
@@ -79,7 +86,12 @@ function stateProblem(v: unknown, id: string): string | undefined {
   for (const k of ['pidStartTime', 'bundle', 'rootfs', 'created', 'ociVersion']) if (typeof v[k] !== 'string') return `no valid ${k}`;
   if (!isObject(v.config)) return 'no config';
   if (v.cgroup !== undefined && (!isObject(v.cgroup) || ![1, 2].includes(v.cgroup.version as number) || !isObject(v.cgroup.paths))) return 'no valid cgroup';
+  if (isObject(v.cgroup) && v.cgroup.systemd !== undefined && !validUnit(v.cgroup.systemd)) return 'no valid systemd unit';
   return undefined;
+}
+
+function validUnit(u: unknown): boolean {
+  return isObject(u) && typeof u.unit === 'string' && /^[^/]+\.(scope|slice)$/.test(u.unit) && typeof u.slice === 'string' && typeof u.user === 'boolean';
 }
 
 // runc's pattern: word characters and the range '+' to '.' (+ , - .)

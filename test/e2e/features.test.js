@@ -464,14 +464,6 @@ tsruncOnly('features that are off are refused with an error naming the field', (
     }, 'mounts[', 'idmap');
   }
   if (lx.netDevices && !lx.netDevices.enabled) refused((c) => { c.linux.netDevices = { eth9: {} }; }, 'linux.netDevices');
-  if (lx.cgroup && lx.cgroup.systemd === false) {
-    const b = ctx.makeBundle({ args: ['true'] });
-    const id = ctx.id('sd');
-    const r = ctx.rt(['--systemd-cgroup', 'run', '--bundle', b.dir, id]);
-    assert.is(r.status, 1, 'cgroup.systemd is false: --systemd-cgroup fails');
-    assert.match(h.errorMessage(r.stderr), /systemd/);
-    ctx.leftovers({ id, bundle: b });
-  }
 });
 
 tsruncOnly('annotations: the versions it reports are the real ones', () => {
