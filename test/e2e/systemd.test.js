@@ -1,9 +1,14 @@
 'use strict';
-// --systemd-cgroup on this host, as runc answers it: a malformed
-// linux.cgroupsPath, a bad slice or annotation, and (where systemd is not
-// PID 1, as here) systemd not running are errors with runc's message that
-// leave nothing behind. The driver itself runs in the vm suite's systemd guest.
+// --systemd-cgroup as runc answers it: a malformed linux.cgroupsPath, a bad
+// slice or annotation, and (where systemd is not PID 1, as on the CI host)
+// systemd not running are errors with runc's message that leave nothing
+// behind. Where systemd runs on cgroup v2 (the vm suite's systemd guest), the
+// driver end to end: the transient scope and its properties, the cgroup
+// files, update, pause, exec, events, delete and a create killed midway; each
+// shown beside runc's for the same container when runc is there.
 const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
 const { suite } = require('uvu');
 const assert = require('uvu/assert');
 const h = require('../lib/harness');
@@ -14,6 +19,59 @@ const ctx = h.createContext('systemd');
 h.install(test, ctx);
 
 const SYSTEMD_RUNS = fs.existsSync('/run/systemd/system');
+const DRIVER = SYSTEMD_RUNS && fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+const NO_DRIVER = 'needs systemd as PID 1 on cgroup v2 (the vm suite\'s systemd guest runs it)';
+const RUNC = spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim();
+
+const SHOWN = ['ActiveState', 'Slice', 'Delegate', 'MemoryMax', 'MemoryLow', 'MemorySwapMax', 'CPUWeight', 'CPUQuotaPerSecUSec', 'CPUQuotaPeriodUSec',
+  'AllowedCPUs', 'TasksMax', 'IOWeight', 'DevicePolicy', 'TimeoutStopUSec'];
+const FILES = ['memory.max', 'memory.low', 'memory.swap.max', 'cpu.weight', 'cpu.max', 'cpuset.cpus', 'pids.max', 'io.weight'];
+
+/** `systemctl show UNIT -p ...` as an object (LoadState not-found when there is no such unit). */
+function unitShow(unit, props = SHOWN) {
+  const r = spawnSync('systemctl', ['show', unit, '-p', ['LoadState', ...props].join(',')], { encoding: 'utf8' });
+  return Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+const unitGone = (unit) => unitShow(unit, []).LoadState === 'not-found';
+const scopeDir = (unit, slice = 'system.slice') => path.join('/sys/fs/cgroup', slice, unit);
+const readFile = (dir, f) => {
+  try {
+    return fs.readFileSync(path.join(dir, f), 'utf8').trim().split('\n')[0];
+  } catch {
+    return '(none)';
+  }
+};
+
+/** Stops a unit a failed test left (it is not the harness's to know). */
+function stopUnit(unit) {
+  spawnSync('systemctl', ['stop', unit], { stdio: 'ignore' });
+  spawnSync('systemctl', ['reset-failed', unit], { stdio: 'ignore' });
+}
+
+const RESOURCES = {
+  memory: { limit: 67108864, reservation: 33554432, swap: 134217728 },
+  cpu: { shares: 512, quota: 20000, period: 100000, cpus: '0' },
+  pids: { limit: 40 },
+  blockIO: { weight: 300 },
+};
+
+/** A detached `sleep` under the systemd driver with every resource set; returns what to check. */
+function runWithDriver(rt, prefix, id, extraEdit) {
+  const unit = `${prefix}-${id}.scope`;
+  const b = ctx.makeBundle({
+    args: ['sleep', '1000'],
+    edit: (c) => {
+      c.linux.cgroupsPath = `system.slice:${prefix}:${id}`;
+      c.linux.resources = { ...c.linux.resources, ...JSON.parse(JSON.stringify(RESOURCES)) };
+      c.annotations = { 'org.systemd.property.TimeoutStopSec': '7' };
+      if (extraEdit) extraEdit(c);
+    },
+  });
+  const r = rt(['--systemd-cgroup', 'run', '-d', '--bundle', b.dir, id]);
+  assert.is(r.status, 0, r.stderr);
+  return { b, unit, dir: scopeDir(unit) };
+}
 
 function refused(edit, message) {
   const b = ctx.makeBundle({ args: ['true'], edit });
@@ -49,6 +107,152 @@ test('systemd not running: runc\'s error, nothing made', () => {
   if (SYSTEMD_RUNS) return skip('systemd runs on this host (the vm suite\'s systemd guest covers the driver)');
   refused((c) => { c.linux.cgroupsPath = 'system.slice:tsrunc-test:sd1'; }, 'systemd not running on this host, cannot use systemd cgroups manager');
   refused(null, 'systemd not running on this host, cannot use systemd cgroups manager');
+});
+
+function driverTest(name, fn) {
+  test(name, async () => {
+    if (!DRIVER) return skip(NO_DRIVER);
+    return fn();
+  });
+}
+
+driverTest('run -d: a transient scope holds the init; resources are unit properties and cgroup files; delete removes the unit', () => {
+  const id = ctx.id('sdrun');
+  const { b, unit, dir } = runWithDriver((a) => ctx.rt(a), h.IS_RUNC ? 'runc-test' : 'tsrunc-test', id);
+  try {
+    const pid = ctx.state(id).pid;
+    assert.is(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim(), `0::/system.slice/${unit}`, 'the init is in the scope');
+    const props = unitShow(unit);
+    const files = Object.fromEntries(FILES.map((f) => [f, readFile(dir, f)]));
+    assert.equal(
+      [props.ActiveState, props.Slice, props.Delegate, props.MemoryMax, props.MemoryLow, props.MemorySwapMax, props.CPUWeight, props.CPUQuotaPerSecUSec, props.TasksMax, props.AllowedCPUs, props.DevicePolicy, props.TimeoutStopUSec],
+      ['active', 'system.slice', 'yes', '67108864', '33554432', '67108864', '20', '200ms', '40', '0', 'strict', '7s'],
+    );
+    assert.equal(
+      [files['memory.max'], files['memory.low'], files['memory.swap.max'], files['cpu.weight'], files['cpu.max'], files['cpuset.cpus'], files['pids.max']],
+      ['67108864', '33554432', '67108864', '20', '20000 100000', '0', '40'],
+    );
+    // runc beside it, for the same config (for the record, and for what differs)
+    if (!h.IS_RUNC && RUNC) {
+      const rid = ctx.id('sdrunc');
+      const asRunc = (a) => {
+        const saved = ctx.runtime;
+        ctx.runtime = RUNC;
+        try {
+          return ctx.rt(a);
+        } finally {
+          ctx.runtime = saved;
+        }
+      };
+      const runc = runWithDriver(asRunc, 'runc-test', rid);
+      try {
+        const rp = unitShow(runc.unit);
+        const rows = [...SHOWN.map((p) => [p, props[p], rp[p]]), ...FILES.map((f) => [f, files[f], readFile(runc.dir, f)])];
+        console.log(`\n[systemd] ${unit} (tsrunc) beside ${runc.unit} (runc 1.1.5):\n${rows.map(([k, t, r]) => `  ${k.padEnd(20)} ${String(t).padEnd(24)} ${r}${t === r ? '' : '   <- differs'}`).join('\n')}`);
+      } finally {
+        asRunc(['delete', '--force', rid]);
+        stopUnit(runc.unit);
+      }
+    }
+    assert.is(ctx.rt(['kill', id, 'KILL']).status, 0);
+    const end = Date.now() + 10000;
+    while (ctx.state(id).status !== 'stopped' && Date.now() < end) h.sleepMs(20);
+    const d = ctx.rt(['delete', id]);
+    assert.is(d.status, 0, d.stderr);
+    assert.ok(unitGone(unit), `${unit} is gone: ${JSON.stringify(unitShow(unit, ['ActiveState']))}`);
+    assert.not.ok(fs.existsSync(dir), `${dir} is gone`);
+    ctx.leftovers({ id, bundle: b });
+  } finally {
+    stopUnit(unit);
+  }
+});
+
+driverTest('update changes the unit and the files; pause, resume, exec, ps and events --stats work on the scope', () => {
+  const id = ctx.id('sdupd');
+  const { unit, dir } = runWithDriver((a) => ctx.rt(a), h.IS_RUNC ? 'runc-test' : 'tsrunc-test', id);
+  try {
+    let r = ctx.rt(['update', '--memory', '104857600', '--memory-swap', '209715200', '--pids-limit', '50', '--cpu-quota', '30000', id]);
+    assert.is(r.status, 0, r.stderr);
+    const p = unitShow(unit);
+    assert.equal([p.MemoryMax, p.TasksMax, p.CPUQuotaPerSecUSec, p.DevicePolicy], ['104857600', '50', '300ms', 'strict']);
+    assert.equal([readFile(dir, 'memory.max'), readFile(dir, 'pids.max'), readFile(dir, 'cpu.max')], ['104857600', '50', '30000 100000']);
+    assert.is(ctx.rt(['pause', id]).status, 0);
+    assert.is(ctx.state(id).status, 'paused');
+    assert.match(fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8'), /frozen 1/);
+    assert.is(ctx.rt(['resume', id]).status, 0);
+    assert.is(ctx.state(id).status, 'running');
+    r = ctx.rt(['exec', id, 'cat', '/proc/self/cgroup']);
+    assert.is(r.status, 0, r.stderr);
+    r = ctx.rt(['ps', '--format', 'json', id]);
+    assert.is(JSON.parse(r.stdout).length, 1, r.stdout);
+    r = ctx.rt(['events', '--stats', id]);
+    assert.is(r.status, 0, r.stderr);
+    const ev = JSON.parse(r.stdout);
+    assert.is(ev.type, 'stats');
+    assert.is(ev.data.pids.limit, 50);
+    r = ctx.rt(['delete', '--force', id]);
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(unitGone(unit));
+  } finally {
+    stopUnit(unit);
+  }
+});
+
+driverTest('a create killed once the unit exists: delete --force stops the unit, and the id works again', () => {
+  if (h.IS_RUNC) return skip('fault points are tsrunc\'s');
+  const id = ctx.id('sdkill');
+  const unit = `tsrunc-test-${id}.scope`;
+  const b = ctx.makeBundle({ args: ['sleep', '1000'], edit: (c) => { c.linux.cgroupsPath = `system.slice:tsrunc-test:${id}`; } });
+  try {
+    const r = ctx.rt(['--systemd-cgroup', 'create', '--bundle', b.dir, id], { env: { ...process.env, TSRUNC_FAULT: 'create:in-cgroup' } });
+    assert.is(r.signal, 'SIGKILL', `killed at the fault point: ${r.status} ${r.stderr}`);
+    assert.is(unitShow(unit, ['ActiveState']).ActiveState, 'active', 'the unit was made');
+    let d = ctx.rt(['delete', '--force', id]);
+    assert.is(d.status, 0, d.stderr);
+    assert.ok(unitGone(unit), 'delete --force stopped the unit');
+    ctx.leftovers({ id, bundle: b });
+    d = ctx.rt(['--systemd-cgroup', 'run', '-d', '--bundle', b.dir, id]);
+    assert.is(d.status, 0, d.stderr);
+    assert.is(ctx.rt(['delete', '--force', id]).status, 0);
+    assert.ok(unitGone(unit));
+  } finally {
+    stopUnit(unit);
+  }
+});
+
+driverTest('a unit of that name already there: an error naming it, nothing else made or removed', () => {
+  if (h.IS_RUNC) return skip('runc 1.1.5 joins an existing unit');
+  const id = ctx.id('sdexist');
+  const unit = `tsrunc-test-${id}.scope`;
+  // another scope of that name, holding a sleep
+  spawnSync('sh', ['-c', `systemd-run --scope --unit=${unit} sleep 1000 >/dev/null 2>&1 &`]);
+  try {
+    const end = Date.now() + 10000;
+    while (unitShow(unit, ['ActiveState']).ActiveState !== 'active' && Date.now() < end) h.sleepMs(20);
+    const b = ctx.makeBundle({ args: ['true'], edit: (c) => { c.linux.cgroupsPath = `system.slice:tsrunc-test:${id}`; } });
+    const r = ctx.rt(['--systemd-cgroup', 'run', '--bundle', b.dir, id]);
+    assert.is(r.status, 1);
+    assert.match(h.errorMessage(r.stderr), new RegExp(`unable to start unit "${unit.replace(/[.]/g, '\\.')}": the unit already exists`));
+    assert.is(unitShow(unit, ['ActiveState']).ActiveState, 'active', 'the other unit is untouched');
+    ctx.leftovers({ id, bundle: b });
+  } finally {
+    stopUnit(unit);
+  }
+});
+
+driverTest('no cgroupsPath: <prefix>-<id>.scope in system.slice', () => {
+  const id = ctx.id('sddef');
+  const unit = `${h.IS_RUNC ? 'runc' : 'tsrunc'}-${id}.scope`;
+  const b = ctx.makeBundle({ args: ['sleep', '1000'], edit: (c) => { delete c.linux.cgroupsPath; } });
+  try {
+    const r = ctx.rt(['--systemd-cgroup', 'run', '-d', '--bundle', b.dir, id]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(fs.readFileSync(`/proc/${ctx.state(id).pid}/cgroup`, 'utf8').trim(), `0::/system.slice/${unit}`);
+    assert.is(ctx.rt(['delete', '--force', id]).status, 0);
+    assert.ok(unitGone(unit));
+  } finally {
+    stopUnit(unit);
+  }
 });
 
 test.run();
