@@ -22,6 +22,15 @@
 # writes the exit status there and on the console ("TSRUNC-VM-EXIT <code>"),
 # and powers off.
 #
+# The systemd flavour (tsrunc_vm_init=systemd on the kernel command line, set
+# by TSRUNC_VM_INIT=systemd bash test/vm/run.sh): the same root, but stage 1
+# switch_roots to the host's /lib/systemd/systemd, with the units of
+# test/vm/systemd/ (copied into the initramfs) in the overlay's /etc: the
+# guest boots tsrunc-vm.target (basic.target and the system bus), masks what
+# cannot work or only costs time there (test/vm/systemd/masked), and
+# tsrunc-vm-cmd.service runs the command (test/vm/systemd/guest.sh). With
+# TSRUNC_VM_INIT=systemd this script installs systemd and dbus when missing.
+#
 # Needs root (apt-get install of what is missing; mknod).
 # Exits 3 when something the guest needs cannot be had here (a package that
 # apt-get cannot install, the kernel package, not root): vm.test.js skips then.
@@ -54,7 +63,13 @@ command -v modprobe >/dev/null || [ -x /sbin/modprobe ] || need+=(kmod)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
 # /bin/busybox must be the static one: it runs in the initramfs and in the
 # guest (test/lib/rootfs.js builds the container rootfs from it)
-dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || need+=(busybox-static)
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+installed busybox-static || need+=(busybox-static)
+# the systemd guest runs the host's systemd as PID 1 and its dbus-daemon
+if [ "${TSRUNC_VM_INIT:-}" = systemd ]; then
+  installed systemd || need+=(systemd)
+  installed dbus || need+=(dbus)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
   log "installing ${need[*]}"
@@ -67,6 +82,10 @@ fi
 PATH=$PATH:/sbin:/usr/sbin
 file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
 file_is_static /bin/busybox || unavailable "/bin/busybox is not statically linked (install busybox-static)"
+if [ "${TSRUNC_VM_INIT:-}" = systemd ]; then
+  [ -x /lib/systemd/systemd ] || unavailable "no /lib/systemd/systemd on this machine (the systemd guest runs the host's)"
+  [ -x /usr/bin/dbus-daemon ] || unavailable "no /usr/bin/dbus-daemon on this machine (package dbus)"
+fi
 
 # ---- kernel ----------------------------------------------------------------
 
@@ -107,7 +126,7 @@ ln -sfn "kernel/boot/vmlinuz-$KVER" "$VM_DIR/vmlinuz"
 # and virtio_blk for the scratch disk (/dev/vda: tests that throttle I/O need a real block device)
 MODULES=(virtio_pci 9pnet_virtio 9p overlay virtio_blk)
 
-stamp=$( { cat "${BASH_SOURCE[0]}"; echo "$KVER"; sha256sum /bin/busybox; } | sha256sum | cut -d' ' -f1)
+stamp=$( { cat "${BASH_SOURCE[0]}" "$HERE"/systemd/*; echo "$KVER"; sha256sum /bin/busybox; } | sha256sum | cut -d' ' -f1)
 if [ -f "$VM_DIR/initramfs.cpio.gz" ] && [ "$(cat "$VM_DIR/initramfs.stamp" 2>/dev/null)" = "$stamp" ]; then
   log "up to date: $VM_DIR (kernel $KVER)"
   exit 0
@@ -123,6 +142,8 @@ for applet in $("$STAGE/bin/busybox" --list); do
 done
 mknod -m 600 "$STAGE/dev/console" c 5 1
 mknod -m 666 "$STAGE/dev/null" c 1 3
+# the systemd flavour's units, mask list and guest.sh (stage 1 copies them)
+cp -r "$HERE/systemd" "$STAGE/systemd"
 
 : > "$STAGE/modules/order"
 for m in "${MODULES[@]}"; do
@@ -139,7 +160,9 @@ done
 cat > "$STAGE/init" <<'EOF'
 #!/bin/busybox sh
 # tsrunc test guest, stage 1: reach the root (host / over 9p + tmpfs overlay),
-# mount the API filesystems and cgroup2 in it, switch_root to stage 2.
+# mount the API filesystems and cgroup2 in it, switch_root to stage 2; with
+# tsrunc_vm_init=systemd, set up the overlay's /etc for systemd and
+# switch_root to it (it mounts cgroup2 itself).
 export PATH=/bin
 mount -t devtmpfs -o mode=755 devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
@@ -193,9 +216,11 @@ mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs $R/dev/shm
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs $R/tmp
 mount -t tmpfs -o nosuid,nodev,mode=755 tmpfs $R/run
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs $R/var/tmp 2>/dev/null
-# cgroup v2 alone, with systemd's options
-mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate,memory_recursiveprot cgroup2 $R/sys/fs/cgroup ||
-  fail "cannot mount cgroup2 on /sys/fs/cgroup"
+# cgroup v2 alone, with systemd's options (systemd mounts it itself)
+if [ "$tsrunc_vm_init" != systemd ]; then
+  mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate,memory_recursiveprot cgroup2 $R/sys/fs/cgroup ||
+    fail "cannot mount cgroup2 on /sys/fs/cgroup"
+fi
 if [ -n "$keep" ]; then
   mkdir -p "$R$tsrunc_vm_project" && mount --move /keep "$R$tsrunc_vm_project" || fail "cannot keep $tsrunc_vm_project visible"
 fi
@@ -204,6 +229,55 @@ mkdir -p $R/run/tsrunc-vm/io
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 vmio $R/run/tsrunc-vm/io ||
   fail "cannot mount the run dir (9p tag vmio)"
 cp /bin/busybox /stage2.sh $R/run/tsrunc-vm/
+
+if [ "$tsrunc_vm_init" = systemd ]; then
+  # systemd as PID 1, in the overlay (only the guest's RAM is written)
+  [ -x $R/lib/systemd/systemd ] || fail "no /lib/systemd/systemd in the host's root"
+  # a machine id of its own: without one systemd boots as a first boot
+  # (presets applied to every unit, systemd-firstboot)
+  tr -d - < $R/proc/sys/kernel/random/uuid > $R/etc/machine-id
+  # a VM, whatever the host is: with /.dockerenv (a host that is a docker
+  # container) systemd believes it runs in a container and then ignores the
+  # kernel command line (systemd.unit=...) and skips units
+  rm -f $R/.dockerenv $R/.containerenv
+  # no mounts of the host's (stage 1 mounted what the guest needs)
+  : > $R/etc/fstab
+  echo tsrunc-vm > $R/etc/hostname
+  U=$R/etc/systemd/system
+  mkdir -p $U/emergency.service.d $U/rescue.service.d $R/etc/systemd/journald.conf.d $R/etc/tmpfiles.d
+  # what the host's /etc adds to the targets the guest reaches is the host's
+  for w in sysinit basic sockets paths timers local-fs remote-fs; do
+    for f in $U/$w.target.wants/*; do
+      [ -L "$f" ] || [ -e "$f" ] || continue
+      case ${f##*/} in dbus.* | systemd-journald* | tsrunc-vm*) continue ;; esac
+      ln -sfn /dev/null "$U/${f##*/}"
+    done
+  done
+  for u in $(grep -v '^#' /systemd/masked); do
+    ln -sfn /dev/null "$U/$u"
+  done
+  # generators: each one is a process before the first unit starts (seconds
+  # under TCG), and they make units of the host's configuration (fstab,
+  # /etc/init.d, gettys, postgresql's clusters...); the guest needs none but
+  # systemd-debug-generator (systemd.mask=, systemd.wants= on the command line)
+  mkdir -p $R/etc/systemd/system-generators
+  for g in $R/lib/systemd/system-generators/* $R/usr/lib/systemd/system-generators/* $R/usr/local/lib/systemd/system-generators/*; do
+    [ -e "$g" ] || continue
+    case ${g##*/} in systemd-debug-generator) continue ;; esac
+    ln -sfn /dev/null "$R/etc/systemd/system-generators/${g##*/}"
+  done
+  cp /systemd/tsrunc-vm.target /systemd/tsrunc-vm-cmd.service /systemd/tsrunc-vm-fail.service $U/
+  cp /systemd/emergency.conf $U/emergency.service.d/tsrunc-vm.conf
+  cp /systemd/emergency.conf $U/rescue.service.d/tsrunc-vm.conf
+  cp /systemd/journald.conf $R/etc/systemd/journald.conf.d/tsrunc-vm.conf
+  # /tmp is stage 1's tmpfs, and may hold the project dir (kept above): not
+  # emptied at boot (Debian's tmpfiles.d/tmp.conf says D)
+  echo 'd /tmp 1777 root root -' > $R/etc/tmpfiles.d/tmp.conf
+  mkdir -p $R/run/tsrunc-vm/systemd
+  cp /systemd/guest.sh $R/run/tsrunc-vm/systemd/
+  exec switch_root $R /lib/systemd/systemd
+  fail "switch_root to /lib/systemd/systemd failed"
+fi
 
 exec switch_root $R /run/tsrunc-vm/busybox sh /run/tsrunc-vm/stage2.sh
 fail "switch_root failed"

@@ -16,7 +16,22 @@
 # guest's console to stdout and exits with the command's exit status; 124 when
 # the guest ran out of time, 125 when it failed before or around the command.
 #
+# The systemd flavour boots systemd as PID 1 instead (cgroup v2 alone as well:
+# systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all), with the system bus
+# (dbus-daemon, /run/dbus/system_bus_socket), for the systemd cgroup driver:
+#
+#   TSRUNC_VM_INIT=systemd bash test/vm/run.sh [command...]
+#
+# Once tsrunc-vm.target is reached (basic.target and dbus; see
+# test/vm/systemd/) it runs the command as root from the project dir in
+# tsrunc-vm-cmd.service (system.slice, Delegate=yes), its output on the
+# console, then writes its exit status and powers off; same exit statuses.
+# Without a command it runs the probe (run.sh --systemd-probe). The host's
+# /lib/systemd/systemd and dbus-daemon are the guest's: build.sh installs
+# systemd and dbus when missing.
+#
 # Environment:
+#   TSRUNC_VM_INIT      busybox (default: busybox sh as PID 1) or systemd
 #   TSRUNC_VM_ACCEL     kvm, tcg or auto (default): kvm where /dev/kvm can run a
 #                       stock kernel (hardware vmx/svm, not PVM), else tcg
 #   TSRUNC_VM_TIMEOUT   seconds before qemu is killed (default 480; 900 under tcg)
@@ -37,6 +52,9 @@
 #   bash test/vm/run.sh --smoke    (inside the guest) the smoke run alone:
 #     create/start/state/kill/delete of a busybox container with memory and
 #     pids limits, memory.max and pids.max checked in its cgroup.
+#   bash test/vm/run.sh --systemd-probe   (inside the systemd guest) systemd is
+#     PID 1 and running, on cgroup2, on the system bus; a transient scope made
+#     with systemd-run gets its MemoryMax and is gone after its process.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -111,6 +129,41 @@ smoke() {
   step "delete: no state dir, no cgroup dir"
   rm -rf "$dir"
   echo "TSRUNC-VM-SMOKE passed"
+}
+
+# --systemd-probe: runs in the systemd guest
+systemd_probe() {
+  local unit="tsrunc-vm-probe-$$" state out cg end
+  step() { echo "TSRUNC-VM-PROBE ok: $*"; }
+  bad() {
+    echo "TSRUNC-VM-PROBE FAIL: $*"
+    exit 1
+  }
+  [ "$(cat /proc/1/comm)" = systemd ] || bad "PID 1 is $(cat /proc/1/comm), not systemd"
+  step "PID 1: $(tr '\0' ' ' </proc/1/cmdline)($(systemctl --version | head -n 1))"
+  state=$(timeout 120 systemctl is-system-running --wait 2>&1)
+  [ "$state" = running ] || bad "systemctl is-system-running --wait: $state; failed units: $(systemctl --failed --plain --no-legend 2>&1 | tr '\n' ' ')"
+  step "systemctl is-system-running --wait: $state"
+  [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || bad "/sys/fs/cgroup is $(stat -f -c %T /sys/fs/cgroup), not cgroup2fs"
+  step "/sys/fs/cgroup is cgroup2fs; this command's cgroup: $(sed -n 's/^0:://p' /proc/self/cgroup)"
+  out=$(busctl --system status org.freedesktop.systemd1 2>&1) || bad "busctl --system status org.freedesktop.systemd1: $out"
+  grep -qx 'PID=1' <<<"$out" || bad "org.freedesktop.systemd1 on the system bus is not PID 1: $out"
+  step "system bus: org.freedesktop.systemd1 is PID 1 ($(grep -m1 '^UniqueName=' <<<"$out"))"
+  out=$(systemd-run --quiet --scope --unit="$unit" -p MemoryMax=64M sh -c \
+    "cat /proc/self/cgroup; cat /sys/fs/cgroup/system.slice/$unit.scope/memory.max; systemctl show -p ActiveState,MemoryMax,Slice $unit.scope" 2>&1) ||
+    bad "systemd-run --scope --unit=$unit -p MemoryMax=64M: $out"
+  cg="/sys/fs/cgroup/system.slice/$unit.scope"
+  grep -qx "0::/system.slice/$unit.scope" <<<"$out" || bad "the scope's process is not in /system.slice/$unit.scope: $out"
+  grep -qx 67108864 <<<"$out" || bad "$cg/memory.max is not 67108864: $out"
+  grep -qx 'ActiveState=active' <<<"$out" || bad "$unit.scope not active while its process runs: $out"
+  step "systemd-run --scope --unit=$unit -p MemoryMax=64M: $(tr '\n' ' ' <<<"$out")"
+  end=$((SECONDS + 20))
+  while { [ -d "$cg" ] || [ "$(systemctl is-active "$unit.scope")" = active ]; } && [ $SECONDS -lt $end ]; do sleep 0.2; done
+  [ ! -d "$cg" ] || bad "$cg is left after its process exited"
+  state=$(systemctl is-active "$unit.scope")
+  [ "$state" != active ] || bad "$unit.scope is still active after its process exited"
+  step "after its process: $unit.scope $state, $cg gone"
+  echo "TSRUNC-VM-PROBE passed"
 }
 
 # --cgroup-checks N [SKIP [ALONE]]: runs in the guest: the smoke run, then the
@@ -206,6 +259,10 @@ case "${1:-}" in
     cgroup_checks "${2:-1}" "${3:-}" "${4:-}"
     exit
     ;;
+  --systemd-probe)
+    systemd_probe
+    exit 0
+    ;;
 esac
 
 # ---------------------------------------------------------------------------
@@ -215,6 +272,15 @@ MEM=${TSRUNC_VM_MEM:-2048}
 CPUS=${TSRUNC_VM_CPUS:-2}
 VM_DIR=${TSRUNC_VM_DIR:-$PROJECT/.tmp/vm}
 SHARDS=${TSRUNC_VM_SHARDS:-$CPUS}
+INIT=${TSRUNC_VM_INIT:-busybox}
+case $INIT in
+  busybox) INIT_APPEND= ;;
+  systemd)
+    # the units, masks and guest.sh: test/vm/systemd/ (stage 1 installs them)
+    INIT_APPEND="tsrunc_vm_init=systemd systemd.unit=tsrunc-vm.target systemd.unified_cgroup_hierarchy=1 systemd.show_status=1"
+    ;;
+  *) echo "vm/run: TSRUNC_VM_INIT must be busybox or systemd, not $INIT" >&2; exit 125 ;;
+esac
 
 # KVM runs Debian's stock kernel only with hardware virtualization (vmx/svm).
 # Some hosts' /dev/kvm is PVM (kvm_pvm: a paravirtual KVM for machines that
@@ -247,7 +313,8 @@ case $ACCEL in
     ;;
   *) echo "vm/run: TSRUNC_VM_ACCEL must be auto, kvm or tcg, not $ACCEL" >&2; exit 125 ;;
 esac
-bash "$HERE/build.sh" "$VM_DIR" || { echo "vm/run: test/vm/build.sh failed" >&2; exit 125; }
+# build.sh reads TSRUNC_VM_INIT (systemd: installs systemd and dbus if missing)
+TSRUNC_VM_INIT=$INIT bash "$HERE/build.sh" "$VM_DIR" || { echo "vm/run: test/vm/build.sh failed" >&2; exit 125; }
 VM_DIR=$(cd "$VM_DIR" && pwd -P)
 if [ "${TSRUNC_VM_NO_NPM_BUILD:-}" != 1 ]; then
   (cd "$PROJECT" && npm run build --silent) || { echo "vm/run: npm run build failed" >&2; exit 125; }
@@ -287,6 +354,8 @@ trap 'echo "vm/run: interrupted" >&2; exit 130' INT TERM
   if [ $# -gt 0 ]; then
     printf '%q ' "$@"
     echo
+  elif [ "$INIT" = systemd ]; then
+    echo "bash test/vm/run.sh --systemd-probe"
   else
     echo "bash test/vm/run.sh --cgroup-checks $(printf '%q %q %q' "$SHARDS" "$SKIP" "$ALONE")"
   fi
@@ -297,7 +366,7 @@ trap 'echo "vm/run: interrupted" >&2; exit 130' INT TERM
 truncate -s 64M "$RUN_DIR/disk.img"
 
 LOG=$RUN_DIR/console.log
-echo "vm/run: booting $(cat "$VM_DIR/kernel/package") (cgroup_no_v1=all, $ACCEL, ${MEM} MiB, ${CPUS} vCPUs, timeout ${TIMEOUT}s)" >&2
+echo "vm/run: booting $(cat "$VM_DIR/kernel/package") (init $INIT, cgroup_no_v1=all, $ACCEL, ${MEM} MiB, ${CPUS} vCPUs, timeout ${TIMEOUT}s)" >&2
 start=$(date +%s)
 # stdin from /dev/null: qemu leaves the terminal alone. In the background,
 # so that INT/TERM to this script run the trap (which kills qemu) at once.
@@ -306,7 +375,7 @@ start=$(date +%s)
     "${ACCEL_ARGS[@]}" -smp "$CPUS" -m "$MEM" \
     -nographic -no-reboot -nic none \
     -kernel "$VM_DIR/vmlinuz" -initrd "$VM_DIR/initramfs.cpio.gz" \
-    -append "console=ttyS0 cgroup_no_v1=all panic=-1 mitigations=off quiet loglevel=3 random.trust_cpu=on tsrunc_vm_dir=$VM_DIR tsrunc_vm_project=$PROJECT ${TSRUNC_VM_APPEND:-}" \
+    -append "console=ttyS0 cgroup_no_v1=all panic=-1 mitigations=off quiet loglevel=3 random.trust_cpu=on tsrunc_vm_dir=$VM_DIR tsrunc_vm_project=$PROJECT $INIT_APPEND ${TSRUNC_VM_APPEND:-}" \
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$RUN_DIR,mount_tag=vmio,security_model=none,multidevs=remap" \
     -drive "file=$RUN_DIR/disk.img,format=raw,if=virtio,cache=unsafe" \

@@ -1,0 +1,81 @@
+# tsrunc test guest, systemd flavour (TSRUNC_VM_INIT=systemd): run by busybox
+# sh from tsrunc-vm-cmd.service once tsrunc-vm.target is reached. Checks that
+# PID 1 is systemd, that cgroup v2 is alone and that the system bus answers,
+# runs /run/tsrunc-vm/io/cmd.sh (written by run.sh) as the service's main
+# process, writes its exit status to vmio and on the console
+# ("TSRUNC-VM-EXIT <code>") and powers off.
+#   guest.sh --failed UNIT   (tsrunc-vm-fail.service; emergency and rescue
+#                            instead of a shell): the boot or the command's
+#                            service failed: status 125, power off
+bb=/run/tsrunc-vm/busybox
+io=/run/tsrunc-vm/io
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TERM=dumb
+cd /
+
+finish() {
+  # the first status written stands (a failure seen while powering off must
+  # not overwrite the command's)
+  [ -s $io/exit-code ] || echo "$1" > $io/exit-code
+  $bb sync
+  echo
+  echo "TSRUNC-VM-EXIT $(cat $io/exit-code)"
+  # at once: no unit is stopped; systemd-shutdown kills what is left,
+  # unmounts and powers off
+  systemctl poweroff -f || $bb poweroff -f
+  $bb sleep 30
+  $bb poweroff -f
+}
+
+if [ "${1:-}" = --failed ]; then
+  if [ -n "${MONITOR_UNIT:-}" ]; then
+    echo "TSRUNC-VM: systemd: $MONITOR_UNIT failed"
+  else
+    echo "TSRUNC-VM: systemd: the boot failed ($2 mode)"
+  fi
+  systemctl --failed --no-pager --plain 2>&1
+  journalctl -b -p warning --no-pager -q 2>&1 | $bb tail -n 40
+  finish 125
+fi
+
+fail() {
+  echo "TSRUNC-VM-SYSTEMD FAIL: $*"
+  finish 125
+}
+
+[ "$($bb cat /proc/1/comm)" = systemd ] || fail "PID 1 is $($bb cat /proc/1/comm), not systemd"
+
+# ---- only cgroup v2 (as stage2.sh) ----
+$bb grep -qw cgroup_no_v1=all /proc/cmdline || fail "cgroup_no_v1=all is not on the kernel command line"
+[ -f /sys/fs/cgroup/cgroup.controllers ] || fail "/sys/fs/cgroup is not cgroup2"
+$bb grep -q ' - cgroup ' /proc/self/mountinfo && fail "a cgroup v1 hierarchy is mounted"
+$bb mkdir -p /run/tsrunc-vm/v1probe
+for c in memory pids cpu cpuset devices freezer blkio; do
+  if $bb mount -t cgroup -o $c cgroup /run/tsrunc-vm/v1probe 2>/dev/null; then
+    $bb umount /run/tsrunc-vm/v1probe
+    fail "the v1 $c controller can still be mounted"
+  fi
+done
+controllers=$($bb cat /sys/fs/cgroup/cgroup.controllers)
+for c in memory pids cpu; do
+  case " $controllers " in *" $c "*) ;; *) fail "the $c controller is missing from cgroup2 (it has: $controllers)" ;; esac
+done
+echo "TSRUNC-VM-CGROUP ok: cgroup2 only (cgroup_no_v1=all, no v1 controller mountable); controllers: $controllers; kernel $($bb uname -r)"
+
+# ---- systemd up, the system bus answering ----
+# this service's start job was the boot's last: the boot is over (or about to be)
+state=$($bb timeout 120 systemctl is-system-running --wait 2>&1)
+case $state in
+  running) ;;
+  degraded) echo "TSRUNC-VM-SYSTEMD degraded: failed units: $(systemctl --failed --plain --no-legend | $bb awk '{ print $1 }' | $bb tr '\n' ' ')" ;;
+  *) fail "system state: $state" ;;
+esac
+version=$(busctl --system get-property org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager Version 2>&1) ||
+  fail "systemd is not on the system bus: busctl --system get-property ... Version: $version"
+[ -S /run/dbus/system_bus_socket ] || fail "no /run/dbus/system_bus_socket"
+bus=$($bb cat /proc/"$(systemctl show -p MainPID --value dbus.service)"/comm 2>/dev/null)
+version=$(echo "${version#s }" | $bb tr -d '"')
+echo "TSRUNC-VM-SYSTEMD ok: PID 1 systemd $version, state $state, system bus $bus on /run/dbus/system_bus_socket; $(systemd-analyze time 2>&1 | $bb head -n 1)"
+
+[ -f $io/cmd.sh ] || { echo "TSRUNC-VM: no $io/cmd.sh"; finish 125; }
+$bb sh $io/cmd.sh </dev/null
+finish $?
