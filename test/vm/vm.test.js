@@ -8,61 +8,77 @@
 // (test/e2e/cgroups.test.js, whose V2 branches only run there) and the
 // conformance suite's linux.resources cases (conformance/run.js 'resources-*').
 //
-// One boot for the whole file; each test below reads its part of the guest's
+// One boot for that suite; each test below reads its part of the guest's
 // console. The console is kept in .tmp/vm/last-run.log.
+//
+// Then the systemd guest (TSRUNC_VM_INIT=systemd bash test/vm/run.sh): systemd
+// as PID 1 on cgroup v2 with the system bus, for the systemd cgroup driver; its
+// probe (run.sh --systemd-probe) makes a transient scope with systemd-run. Its
+// console: .tmp/vm/last-run-systemd.log. Skipped (test/lib/skip.js) when
+// test/vm/build.sh finds that what it needs cannot be had here (exit 3: qemu,
+// systemd or dbus not installable, no kernel package) or qemu is missing.
 //   node node_modules/uvu/bin.js test/vm
 // Not skipped without /dev/kvm: qemu's TCG runs the same guest, slower.
 // TSRUNC_VM_TIMEOUT (seconds) bounds the run.
 const fs = require('fs');
 const path = require('path');
-const { spawn } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 const { suite } = require('uvu');
 const assert = require('uvu/assert');
+const { skip } = require('../lib/skip');
 
 const PROJECT = path.resolve(__dirname, '..', '..');
 const RUN = path.join(__dirname, 'run.sh');
+const BUILD = path.join(__dirname, 'build.sh');
 const LOG = path.join(PROJECT, '.tmp', 'vm', 'last-run.log');
+const SYSTEMD_LOG = path.join(PROJECT, '.tmp', 'vm', 'last-run-systemd.log');
 // run.sh kills qemu after 480 s (KVM) or 900 s (TCG), or TSRUNC_VM_TIMEOUT
 const TIMEOUT_S = Number(process.env.TSRUNC_VM_TIMEOUT || 900);
 
 const test = suite('vm: cgroup v2 guest');
 
-/** Boots the guest once: { status, out } with the console's lines (no CRs, no colour codes). */
+/**
+ * Boots a guest (run.sh with `args`, more environment `env`), its console kept in `log`:
+ * { status, signal, out, lines } with the console's lines (no CRs, no colour codes).
+ */
+function boot(args, env, log) {
+  return new Promise((resolve) => {
+    fs.mkdirSync(path.dirname(log), { recursive: true });
+    const logFd = fs.openSync(log, 'w');
+    const chunks = [];
+    const child = spawn('bash', [RUN, ...args], {
+      cwd: PROJECT,
+      // `npm test` has just built dist/; run.sh would build it again
+      env: { ...process.env, TSRUNC_VM_NO_NPM_BUILD: process.env.TSRUNC_VM_NO_NPM_BUILD || '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (d) => {
+      chunks.push(d);
+      fs.writeSync(logFd, d);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    // the backstop, should run.sh itself hang
+    const timer = setTimeout(() => child.kill('SIGTERM'), (TIMEOUT_S + 60) * 1000);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      fs.closeSync(logFd);
+      const out = Buffer.concat(chunks).toString('utf8')
+         
+        .replace(/\r/g, '').replace(/\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g, '');
+      // markers from the top of a line, whatever the console printed before them
+      const lines = out.split('\n').map((l) => l.replace(/^.*?(?=TSRUNC-VM-)/, ''));
+      // the guest's tests and checks, one line each (run.sh --cgroup-checks, --systemd-probe)
+      for (const l of lines) if (/^TSRUNC-VM-(TEST|SMOKE|CGROUP|RESULT|SYSTEMD|PROBE)/.test(l)) console.log(`  guest: ${l}`);
+      resolve({ status, signal, out, lines });
+    });
+  });
+}
+
+/** Boots the cgroup v2 guest once (run.sh's default command: --cgroup-checks). */
 let run;
 function guest() {
-  if (!run) {
-    run = new Promise((resolve) => {
-      fs.mkdirSync(path.dirname(LOG), { recursive: true });
-      const logFd = fs.openSync(LOG, 'w');
-      const chunks = [];
-      const child = spawn('bash', [RUN], {
-        cwd: PROJECT,
-        // `npm test` has just built dist/; run.sh would build it again
-        env: { ...process.env, TSRUNC_VM_NO_NPM_BUILD: process.env.TSRUNC_VM_NO_NPM_BUILD || '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const keep = (d) => {
-        chunks.push(d);
-        fs.writeSync(logFd, d);
-      };
-      child.stdout.on('data', keep);
-      child.stderr.on('data', keep);
-      // the backstop, should run.sh itself hang
-      const timer = setTimeout(() => child.kill('SIGTERM'), (TIMEOUT_S + 60) * 1000);
-      child.on('close', (status, signal) => {
-        clearTimeout(timer);
-        fs.closeSync(logFd);
-        const out = Buffer.concat(chunks).toString('utf8')
-           
-          .replace(/\r/g, '').replace(/\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])/g, '');
-        // markers from the top of a line, whatever the console printed before them
-        const lines = out.split('\n').map((l) => l.replace(/^.*?(?=TSRUNC-VM-)/, ''));
-        // the guest's tests, one line each (run.sh --cgroup-checks)
-        for (const l of lines) if (/^TSRUNC-VM-(TEST|SMOKE|CGROUP|RESULT)/.test(l)) console.log(`  guest: ${l}`);
-        resolve({ status, signal, out, lines });
-      });
-    });
-  }
+  if (!run) run = boot([], {}, LOG);
   return run;
 }
 
@@ -140,3 +156,40 @@ test('run.sh exits with the guest command\'s status', async () => {
 });
 
 test.run();
+
+const sd = suite('vm: systemd guest');
+
+sd('systemd is PID 1 on cgroup v2 with the system bus; a transient scope is made with its MemoryMax and gone after', async () => {
+  // what the guest needs (kernel, qemu, systemd, dbus; installed when missing):
+  // exit 3 when it cannot be had here
+  const b = spawnSync('bash', [BUILD], { cwd: PROJECT, env: { ...process.env, TSRUNC_VM_INIT: 'systemd' }, encoding: 'utf8' });
+  if (b.status === 3) {
+    skip(`the systemd guest cannot be built here: ${(b.stderr.match(/vm\/build: unavailable: .*/) || [b.stderr.trim()])[0]}`);
+    return;
+  }
+  assert.is(b.status, 0, `test/vm/build.sh failed:\n${b.stdout}${b.stderr}`);
+  if (spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status !== 0) {
+    skip('no qemu-system-x86_64 (package qemu-system-x86)');
+    return;
+  }
+  const r = await boot(['bash', 'test/vm/run.sh', '--systemd-probe'], { TSRUNC_VM_INIT: 'systemd' }, SYSTEMD_LOG);
+  const why = `(run.sh exit ${r.status}${r.signal ? `, ${r.signal}` : ''}; console in ${path.relative(PROJECT, SYSTEMD_LOG)}):\n${tail(r.out)}`;
+  const sys = r.lines.find((l) => l.startsWith('TSRUNC-VM-SYSTEMD ok: '));
+  assert.ok(sys, `the guest did not report systemd up ${why}`);
+  assert.match(sys, /PID 1 systemd \d+/, sys);
+  assert.match(sys, /system bus \S+ on \/run\/dbus\/system_bus_socket/, sys);
+  assert.ok(r.lines.some((l) => l.startsWith('TSRUNC-VM-CGROUP ok: cgroup2 only')), `cgroup v2 alone ${why}`);
+  const probe = r.lines.filter((l) => l.startsWith('TSRUNC-VM-PROBE'));
+  const failed = probe.find((l) => l.startsWith('TSRUNC-VM-PROBE FAIL'));
+  assert.not.ok(failed, `${failed}\n${probe.join('\n')}`);
+  const has = (re, what) => assert.ok(probe.some((l) => re.test(l)), `${what}: ${probe.join('\n')}\n${why}`);
+  has(/^TSRUNC-VM-PROBE ok: PID 1: \S*systemd /, 'systemd as PID 1');
+  has(/is-system-running --wait: running$/, 'the system running');
+  has(/org\.freedesktop\.systemd1 is PID 1/, 'systemd on the system bus');
+  has(/systemd-run --scope .*0::\/system\.slice\/tsrunc-vm-probe-\d+\.scope 67108864 .*MemoryMax=67108864/, 'a transient scope with MemoryMax 64M');
+  has(/after its process: tsrunc-vm-probe-\d+\.scope inactive, \S+ gone$/, 'the scope gone after its process');
+  assert.ok(probe.includes('TSRUNC-VM-PROBE passed'), `the probe did not finish:\n${probe.join('\n')}`);
+  assert.is(r.status, 0, `guest command exit status ${why}`);
+});
+
+sd.run();
