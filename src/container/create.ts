@@ -116,8 +116,11 @@ export function createContainer(opts: CreateOptions): Created {
     // An existing cgroup that is frozen would freeze the init mid-setup. Refused, as runc,
     // before anything is made or recorded: the caller's cgroup stays as it was.
     if (manager.isFrozen()) throw new RuntimeError("container's cgroup unexpectedly frozen");
-    owned.cgroup = { version: manager.version, paths: manager.paths, systemd: manager.systemd };
-    record();
+    // a systemd unit is recorded once made (below): its name may be another container's until then
+    if (!manager.systemd) {
+      owned.cgroup = { version: manager.version, paths: manager.paths };
+      record();
+    }
     cgroup = rootlessCgroup(manager);
     fault('create:cgroup');
     cgroup?.apply(spec.linux?.resources ?? {}, { warn: opts.warn, devices: spec.linux?.devices });
@@ -145,6 +148,11 @@ export function createContainer(opts: CreateOptions): Created {
     record();
     fault('create:init-pid');
     cgroup?.addProcess(initPid);
+    if (cgroup?.systemd) {
+      // until recorded, a kill leaves a scope whose init delete --force kills (owned.init): systemd then removes it
+      owned.cgroup = { version: cgroup.version, paths: cgroup.paths, systemd: cgroup.systemd };
+      record();
+    }
     fault('create:in-cgroup');
     session.proceed();
     session.untilReady({

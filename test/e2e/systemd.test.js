@@ -206,7 +206,10 @@ driverTest('a create killed once the unit exists: delete --force stops the unit,
   try {
     const r = ctx.rt(['--systemd-cgroup', 'create', '--bundle', b.dir, id], { env: { ...process.env, TSRUNC_FAULT: 'create:in-cgroup' } });
     assert.is(r.signal, 'SIGKILL', `killed at the fault point: ${r.status} ${r.stderr}`);
-    assert.is(unitShow(unit, ['ActiveState']).ActiveState, 'active', 'the unit was made');
+    // the unit was made; its init dies with the killed create (parent-death signal), and systemd
+    // may already have removed the emptied scope, or not yet
+    const st = unitShow(unit, ['ActiveState']);
+    assert.ok(st.LoadState === 'not-found' || ['active', 'deactivating', 'inactive'].includes(st.ActiveState), JSON.stringify(st));
     let d = ctx.rt(['delete', '--force', id]);
     assert.is(d.status, 0, d.stderr);
     assert.ok(unitGone(unit), 'delete --force stopped the unit');

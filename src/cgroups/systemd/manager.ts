@@ -38,6 +38,8 @@ export class SystemdCgroup implements CgroupManager {
   private readonly fsm: CgroupV2;
   private pending?: { resources: LinuxResources; opts: ApplyOptions; extra: Property[] };
   private client?: Systemd;
+  /** This manager made the unit (a new container's, once addProcess succeeded). */
+  private started = false;
 
   /** `create`: a container being made, whose unit starts with its init; without it, an existing container's unit. */
   constructor(dir: string, readonly systemd: SystemdUnit, private readonly creating?: SystemdCreate) {
@@ -106,6 +108,7 @@ export class SystemdCgroup implements CgroupManager {
       ...extra,
     ]);
     this.pending = undefined;
+    this.started = true;
     // a slice cannot be given PIDs: the init joins it through the files
     if (unit.endsWith('.slice')) this.fsm.addProcess(pid);
     // the controllers on the way down, and every value (also those systemd has no property for)
@@ -145,8 +148,11 @@ export class SystemdCgroup implements CgroupManager {
    * Stops the unit (systemd kills what is left and removes the directory),
    * then removes what remains. Without systemd (it is gone, or this is a
    * delete --force on a broken host) the directories are removed directly.
+   * A create whose unit was never made owns nothing: a unit of that name
+   * (another container's) is left alone.
    */
   destroy(): void {
+    if (this.creating && !this.started) return;
     let stopError: Error | undefined;
     try {
       this.sd.stopUnit(this.systemd.unit);
