@@ -574,9 +574,11 @@ class Containerd {
    * root, state, grpc/ttrpc sockets, the CRI plugin with runtime handlers named
    * after RUNTIMES (BinaryName = the wrapper, Root = a private runc root), the
    * overlayfs snapshotter, sandbox image localhost/pause:test.
+   * `systemdCgroup`: the runtimes' SystemdCgroup option (kubeadm's default).
    */
-  constructor(env) {
+  constructor(env, { systemdCgroup = false } = {}) {
     this.env = env;
+    this.systemdCgroup = systemdCgroup;
     this.dir = path.join(env.base, 'containerd');
     this.root = path.join(this.dir, 'root');
     this.state = path.join(this.dir, 'state');
@@ -637,7 +639,7 @@ class Containerd {
         `      [${cri}.containerd.runtimes.${rt}.options]`,
         `        BinaryName = ${q(this.env.wrappers[rt])}`,
         `        Root = ${q(this.runcRoots[rt])}`,
-        '        SystemdCgroup = false',
+        `        SystemdCgroup = ${this.systemdCgroup}`,
       );
     }
     lines.push(
@@ -804,9 +806,11 @@ class Podman {
    * manager, the file events backend, and [engine.runtimes] entries named
    * after RUNTIMES pointing at the wrappers, all listed in
    * runtime_supports_json (so podman passes --log-format=json --log ...).
+   * `cgroupManager`: "systemd" is podman's default on a systemd host.
    */
-  constructor(env) {
+  constructor(env, { cgroupManager = 'cgroupfs' } = {}) {
     this.env = env;
+    this.cgroupManager = cgroupManager;
     this.dir = path.join(env.base, 'podman');
     this.root = path.join(this.dir, 'root');
     this.runroot = path.join(env.base, 'prr'); // podman refuses a runroot longer than 50 characters
@@ -854,7 +858,7 @@ class Podman {
       `default_ulimits = ${q(ulimits)}`,
       '',
       '[engine]',
-      'cgroup_manager = "cgroupfs"',
+      `cgroup_manager = ${q(this.cgroupManager)}`,
       'events_logger = "file"',
       `events_logfile_path = ${q(path.join(this.dir, 'events.log'))}`,
       'conmon_path = ["/usr/bin/conmon"]',
@@ -884,7 +888,7 @@ class Podman {
 
   globalArgs() {
     return ['--root', this.root, '--runroot', this.runroot, '--tmpdir', this.tmpdir,
-      '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--storage-driver', 'overlay'];
+      '--cgroup-manager', this.cgroupManager, '--events-backend', 'file', '--storage-driver', 'overlay'];
   }
 
   /** podman with our private config; returns { status, signal, stdout, stderr }. */

@@ -26,7 +26,8 @@
 # test/vm/systemd/) it runs the command as root from the project dir in
 # tsrunc-vm-cmd.service (system.slice, Delegate=yes), its output on the
 # console, then writes its exit status and powers off; same exit statuses.
-# Without a command it runs the probe (run.sh --systemd-probe). The host's
+# Without a command it runs the systemd checks (run.sh --systemd-checks: the
+# probe, the systemd driver's e2e file and the callers on systemd). The host's
 # /lib/systemd/systemd and dbus-daemon are the guest's: build.sh installs
 # systemd and dbus when missing.
 #
@@ -166,6 +167,28 @@ systemd_probe() {
   echo "TSRUNC-VM-PROBE passed"
 }
 
+# --systemd-checks: runs in the systemd guest: the probe, then the systemd
+# driver's e2e file (test/e2e/systemd.test.js: tsrunc --systemd-cgroup beside
+# runc) and the callers on systemd (test/e2e-callers/systemd.test.js: podman
+# with cgroup_manager systemd, containerd with SystemdCgroup = true and a CRI
+# pod), each framed by "TSRUNC-VM-SYSTEMD-E2E start|exit <status> <file>".
+systemd_checks() {
+  local probe e2e callers
+  (systemd_probe)
+  probe=$?
+  cd "$PROJECT" || exit 125
+  echo "TSRUNC-VM-SYSTEMD-E2E start test/e2e/systemd.test.js"
+  node node_modules/uvu/bin.js test/e2e systemd
+  e2e=$?
+  echo "TSRUNC-VM-SYSTEMD-E2E exit $e2e test/e2e/systemd.test.js"
+  echo "TSRUNC-VM-SYSTEMD-E2E start test/e2e-callers/systemd.test.js"
+  node node_modules/uvu/bin.js test/e2e-callers systemd
+  callers=$?
+  echo "TSRUNC-VM-SYSTEMD-E2E exit $callers test/e2e-callers/systemd.test.js"
+  echo "TSRUNC-VM-RESULT probe=$probe systemd-e2e=$e2e callers-systemd=$callers"
+  [ $probe = 0 ] && [ $e2e = 0 ] && [ $callers = 0 ]
+}
+
 # --cgroup-checks N [SKIP [ALONE]]: runs in the guest: the smoke run, then the
 # cgroups e2e file split into N shards run side by side (every Nth test each,
 # one vCPU per shard), then the tests whose name matches the regular
@@ -263,6 +286,10 @@ case "${1:-}" in
     systemd_probe
     exit 0
     ;;
+  --systemd-checks)
+    systemd_checks
+    exit
+    ;;
 esac
 
 # ---------------------------------------------------------------------------
@@ -355,7 +382,7 @@ trap 'echo "vm/run: interrupted" >&2; exit 130' INT TERM
     printf '%q ' "$@"
     echo
   elif [ "$INIT" = systemd ]; then
-    echo "bash test/vm/run.sh --systemd-probe"
+    echo "bash test/vm/run.sh --systemd-checks"
   else
     echo "bash test/vm/run.sh --cgroup-checks $(printf '%q %q %q' "$SHARDS" "$SKIP" "$ALONE")"
   fi

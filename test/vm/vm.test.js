@@ -25,7 +25,7 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const { suite } = require('uvu');
 const assert = require('uvu/assert');
-const { skip } = require('../lib/skip');
+const { skip, SKIP_MARK } = require('../lib/skip');
 
 const PROJECT = path.resolve(__dirname, '..', '..');
 const RUN = path.join(__dirname, 'run.sh');
@@ -159,7 +159,7 @@ test.run();
 
 const sd = suite('vm: systemd guest');
 
-sd('systemd is PID 1 on cgroup v2 with the system bus; a transient scope is made with its MemoryMax and gone after', async () => {
+sd('systemd is PID 1 on cgroup v2 with the system bus; tsrunc --systemd-cgroup (beside runc), podman and containerd on systemd pass in it', async () => {
   // what the guest needs (kernel, qemu, systemd, dbus; installed when missing):
   // exit 3 when it cannot be had here
   const b = spawnSync('bash', [BUILD], { cwd: PROJECT, env: { ...process.env, TSRUNC_VM_INIT: 'systemd' }, encoding: 'utf8' });
@@ -172,7 +172,7 @@ sd('systemd is PID 1 on cgroup v2 with the system bus; a transient scope is made
     skip('no qemu-system-x86_64 (package qemu-system-x86)');
     return;
   }
-  const r = await boot(['bash', 'test/vm/run.sh', '--systemd-probe'], { TSRUNC_VM_INIT: 'systemd' }, SYSTEMD_LOG);
+  const r = await boot(['bash', 'test/vm/run.sh', '--systemd-checks'], { TSRUNC_VM_INIT: 'systemd' }, SYSTEMD_LOG);
   const why = `(run.sh exit ${r.status}${r.signal ? `, ${r.signal}` : ''}; console in ${path.relative(PROJECT, SYSTEMD_LOG)}):\n${tail(r.out)}`;
   const sys = r.lines.find((l) => l.startsWith('TSRUNC-VM-SYSTEMD ok: '));
   assert.ok(sys, `the guest did not report systemd up ${why}`);
@@ -189,6 +189,17 @@ sd('systemd is PID 1 on cgroup v2 with the system bus; a transient scope is made
   has(/systemd-run --scope .*0::\/system\.slice\/tsrunc-vm-probe-\d+\.scope 67108864 .*MemoryMax=67108864/, 'a transient scope with MemoryMax 64M');
   has(/after its process: tsrunc-vm-probe-\d+\.scope inactive, \S+ gone$/, 'the scope gone after its process');
   assert.ok(probe.includes('TSRUNC-VM-PROBE passed'), `the probe did not finish:\n${probe.join('\n')}`);
+  // the systemd driver end to end, and the callers' systemd settings, in the guest
+  for (const file of ['test/e2e/systemd.test.js', 'test/e2e-callers/systemd.test.js']) {
+    const start = r.lines.indexOf(`TSRUNC-VM-SYSTEMD-E2E start ${file}`);
+    const end = r.lines.findIndex((l) => l.startsWith('TSRUNC-VM-SYSTEMD-E2E exit ') && l.endsWith(file));
+    assert.ok(start >= 0 && end > start, `${file} did not run in the guest ${why}`);
+    // renamed: test/run.js counts "Total:", "Passed:" and "[skipped]" lines, the guest's are not the host's
+    const out = r.lines.slice(start + 1, end).map((l) => l.replace(/^(\s*)(Total|Passed|Skipped|Duration):/, '$1$2 =').replace(SKIP_MARK, 'skipped in the guest:'));
+    const shown = out.filter((l) => /^\[(systemd|callers on systemd)\]|^ {2}\S+ {2,}|Total =|Passed =|skipped in the guest/.test(l));
+    console.log(`  guest ${file}:\n${shown.map((l) => `    ${l}`).join('\n')}`);
+    assert.is(r.lines[end], `TSRUNC-VM-SYSTEMD-E2E exit 0 ${file}`, `${file} in the guest:\n${out.slice(-60).join('\n')}`);
+  }
   assert.is(r.status, 0, `guest command exit status ${why}`);
 });
 
