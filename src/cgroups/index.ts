@@ -18,7 +18,7 @@ export function cgroupManagerFor(cgroupsPath: string | undefined, id: string, sy
 
 /** The manager for an existing container, from the paths saved in its state. */
 export function cgroupManagerFromState(saved: { version: 1 | 2; paths: Record<string, string>; systemd?: SystemdUnit }): CgroupManager {
-  if (saved.systemd) return new SystemdCgroup(saved.paths[''], saved.systemd);
+  if (saved.systemd) return new SystemdCgroup(saved.version, saved.paths, saved.systemd);
   return saved.version === 2 ? new CgroupV2(saved.paths['']) : CgroupV1.fromPaths(saved.paths);
 }
 

@@ -2,8 +2,8 @@
 // --systemd-cgroup as runc answers it: a malformed linux.cgroupsPath, a bad
 // slice or annotation, and (where systemd is not PID 1, as on the CI host)
 // systemd not running are errors with runc's message that leave nothing
-// behind. Where systemd runs on cgroup v2 (the vm suite's systemd guest), the
-// driver end to end: the transient scope and its properties, the cgroup
+// behind. Where systemd runs, on cgroup v2 or v1 hybrid (the vm suite's
+// systemd guests), the driver end to end: the transient scope and its properties, the cgroup
 // files, update, pause, exec, events, delete and a create killed midway; each
 // shown beside runc's for the same container when runc is there.
 const fs = require('fs');
@@ -19,13 +19,43 @@ const ctx = h.createContext('systemd');
 h.install(test, ctx);
 
 const SYSTEMD_RUNS = fs.existsSync('/run/systemd/system');
-const DRIVER = SYSTEMD_RUNS && fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
-const NO_DRIVER = 'needs systemd as PID 1 on cgroup v2 (the vm suite\'s systemd guest runs it)';
+const V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+const DRIVER = SYSTEMD_RUNS;
+const NO_DRIVER = 'needs systemd as PID 1 (the vm suite\'s systemd guests run it, on cgroup v2 and v1 hybrid)';
 const RUNC = spawnSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).stdout.trim();
 
-const SHOWN = ['ActiveState', 'Slice', 'Delegate', 'MemoryMax', 'MemoryLow', 'MemorySwapMax', 'CPUWeight', 'CPUQuotaPerSecUSec', 'CPUQuotaPeriodUSec',
-  'AllowedCPUs', 'TasksMax', 'IOWeight', 'DevicePolicy', 'TimeoutStopUSec'];
-const FILES = ['memory.max', 'memory.low', 'memory.swap.max', 'cpu.weight', 'cpu.max', 'cpuset.cpus', 'pids.max', 'io.weight'];
+// what each cgroup version shows of RESOURCES: unit properties, and files as [hierarchy, file] (v2: hierarchy '')
+const SHOWN = V2
+  ? ['ActiveState', 'Slice', 'Delegate', 'MemoryMax', 'MemoryLow', 'MemorySwapMax', 'CPUWeight', 'CPUQuotaPerSecUSec', 'CPUQuotaPeriodUSec', 'AllowedCPUs', 'TasksMax', 'IOWeight', 'DevicePolicy', 'TimeoutStopUSec']
+  : ['ActiveState', 'Slice', 'Delegate', 'MemoryLimit', 'CPUShares', 'CPUQuotaPerSecUSec', 'CPUQuotaPeriodUSec', 'AllowedCPUs', 'TasksMax', 'BlockIOWeight', 'DevicePolicy', 'TimeoutStopUSec'];
+const FILES = V2
+  ? [['', 'memory.max'], ['', 'memory.low'], ['', 'memory.swap.max'], ['', 'cpu.weight'], ['', 'cpu.max'], ['', 'cpuset.cpus'], ['', 'pids.max'], ['', 'io.weight']]
+  : [['memory', 'memory.limit_in_bytes'], ['memory', 'memory.soft_limit_in_bytes'], ['memory', 'memory.memsw.limit_in_bytes'], ['cpu', 'cpu.shares'], ['cpu', 'cpu.cfs_quota_us'],
+    ['cpu', 'cpu.cfs_period_us'], ['cpuset', 'cpuset.cpus'], ['pids', 'pids.max'], ['blkio', 'blkio.weight'], ['devices', 'devices.list']];
+const EXPECTED_PROPS = V2
+  ? { ActiveState: 'active', Slice: 'system.slice', Delegate: 'yes', MemoryMax: '67108864', MemoryLow: '33554432', MemorySwapMax: '67108864', CPUWeight: '20', CPUQuotaPerSecUSec: '200ms', TasksMax: '40', AllowedCPUs: '0', DevicePolicy: 'strict', TimeoutStopUSec: '7s' }
+  : { ActiveState: 'active', Slice: 'system.slice', Delegate: 'yes', MemoryLimit: '67108864', CPUShares: '512', CPUQuotaPerSecUSec: '200ms', TasksMax: '40', AllowedCPUs: '0', DevicePolicy: 'strict', TimeoutStopUSec: '7s' };
+const EXPECTED_FILES = V2
+  ? { 'memory.max': '67108864', 'memory.low': '33554432', 'memory.swap.max': '67108864', 'cpu.weight': '20', 'cpu.max': '20000 100000', 'cpuset.cpus': '0', 'pids.max': '40' }
+  : { 'memory.limit_in_bytes': '67108864', 'memory.soft_limit_in_bytes': '33554432', 'cpu.shares': '512', 'cpu.cfs_quota_us': '20000', 'cpu.cfs_period_us': '100000', 'cpuset.cpus': '0', 'pids.max': '40' };
+
+/** The container's directory in the hierarchy of `controller` ('' on v2). */
+function hierarchyDir(controller) {
+  if (V2) return '/sys/fs/cgroup';
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (sep > 0 && f[sep + 1] === 'cgroup' && f[sep + 3].split(',').includes(controller)) return f[4];
+  }
+  return `/sys/fs/cgroup/${controller}`;
+}
+
+/** The cgroup of `pid` in the memory hierarchy (v1) or the unified one. */
+function cgroupOf(pid) {
+  const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+  const line = V2 ? lines.find((l) => l.startsWith('0::')) : lines.find((l) => l.split(':')[1].split(',').includes('memory'));
+  return line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
+}
 
 /** `systemctl show UNIT -p ...` as an object (LoadState not-found when there is no such unit). */
 function unitShow(unit, props = SHOWN) {
@@ -34,14 +64,17 @@ function unitShow(unit, props = SHOWN) {
 }
 
 const unitGone = (unit) => unitShow(unit, []).LoadState === 'not-found';
-const scopeDir = (unit, slice = 'system.slice') => path.join('/sys/fs/cgroup', slice, unit);
+/** The scope's directory in the hierarchy of `controller` (v2: the one directory). */
+const scopeDir = (unit, controller = 'memory') => path.join(hierarchyDir(controller), 'system.slice', unit);
 const readFile = (dir, f) => {
   try {
-    return fs.readFileSync(path.join(dir, f), 'utf8').trim().split('\n')[0];
+    return fs.readFileSync(path.join(dir, f), 'utf8').trim().split('\n').join(' | ');
   } catch {
     return '(none)';
   }
 };
+/** FILES as { file: value } for `unit`. */
+const filesOf = (unit) => Object.fromEntries(FILES.map(([c, f]) => [f, readFile(scopeDir(unit, c || 'memory'), f)]));
 
 /** Stops a unit a failed test left (it is not the harness's to know). */
 function stopUnit(unit) {
@@ -70,7 +103,7 @@ function runWithDriver(rt, prefix, id, extraEdit) {
   });
   const r = rt(['--systemd-cgroup', 'run', '-d', '--bundle', b.dir, id]);
   assert.is(r.status, 0, r.stderr);
-  return { b, unit, dir: scopeDir(unit) };
+  return { b, unit, dir: scopeDir(unit), files: () => filesOf(unit) };
 }
 
 function refused(edit, message) {
@@ -118,20 +151,18 @@ function driverTest(name, fn) {
 
 driverTest('run -d: a transient scope holds the init; resources are unit properties and cgroup files; delete removes the unit', () => {
   const id = ctx.id('sdrun');
-  const { b, unit, dir } = runWithDriver((a) => ctx.rt(a), h.IS_RUNC ? 'runc-test' : 'tsrunc-test', id);
+  const { b, unit, dir, files: filesNow } = runWithDriver((a) => ctx.rt(a), h.IS_RUNC ? 'runc-test' : 'tsrunc-test', id);
   try {
     const pid = ctx.state(id).pid;
-    assert.is(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim(), `0::/system.slice/${unit}`, 'the init is in the scope');
+    assert.is(cgroupOf(pid), `/system.slice/${unit}`, 'the init is in the scope');
+    if (!V2) {
+      // every v1 hierarchy, those systemd does not manage too
+      for (const l of fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n')) assert.ok(l.endsWith(`/system.slice/${unit}`), l);
+    }
     const props = unitShow(unit);
-    const files = Object.fromEntries(FILES.map((f) => [f, readFile(dir, f)]));
-    assert.equal(
-      [props.ActiveState, props.Slice, props.Delegate, props.MemoryMax, props.MemoryLow, props.MemorySwapMax, props.CPUWeight, props.CPUQuotaPerSecUSec, props.TasksMax, props.AllowedCPUs, props.DevicePolicy, props.TimeoutStopUSec],
-      ['active', 'system.slice', 'yes', '67108864', '33554432', '67108864', '20', '200ms', '40', '0', 'strict', '7s'],
-    );
-    assert.equal(
-      [files['memory.max'], files['memory.low'], files['memory.swap.max'], files['cpu.weight'], files['cpu.max'], files['cpuset.cpus'], files['pids.max']],
-      ['67108864', '33554432', '67108864', '20', '20000 100000', '0', '40'],
-    );
+    const files = filesNow();
+    assert.equal(Object.fromEntries(Object.keys(EXPECTED_PROPS).map((k) => [k, props[k]])), EXPECTED_PROPS);
+    assert.equal(Object.fromEntries(Object.keys(EXPECTED_FILES).map((k) => [k, files[k]])), EXPECTED_FILES);
     // runc beside it, for the same config (for the record, and for what differs)
     if (!h.IS_RUNC && RUNC) {
       const rid = ctx.id('sdrunc');
@@ -147,8 +178,9 @@ driverTest('run -d: a transient scope holds the init; resources are unit propert
       const runc = runWithDriver(asRunc, 'runc-test', rid);
       try {
         const rp = unitShow(runc.unit);
-        const rows = [...SHOWN.map((p) => [p, props[p], rp[p]]), ...FILES.map((f) => [f, files[f], readFile(runc.dir, f)])];
-        console.log(`\n[systemd] ${unit} (tsrunc) beside ${runc.unit} (runc 1.1.5):\n${rows.map(([k, t, r]) => `  ${k.padEnd(20)} ${String(t).padEnd(24)} ${r}${t === r ? '' : '   <- differs'}`).join('\n')}`);
+        const rfiles = runc.files();
+        const rows = [...SHOWN.map((p) => [p, props[p], rp[p]]), ...FILES.map(([, f]) => [f, files[f], rfiles[f]])];
+        console.log(`\n[systemd] cgroup ${V2 ? 'v2' : 'v1 hybrid'}: ${unit} (tsrunc) beside ${runc.unit} (runc 1.1.5):\n${rows.map(([k, t, r]) => `  ${k.padEnd(20)} ${String(t).padEnd(24)} ${r}${t === r ? '' : '   <- differs'}`).join('\n')}`);
       } finally {
         asRunc(['delete', '--force', rid]);
         stopUnit(runc.unit);
@@ -160,7 +192,10 @@ driverTest('run -d: a transient scope holds the init; resources are unit propert
     const d = ctx.rt(['delete', id]);
     assert.is(d.status, 0, d.stderr);
     assert.ok(unitGone(unit), `${unit} is gone: ${JSON.stringify(unitShow(unit, ['ActiveState']))}`);
-    assert.not.ok(fs.existsSync(dir), `${dir} is gone`);
+    for (const c of V2 ? [''] : ['memory', 'cpu', 'cpuset', 'pids', 'blkio', 'devices', 'freezer', 'net_cls', 'perf_event']) {
+      const d = c ? scopeDir(unit, c) : dir;
+      assert.not.ok(fs.existsSync(d), `${d} is gone`);
+    }
     ctx.leftovers({ id, bundle: b });
   } finally {
     stopUnit(unit);
@@ -174,11 +209,18 @@ driverTest('update changes the unit and the files; pause, resume, exec, ps and e
     let r = ctx.rt(['update', '--memory', '104857600', '--memory-swap', '209715200', '--pids-limit', '50', '--cpu-quota', '30000', id]);
     assert.is(r.status, 0, r.stderr);
     const p = unitShow(unit);
-    assert.equal([p.MemoryMax, p.TasksMax, p.CPUQuotaPerSecUSec, p.DevicePolicy], ['104857600', '50', '300ms', 'strict']);
-    assert.equal([readFile(dir, 'memory.max'), readFile(dir, 'pids.max'), readFile(dir, 'cpu.max')], ['104857600', '50', '30000 100000']);
+    const f = filesOf(unit);
+    if (V2) {
+      assert.equal([p.MemoryMax, p.TasksMax, p.CPUQuotaPerSecUSec, p.DevicePolicy], ['104857600', '50', '300ms', 'strict']);
+      assert.equal([f['memory.max'], f['pids.max'], f['cpu.max']], ['104857600', '50', '30000 100000']);
+    } else {
+      assert.equal([p.MemoryLimit, p.TasksMax, p.CPUQuotaPerSecUSec, p.DevicePolicy], ['104857600', '50', '300ms', 'strict']);
+      assert.equal([f['memory.limit_in_bytes'], f['pids.max'], f['cpu.cfs_quota_us']], ['104857600', '50', '30000']);
+    }
     assert.is(ctx.rt(['pause', id]).status, 0);
     assert.is(ctx.state(id).status, 'paused');
-    assert.match(fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8'), /frozen 1/);
+    if (V2) assert.match(fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8'), /frozen 1/);
+    else assert.is(readFile(scopeDir(unit, 'freezer'), 'freezer.state'), 'FROZEN');
     assert.is(ctx.rt(['resume', id]).status, 0);
     assert.is(ctx.state(id).status, 'running');
     r = ctx.rt(['exec', id, 'cat', '/proc/self/cgroup']);
@@ -250,7 +292,7 @@ driverTest('no cgroupsPath: <prefix>-<id>.scope in system.slice', () => {
   try {
     const r = ctx.rt(['--systemd-cgroup', 'run', '-d', '--bundle', b.dir, id]);
     assert.is(r.status, 0, r.stderr);
-    assert.is(fs.readFileSync(`/proc/${ctx.state(id).pid}/cgroup`, 'utf8').trim(), `0::/system.slice/${unit}`);
+    assert.is(cgroupOf(ctx.state(id).pid), `/system.slice/${unit}`);
     assert.is(ctx.rt(['delete', '--force', id]).status, 0);
     assert.ok(unitGone(unit));
   } finally {

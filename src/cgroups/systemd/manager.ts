@@ -1,17 +1,20 @@
-// The systemd cgroup driver (--systemd-cgroup) on cgroup v2: the container's
-// cgroup is a transient scope that systemd makes with the init in it
-// (Delegate=yes, so the container may manage what is below), its resources
-// are unit properties where systemd has them, and the cgroup files are
-// written afterwards with the cgroupfs code, as runc does. Everything that
-// only reads or signals (processes, freeze, stats, OOM) is the cgroupfs
-// manager's, on the scope's directory.
+// The systemd cgroup driver (--systemd-cgroup): the container's cgroup is a
+// transient scope that systemd makes with the init in it (Delegate=yes, so
+// the container may manage what is below), its resources are unit
+// properties where systemd has them, and the cgroup files are written
+// afterwards with the cgroupfs code, as runc does. On cgroup v1 (legacy or
+// hybrid) the scope has a directory in every hierarchy, the init joins the
+// ones systemd does not manage through the files. Everything that only reads
+// or signals (processes, freeze, stats, OOM) is the cgroupfs manager's, on
+// the scope's directories.
 import * as path from 'path';
 import { type CgroupManager, type CgroupView, applyOptions } from '../manager';
 import { CgroupV2, UNIFIED_MOUNT } from '../v2';
+import { CgroupV1 } from '../v1';
 import { type LinuxResources, type ApplyOptions, resourceProblems } from '../resources';
 import { type OomWatcher } from '../oom';
 import { type Json } from '../stats';
-import { isUnifiedHost } from '../paths';
+import { isUnifiedHost, v1Hierarchies } from '../paths';
 import { RuntimeError } from '../../errors';
 import { systemdPlace, expandSlice } from './unit-name';
 import { unitProperties, resourceProperties, type Property } from './properties';
@@ -33,18 +36,17 @@ export interface SystemdCreate {
 }
 
 export class SystemdCgroup implements CgroupManager {
-  readonly version = 2 as const;
   readonly paths: Record<string, string>;
-  private readonly fsm: CgroupV2;
+  private readonly fsm: CgroupV1 | CgroupV2;
   private pending?: { resources: LinuxResources; opts: ApplyOptions; extra: Property[] };
   private client?: Systemd;
   /** This manager made the unit (a new container's, once addProcess succeeded). */
   private started = false;
 
-  /** `create`: a container being made, whose unit starts with its init; without it, an existing container's unit. */
-  constructor(dir: string, readonly systemd: SystemdUnit, private readonly creating?: SystemdCreate) {
-    this.paths = { '': dir };
-    this.fsm = new CgroupV2(dir);
+  /** `creating`: a container being made, whose unit starts with its init; without it, an existing container's unit. */
+  constructor(readonly version: 1 | 2, paths: Record<string, string>, readonly systemd: SystemdUnit, private readonly creating?: SystemdCreate) {
+    this.fsm = version === 2 ? new CgroupV2(paths['']) : CgroupV1.fromPaths(paths);
+    this.paths = this.fsm.paths;
   }
 
   /** The manager for a new container: its unit and directory from linux.cgroupsPath. */
@@ -53,14 +55,19 @@ export class SystemdCgroup implements CgroupManager {
     const place = systemdPlace(cgroupsPath, c.id, user);
     const extra = annotationProperties(c.annotations); // refused before anything is made
     if (!user && !systemdRunning()) throw systemdNotRunning();
-    if (!isUnifiedHost()) throw new RuntimeError('--systemd-cgroup: tsrunc\'s systemd driver needs cgroup v2 (this host mounts cgroup v1): use the cgroupfs driver (omit --systemd-cgroup)');
+    const v2 = isUnifiedHost();
+    if (!v2 && user) throw new RuntimeError('cannot use rootless systemd cgroups manager on cgroup v1');
     let parent = expandSlice(place.slice);
     let client: Systemd | undefined;
     if (user) {
       client = Systemd.connect(true);
       parent = path.posix.join(client.controlGroup(), parent);
     }
-    const m = new SystemdCgroup(path.join(UNIFIED_MOUNT, parent, place.unit), { unit: place.unit, slice: place.slice, user }, c);
+    const unit = { unit: place.unit, slice: place.slice, user };
+    const dir = (mountpoint: string) => path.join(mountpoint, parent, place.unit);
+    const m = v2
+      ? new SystemdCgroup(2, { '': dir(UNIFIED_MOUNT) }, unit, c)
+      : new SystemdCgroup(1, Object.fromEntries(v1Hierarchies().map((h) => [h.name, dir(h.mountpoint)])), unit, c);
     m.client = client;
     m.pending = { resources: {}, opts: {}, extra };
     return m;
@@ -79,8 +86,12 @@ export class SystemdCgroup implements CgroupManager {
     const opts = applyOptions(o);
     if (this.pending) {
       // before the unit exists: checked now, applied with the init
-      const problems = resourceProblems(r, opts.where ?? 'linux.resources');
+      const where = opts.where ?? 'linux.resources';
+      const problems = resourceProblems(r, where);
       if (problems.length) throw new RuntimeError(problems.join('; '));
+      if (this.version === 1 && r.unified && Object.keys(r.unified).length) {
+        throw new RuntimeError(`${where}.unified: cannot apply cgroup v2 settings (${Object.keys(r.unified).join(', ')}) on this cgroup v1 host`);
+      }
       this.properties(r, opts);
       this.pending = { ...this.pending, resources: r, opts };
       return;
@@ -90,7 +101,7 @@ export class SystemdCgroup implements CgroupManager {
   }
 
   private properties(r: LinuxResources, opts: ApplyOptions): Property[] {
-    const props = resourceProperties(r, { version: 2, systemdVersion: this.sd.version(), devices: opts.devices, warn: opts.warn ?? (() => undefined) });
+    const props = resourceProperties(r, { version: this.version, systemdVersion: this.sd.version(), devices: opts.devices, warn: opts.warn ?? (() => undefined) });
     // an update leaves the device rules as they are (as the cgroupfs side does)
     return opts.update ? props.filter(([name]) => !name.startsWith('Device')) : props;
   }
@@ -103,16 +114,17 @@ export class SystemdCgroup implements CgroupManager {
     const { resources, opts, extra } = this.pending;
     const { unit, slice } = this.systemd;
     this.sd.startTransientUnit(unit, [
-      ...unitProperties({ id: this.creating?.id ?? unit, unit, slice, pid: unit.endsWith('.slice') ? undefined : pid, version: 2 }),
+      ...unitProperties({ id: this.creating?.id ?? unit, unit, slice, pid: unit.endsWith('.slice') ? undefined : pid, version: this.version }),
       ...this.properties(resources, opts),
       ...extra,
     ]);
     this.pending = undefined;
     this.started = true;
-    // a slice cannot be given PIDs: the init joins it through the files
-    if (unit.endsWith('.slice')) this.fsm.addProcess(pid);
-    // the controllers on the way down, and every value (also those systemd has no property for)
+    // v2: the controllers on the way down; v1: the directories in the hierarchies systemd does not manage
     this.fsm.create();
+    // a slice cannot be given PIDs, and on v1 systemd places the init in the hierarchies it manages only
+    if (unit.endsWith('.slice') || this.version === 1) this.fsm.addProcess(pid);
+    // every value, also those systemd has no property for
     this.fsm.apply(resources, opts);
   }
 
