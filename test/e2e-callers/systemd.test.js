@@ -6,8 +6,9 @@
 // and a container in a kubelet-style slice. Each container must be a transient
 // scope (libpod-<id>.scope in machine.slice; cri-containerd-<id>.scope in
 // kubepods-besteffort-pod<uid>.slice) with its limits as unit properties and
-// in the files, and leave no unit or cgroup behind. Needs systemd as PID 1 on
-// cgroup v2: the vm suite's systemd guest runs it; elsewhere it is skipped.
+// in the files, and leave no unit or cgroup behind. Needs systemd as PID 1
+// (cgroup v2 or v1 hybrid): the vm suite's systemd guests run it; elsewhere it
+// is skipped.
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
@@ -18,8 +19,13 @@ const L = require('./lib');
 
 const test = suite('callers on systemd');
 
-const DRIVER = fs.existsSync('/run/systemd/system') && fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
-const NO_DRIVER = 'needs systemd as PID 1 on cgroup v2 (the vm suite\'s systemd guest runs it)';
+const DRIVER = fs.existsSync('/run/systemd/system');
+const NO_DRIVER = 'needs systemd as PID 1 (the vm suite\'s systemd guests run it)';
+const V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+// the memory limit as a unit property and a file, by cgroup version
+const MEM_PROP = V2 ? 'MemoryMax' : 'MemoryLimit';
+const memFile = (rel) => (V2 ? path.join('/sys/fs/cgroup', rel, 'memory.max') : path.join('/sys/fs/cgroup/memory', rel, 'memory.limit_in_bytes'));
+const procsFile = (rel) => path.join(V2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/memory', rel, 'cgroup.procs');
 
 let env;
 let pm;
@@ -74,7 +80,12 @@ async function unitGone(unit) {
   return false;
 }
 
-const cgroupOf = (pid) => fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim();
+/** The cgroup of `pid` in the unified hierarchy (v2) or the memory one (v1). */
+function cgroupOf(pid) {
+  const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+  const line = V2 ? lines.find((l) => l.startsWith('0::')) : lines.find((l) => l.split(':')[1].split(',').includes('memory'));
+  return line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
+}
 const show = (r) => `exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
 for (const rt of L.RUNTIMES) {
@@ -89,10 +100,10 @@ for (const rt of L.RUNTIMES) {
     try {
       const pid = Number(pm.podman(['inspect', '--format', '{{.State.Pid}}', name]).stdout.trim());
       assert.ok(pid > 0);
-      assert.match(cgroupOf(pid), new RegExp(`^0::/machine\\.slice/libpod-${id}\\.scope(/container)?$`));
-      const u = unitShow(unit, ['ActiveState', 'Slice', 'Delegate', 'MemoryMax']);
-      assert.equal([u.ActiveState, u.Slice, u.Delegate, u.MemoryMax], ['active', 'machine.slice', 'yes', '67108864'], JSON.stringify(u));
-      assert.is(fs.readFileSync(`/sys/fs/cgroup/machine.slice/${unit}/memory.max`, 'utf8').trim(), '67108864');
+      assert.match(cgroupOf(pid), new RegExp(`^/machine\\.slice/libpod-${id}\\.scope(/container)?$`));
+      const u = unitShow(unit, ['ActiveState', 'Slice', 'Delegate', MEM_PROP]);
+      assert.equal([u.ActiveState, u.Slice, u.Delegate, u[MEM_PROP]], ['active', 'machine.slice', 'yes', '67108864'], JSON.stringify(u));
+      assert.is(fs.readFileSync(memFile(`machine.slice/${unit}`), 'utf8').trim(), '67108864');
       r = pm.podman(['exec', name, 'echo', 'inside']);
       assert.is(r.stdout, 'inside\n', show(r));
       r = pm.podman(['stop', '-t', '0', name]);
@@ -100,8 +111,8 @@ for (const rt of L.RUNTIMES) {
       r = pm.podman(['rm', name]);
       assert.is(r.status, 0, show(r));
       assert.ok(await unitGone(unit), `${unit} gone`);
-      assert.not.ok(fs.existsSync(`/sys/fs/cgroup/machine.slice/${unit}`));
-      console.log(`\n[callers on systemd] ${rt}: podman container ${unit}: machine.slice, Delegate=yes, MemoryMax=67108864; gone after rm`);
+      assert.not.ok(fs.existsSync(path.dirname(memFile(`machine.slice/${unit}`))));
+      console.log(`\n[callers on systemd] cgroup ${V2 ? 'v2' : 'v1 hybrid'}, ${rt}: podman container ${unit}: machine.slice, Delegate=yes, ${MEM_PROP}=67108864; gone after rm`);
     } finally {
       pm.podman(['rm', '-f', '-t', '0', name]);
       spawnSync('systemctl', ['stop', unit], { stdio: 'ignore' });
@@ -113,7 +124,7 @@ for (const rt of L.RUNTIMES) {
     await setup();
     const uid = L.rand(8);
     const slice = `kubepods-besteffort-pod${uid}.slice`;
-    const sliceDir = path.join('/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.slice', slice);
+    const sliceRel = path.join('kubepods.slice/kubepods-besteffort.slice', slice);
     const logDir = env.tmp('podlogs');
     fs.mkdirSync(logDir);
     const nsOpts = { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' };
@@ -127,7 +138,7 @@ for (const rt of L.RUNTIMES) {
     const units = [`cri-containerd-${podId}.scope`];
     try {
       assert.is(unitShow(units[0], ['ActiveState']).ActiveState, 'active', 'the sandbox is a scope');
-      assert.ok(fs.existsSync(path.join(sliceDir, units[0])), `${units[0]} under ${sliceDir}`);
+      assert.ok(fs.existsSync(procsFile(path.join(sliceRel, units[0]))), `${units[0]} under ${sliceRel}`);
       const { container_id: cid } = await cri.rt('CreateContainer', {
         pod_sandbox_id: podId,
         sandbox_config: sandboxConfig,
@@ -141,11 +152,11 @@ for (const rt of L.RUNTIMES) {
       });
       units.push(`cri-containerd-${cid}.scope`);
       await cri.rt('StartContainer', { container_id: cid });
-      const u = unitShow(units[1], ['ActiveState', 'Slice', 'Delegate', 'MemoryMax']);
-      assert.equal([u.ActiveState, u.Slice, u.Delegate, u.MemoryMax], ['active', slice, 'yes', String(128 * 1024 * 1024)], JSON.stringify(u));
-      const dir = path.join(sliceDir, units[1]);
-      assert.is(fs.readFileSync(path.join(dir, 'memory.max'), 'utf8').trim(), String(128 * 1024 * 1024));
-      assert.ok(fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim().length > 0, 'the container\'s process is in its scope');
+      const u = unitShow(units[1], ['ActiveState', 'Slice', 'Delegate', MEM_PROP]);
+      assert.equal([u.ActiveState, u.Slice, u.Delegate, u[MEM_PROP]], ['active', slice, 'yes', String(128 * 1024 * 1024)], JSON.stringify(u));
+      const rel = path.join(sliceRel, units[1]);
+      assert.is(fs.readFileSync(memFile(rel), 'utf8').trim(), String(128 * 1024 * 1024));
+      assert.ok(fs.readFileSync(procsFile(rel), 'utf8').trim().length > 0, 'the container\'s process is in its scope');
       const ex = await cri.rt('ExecSync', { container_id: cid, cmd: ['sh', '-c', 'echo ok'], timeout: 20 });
       assert.is(ex.stdout.toString(), 'ok\n');
       await cri.rt('StopContainer', { container_id: cid, timeout: 0 });
@@ -153,8 +164,8 @@ for (const rt of L.RUNTIMES) {
       await cri.rt('StopPodSandbox', { pod_sandbox_id: podId });
       await cri.rt('RemovePodSandbox', { pod_sandbox_id: podId });
       for (const unit of units) assert.ok(await unitGone(unit), `${unit} gone`);
-      for (const unit of units) assert.not.ok(fs.existsSync(path.join(sliceDir, unit)), `${unit}'s cgroup gone`);
-      console.log(`\n[callers on systemd] ${rt}: CRI sandbox ${units[0]} and container ${units[1]} in ${slice} (MemoryMax=${u.MemoryMax}); gone after removal`);
+      for (const unit of units) assert.not.ok(fs.existsSync(procsFile(path.join(sliceRel, unit))), `${unit}'s cgroup gone`);
+      console.log(`\n[callers on systemd] cgroup ${V2 ? 'v2' : 'v1 hybrid'}, ${rt}: CRI sandbox ${units[0]} and container ${units[1]} in ${slice} (${MEM_PROP}=${u[MEM_PROP]}); gone after removal`);
     } finally {
       for (const unit of units) spawnSync('systemctl', ['stop', unit], { stdio: 'ignore' });
     }
