@@ -13,7 +13,11 @@
 // Runtimes are interleaved within each iteration (the order rotates), so a
 // slow phase of the machine hits all of them alike.
 //
-//   node bench/run.js [--runs N] [--warmup N] [--json FILE] [--no-crun]
+// With --systemd (where systemd is PID 1: the vm suite's systemd guest),
+// tsrunc and runc also run with --systemd-cgroup, to compare what each
+// driver costs over its cgroupfs one.
+//
+//   node bench/run.js [--runs N] [--warmup N] [--json FILE] [--no-crun] [--systemd]
 //   npm run bench                     (builds first)
 const fs = require('fs');
 const os = require('os');
@@ -26,7 +30,7 @@ const { copyRootfs } = require(path.join(PROJECT, 'test/lib/rootfs.js'));
 // ---------------------------------------------------------------- arguments
 
 function parseArgs(argv) {
-  const opts = { runs: 20, warmup: 2, json: undefined, crun: true };
+  const opts = { runs: 20, warmup: 2, json: undefined, crun: true, systemd: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -39,8 +43,9 @@ function parseArgs(argv) {
     else if (a === '--warmup' || a.startsWith('--warmup=')) opts.warmup = Number(value());
     else if (a === '--json' || a.startsWith('--json=')) opts.json = value();
     else if (a === '--no-crun') opts.crun = false;
+    else if (a === '--systemd') opts.systemd = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node bench/run.js [--runs N (20)] [--warmup N (2)] [--json FILE] [--no-crun]');
+      console.log('usage: node bench/run.js [--runs N (20)] [--warmup N (2)] [--json FILE] [--no-crun] [--systemd]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -244,6 +249,11 @@ async function main() {
     add('tsrunc', tsrunc);
     if (runc) add('runc', runc);
     else console.log('runc: not found, tsrunc is timed alone');
+    if (opts.systemd) {
+      if (!fs.existsSync('/run/systemd/system')) throw new Error('--systemd: systemd is not running on this host');
+      add('tsrunc+sd', tsrunc, ['--systemd-cgroup']);
+      if (runc) add('runc+sd', runc, ['--systemd-cgroup']);
+    }
 
     // crun: include it only if it can run the bundle here.
     let crunNote;
@@ -315,7 +325,7 @@ async function main() {
     console.log(`tsrunc benchmark: ${opts.runs} runs (+${opts.warmup} warm-up) per runtime and operation, interleaved`);
     console.log(`host: ${os.type()} ${os.release()} ${os.arch()}, ${os.cpus().length} CPUs, node ${process.version}, ` +
       `cgroup ${fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1'}`);
-    for (const rt of runtimes) console.log(`  ${rt.name.padEnd(7)} ${rt.bin}  (${rt.version})`);
+    for (const rt of runtimes) console.log(`  ${rt.name.padEnd(10)} ${rt.bin}  (${rt.version})`);
     if (crunNote) console.log(`  ${crunNote}`);
     console.log(`bundle: busybox rootfs, \`${runc ? 'runc' : 'tsrunc'} spec\` config with terminal false, args ["/bin/true"]`);
     console.log(`peak RSS via ${TIME ? `${TIME} -f %M` : 'python3 os.wait4'} (max RSS of the runtime process and the children it waited for)\n`);
