@@ -75,7 +75,6 @@ const PATTERN_WORDS: Record<string, string> = {
   '^CAP_[A-Z_]+$': 'must be a capability name like "CAP_CHOWN"',
   '^[0-9 ,-]*$': 'must be a list of numbers and ranges like "0-3,7"',
   '^[1-9][0-9]*[KMG]B$': 'must be a page size like "64KB", "2MB" or "1GB"',
-  '^[rwm]*$': 'must be a combination of the letters r, w and m',
   '^MB:[^\\n]*$': 'must start with "MB:" and not contain a newline',
   '^[^\\n]*$': 'must not contain a newline',
 };

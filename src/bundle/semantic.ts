@@ -70,6 +70,14 @@ export function semanticProblems(spec: Spec, rootfs: string): string[] {
     if (parsed.tmpcopyup && m.type !== 'tmpfs') problems.push(`mounts[${i}].options: tmpcopyup is only for tmpfs mounts`);
   });
 
+  // runc 1.1.5 (specconv.CreateCgroupConfig) refuses an empty access with
+  // this message (a missing one too: Go reads it as empty); other access
+  // strings are checked with the resources (cgroups/resources.ts).
+  const deviceRules = spec.linux?.resources?.devices;
+  (Array.isArray(deviceRules) ? (deviceRules as { access?: string }[]) : []).forEach((d, i) => {
+    if (!d.access) problems.push(`linux.resources.devices[${i}].access: device access at ${i} field cannot be empty`);
+  });
+
   (spec.linux?.devices ?? []).forEach((d, i) => {
     if (!path.isAbsolute(d.path)) problems.push(`linux.devices[${i}].path: must be an absolute path (got "${d.path}")`);
     if (d.type !== 'p' && (d.major === undefined || d.minor === undefined)) {

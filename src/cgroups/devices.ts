@@ -28,31 +28,38 @@ export interface DeviceState {
 /**
  * Allowed in every container after the configured rules (so a deny-all rule
  * with no list, as podman sends, still leaves the default devices usable):
- * mknod of any node, /dev/null, zero, full, random, urandom, tty, console,
- * ptmx and the pseudo-terminals.
+ * runc 1.1.5's AllowedDevices (libcontainer/specconv), in its order: mknod
+ * of any node, /dev/null, random, full, tty, zero, urandom, the
+ * pseudo-terminals, ptmx and tuntap. `path` is the node runc makes for the
+ * rule: a linux.devices entry with the same path takes its place, rule
+ * included (runc's createDevices).
  */
-export const DEFAULT_ALLOWED: DeviceRule[] = [
+export const DEFAULT_ALLOWED: (DeviceRule & { path?: string })[] = [
   { allow: true, type: 'c', access: 'm' },
   { allow: true, type: 'b', access: 'm' },
-  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm', path: '/dev/null' },
+  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm', path: '/dev/random' },
+  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm', path: '/dev/full' },
+  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm', path: '/dev/tty' },
+  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm', path: '/dev/zero' },
+  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm', path: '/dev/urandom' },
   { allow: true, type: 'c', major: 136, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
+  { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' },
 ];
 
+/**
+ * The access bits of a rule's access string. As runc's devices.Permissions,
+ * letters other than r, w and m are ignored ("rwq" is "rw"); an empty string
+ * is refused before (semantic.ts), as runc refuses it.
+ */
 export function accessBits(access: string | undefined): number {
-  if (!access) return ACC_ALL;
+  if (access === undefined) return ACC_ALL;
   let bits = 0;
   for (const ch of access) {
     if (ch === 'r') bits |= ACC_READ;
     else if (ch === 'w') bits |= ACC_WRITE;
     else if (ch === 'm') bits |= ACC_MKNOD;
-    else throw new Error(`device rule access "${access}" is not made of r, w and m`);
   }
   return bits;
 }
@@ -63,16 +70,6 @@ export function accessText(bits: number): string {
 
 function wildcard(n: number | undefined): number {
   return n === undefined || n === null || n < 0 ? -1 : n;
-}
-
-/** Allow rules for linux.devices entries (u is a character device; FIFOs need none). */
-export function rulesForDevices(devices: { type: string; major?: number; minor?: number }[] | undefined): DeviceRule[] {
-  const out: DeviceRule[] = [];
-  for (const d of devices ?? []) {
-    if (d.type === 'p') continue;
-    out.push({ allow: true, type: d.type === 'b' ? 'b' : 'c', major: d.major, minor: d.minor, access: 'rwm' });
-  }
-  return out;
 }
 
 /**
@@ -112,9 +109,16 @@ export function emulate(rules: DeviceRule[]): DeviceState {
   return st;
 }
 
-/** The full rule list of a container: its rules, then the defaults, then linux.devices. */
-export function containerDeviceState(rules: DeviceRule[] | undefined, devices?: { type: string; major?: number; minor?: number }[]): DeviceState {
-  return emulate([...(rules ?? []), ...DEFAULT_ALLOWED, ...rulesForDevices(devices)]);
+/**
+ * The full rule list of a container: its rules, then the defaults but those
+ * whose node linux.devices replaces. linux.devices adds no rule: a device
+ * listed there is usable only if the rules allow it (as in runc; the spec
+ * leaves access to linux.resources.devices).
+ */
+export function containerDeviceState(rules: DeviceRule[] | undefined, devices?: { path?: string }[]): DeviceState {
+  const replaced = new Set((devices ?? []).map((d) => d.path));
+  const defaults = DEFAULT_ALLOWED.filter((d) => d.path === undefined || !replaced.has(d.path)).map(({ path: _path, ...rule }) => rule);
+  return emulate([...(rules ?? []), ...defaults]);
 }
 
 /** Whether `state` lets a process do `access` on device (type, major, minor), as the kernel decides. */

@@ -91,8 +91,8 @@ export function throttleEntries(b: BlockIOResources): { kind: ThrottleKind; devi
 export interface ApplyOptions {
   /** Where warnings go (settings this kernel ignores, as runc warns about them). */
   warn?: (msg: string) => void;
-  /** linux.devices: each one is allowed in the device cgroup (after the rules), as runc does. */
-  devices?: { type: string; major?: number; minor?: number }[];
+  /** linux.devices: a default rule whose node one of them replaces (same path) is left out, as runc does. */
+  devices?: { path: string; type: string; major?: number; minor?: number }[];
   /**
    * `update` of a running container: device rules are left as they are (runc's
    * update does not touch them either), and checkBeforeUpdate is honoured.
@@ -327,8 +327,10 @@ export function resourceProblems(r: unknown, where: string, host: HostLimits = h
     }
     int(o.major, `${f}.major`, -1, U32, 'a device major number, or -1 for all');
     int(o.minor, `${f}.minor`, -1, U32, 'a device minor number, or -1 for all');
-    if (o.access !== undefined && o.access !== null && (typeof o.access !== 'string' || !/^[rwm]*$/.test(o.access))) {
-      problems.push(`${f}.access: ${JSON.stringify(o.access)} is not made of r, w and m`);
+    // runc 1.1.5 ignores letters other than r, w and m ("rwq" is "rw") but
+    // fails on an access with none of them
+    if (o.access !== undefined && o.access !== null && (typeof o.access !== 'string' || (o.access !== '' && !/[rwm]/.test(o.access)))) {
+      problems.push(`${f}.access: ${JSON.stringify(o.access)} has none of r, w and m`);
     }
   });
   return problems;

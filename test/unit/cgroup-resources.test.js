@@ -92,7 +92,7 @@ test('negative and out-of-range values name the field and the value', () => {
     [{ unified: { '../memory.max': '1' } }, 'is not a cgroup file name'],
     [{ unified: { 'memory.max': 5 } }, 'linux.resources.unified.memory.max: 5 is not a string'],
     [{ devices: [{ allow: true, type: 'x' }] }, 'linux.resources.devices[0].type: "x" is not one of a, c, b'],
-    [{ devices: [{ allow: true, access: 'rwx' }] }, 'linux.resources.devices[0].access: "rwx"'],
+    [{ devices: [{ allow: true, access: 'x' }] }, 'linux.resources.devices[0].access: "x"'],
     [{ devices: [{ type: 'c' }] }, 'linux.resources.devices[0].allow: is required'],
     [{ devices: [{ allow: true, major: -2 }] }, 'linux.resources.devices[0].major: -2'],
     [{ memory: 5 }, 'linux.resources.memory: must be an object'],
@@ -169,10 +169,11 @@ const { ACC_READ, ACC_WRITE, ACC_MKNOD, ACC_ALL } = dev;
 test('devices: deny-all with no list (podman) still allows the default devices', () => {
   const st = dev.containerDeviceState([{ allow: false, access: 'rwm' }], []);
   assert.is(st.defaultAllow, false);
-  for (const [maj, min] of [[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2], [136, 0], [136, 7]]) {
+  for (const [maj, min] of [[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2], [10, 200], [136, 0], [136, 7]]) {
     assert.ok(dev.permits(st, 'c', maj, min, ACC_READ | ACC_WRITE), `c ${maj}:${min} rw`);
   }
   assert.not.ok(dev.permits(st, 'b', 254, 0, ACC_READ), 'block device read');
+  assert.not.ok(dev.permits(st, 'c', 5, 1, ACC_READ), '/dev/console: not in runc 1.1.5\'s defaults');
   assert.not.ok(dev.permits(st, 'c', 10, 229, ACC_READ), '/dev/fuse');
   assert.ok(dev.permits(st, 'b', 254, 0, ACC_MKNOD), 'mknod of anything');
   // no rules at all: the same (runc starts from deny-all too)
@@ -182,9 +183,12 @@ test('devices: deny-all with no list (podman) still allows the default devices',
   ]);
 });
 
-test('devices: linux.devices are allowed; rules apply in order', () => {
-  const st = dev.containerDeviceState([{ allow: false, access: 'rwm' }], [{ type: 'c', major: 10, minor: 229, path: '/dev/fuse' }, { type: 'p', path: '/dev/fifo' }]);
-  assert.ok(dev.permits(st, 'c', 10, 229, ACC_ALL));
+test('devices: linux.devices add no rule, replace the default of their path; rules apply in order', () => {
+  const st = dev.containerDeviceState([{ allow: false, access: 'rwm' }], [{ type: 'c', major: 10, minor: 229, path: '/dev/fuse' }, { type: 'p', path: '/dev/fifo' }, { type: 'c', major: 1, minor: 7, path: '/dev/full' }]);
+  assert.not.ok(dev.permits(st, 'c', 10, 229, ACC_READ), 'a listed device the rules do not allow');
+  assert.not.ok(dev.permits(st, 'c', 1, 7, ACC_READ), 'the default rule of /dev/full gives way to the listed node (runc)');
+  assert.ok(dev.permits(st, 'c', 1, 3, ACC_READ));
+  assert.equal(dev.accessBits('rwq'), ACC_READ | ACC_WRITE, 'unknown letters ignored, as runc');
   // allow everything, then deny one device
   const st2 = dev.emulate([{ allow: true, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }]);
   assert.is(st2.defaultAllow, true);
@@ -392,7 +396,7 @@ test('v1 apply: each value in its file', () => {
   };
   for (const [c, files] of Object.entries(want)) for (const [f, v] of Object.entries(files)) assert.is(read(dirs[c], f), v, `${c}/${f}`);
   // the device controller got the last rule of the container's list (the fake file keeps only the last write)
-  assert.is(read(dirs.devices, 'devices.allow'), 'c 136:* rwm');
+  assert.is(read(dirs.devices, 'devices.allow'), 'c 10:200 rwm');
   assert.is(read(dirs.devices, 'devices.deny'), 'a');
   assert.equal(warnings, []);
   // -1 lifts limits; memory -1 without swap lifts the swap limit too

@@ -22,8 +22,8 @@ export interface PropertyContext {
   version: 1 | 2;
   /** systemd's version (Manager.Version): older ones lack some properties. */
   systemdVersion: number;
-  /** linux.devices: their nodes are allowed too. */
-  devices?: { type: string; major?: number; minor?: number }[];
+  /** linux.devices: they replace the default rule of their path. */
+  devices?: { path: string; type: string; major?: number; minor?: number }[];
   warn: (msg: string) => void;
 }
 
@@ -145,7 +145,7 @@ function unifiedProperties(unified: Record<string, string>, ctx: PropertyContext
 
 /**
  * DevicePolicy and DeviceAllow for the container's device rules (its own,
- * the defaults every container gets, linux.devices). systemd has no deny
+ * the defaults every container gets but those linux.devices replaces). systemd has no deny
  * list: rules that end in "allow all but..." leave systemd allowing all, and
  * the runtime's own device program (written with the files) denies the rest.
  */

@@ -1,0 +1,93 @@
+'use strict';
+// Container set-up where tsrunc must do exactly what runc 1.1.5 does: the
+// device cgroup, mount propagation, a read-only /dev, the console's owner,
+// bind sources under a user namespace, cgroup v1 cpuset parents, seccomp's
+// unknown syscalls, --no-pivot, the working directory. Runs against runc too
+// (TSRUNC_TEST_RUNTIME=/usr/sbin/runc); what is tsrunc's own is keyed off
+// h.IS_TSRUNC.
+const fs = require('fs');
+const path = require('path');
+const { suite } = require('uvu');
+const assert = require('uvu/assert');
+const h = require('../lib/harness');
+const { skip } = require('../lib/skip');
+
+const test = suite('parity-setup');
+const ctx = h.createContext('parity-setup');
+h.install(test, ctx);
+
+const V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+
+/** Runs `sh -c script` in a fresh container (foreground); returns rt()'s result. */
+function runSh(script, edit, opts = {}) {
+  const b = ctx.shBundle(script, edit);
+  return ctx.rt(['run', ...(opts.flags || []), '--bundle', b.dir, ctx.id('pset')], opts);
+}
+
+function ok(r, what) {
+  assert.is(r.status, 0, `${what}: exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The last error message of a failed command (runc may log warnings first). */
+function errorOf(r) {
+  const errs = h.parseTextLog(r.stderr).filter((e) => e.level === 'error');
+  assert.ok(errs.length, `no error line in:\n${r.stderr}`);
+  return errs[errs.length - 1].msg;
+}
+
+/** A created container's host pid and the v1 devices cgroup dir of it. */
+function devicesList(pid) {
+  const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+  const rel = lines.find((l) => l.split(':')[1] === 'devices').split(':')[2];
+  const mnt = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' '))
+    .find((f) => f.includes('cgroup') && /(^|,)devices(,|$)/.test(f[f.length - 1]));
+  return fs.readFileSync(path.join(mnt[4], rel, 'devices.list'), 'utf8').trim().split('\n').sort();
+}
+
+// ---- 1. the device cgroup ----
+
+const OPEN_FUSE = 'dd if=/dev/fuse of=/dev/null bs=1 count=0 2>&1; echo rc=$?';
+const FUSE = { path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600 };
+
+test('devices: a linux.devices node the rules do not allow is denied by the device cgroup', () => {
+  const out = ok(runSh(OPEN_FUSE, (c) => { c.linux.devices = [FUSE]; }), 'run');
+  assert.match(out, /Operation not permitted/, out);
+  assert.match(out, /rc=1/);
+  // allowed by a rule: it opens (ENODEV at worst where fuse is not loaded, never EPERM)
+  const out2 = ok(runSh(OPEN_FUSE, (c) => {
+    c.linux.devices = [FUSE];
+    c.linux.resources.devices.push({ allow: true, type: 'c', major: 10, minor: 229, access: 'rw' });
+  }), 'run');
+  assert.not.match(out2, /Operation not permitted/, out2);
+});
+
+test('devices: the device cgroup holds runc 1.1.5\'s defaults; a listed node replaces the default of its path', () => {
+  if (V2) return skip('devices.list is cgroup v1\'s');
+  for (const [devices, want] of [
+    [[], ['b *:* m', 'c *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 10:200 rwm', 'c 136:* rwm', 'c 5:0 rwm', 'c 5:2 rwm']],
+    [[{ path: '/dev/full', type: 'c', major: 1, minor: 7 }], ['b *:* m', 'c *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 10:200 rwm', 'c 136:* rwm', 'c 5:0 rwm', 'c 5:2 rwm']],
+  ]) {
+    const b = ctx.shBundle('true', (c) => { c.linux.devices = devices; });
+    const id = ctx.id('pset');
+    ok(ctx.rt(['create', '--bundle', b.dir, id]), 'create');
+    assert.equal(devicesList(ctx.state(id).pid), want.sort(), JSON.stringify(devices));
+  }
+});
+
+test('devices: every access string runc accepts is accepted; an empty one is refused with runc\'s message', () => {
+  for (const access of ['rwq', 'wr', 'rrw', 'mr', 'r', 'rwm']) {
+    const out = ok(runSh(OPEN_FUSE, (c) => {
+      c.linux.devices = [FUSE];
+      c.linux.resources.devices.push({ allow: true, type: 'c', major: 10, minor: 229, access });
+    }), `access ${access}`);
+    assert.not.match(out, /Operation not permitted/, `${access}: ${out}`);
+  }
+  for (const access of ['', undefined]) {
+    const r = runSh('true', (c) => { c.linux.resources.devices.push({ allow: true, type: 'c', major: 10, minor: 229, access }); });
+    assert.is(r.status, 1, r.stderr);
+    assert.match(errorOf(r), 'device access at 1 field cannot be empty');
+  }
+});
+
+test.run();
