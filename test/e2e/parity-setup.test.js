@@ -7,6 +7,7 @@
 // h.IS_TSRUNC.
 const fs = require('fs');
 const path = require('path');
+const { execFileSync } = require('child_process');
 const { suite } = require('uvu');
 const assert = require('uvu/assert');
 const h = require('../lib/harness');
@@ -88,6 +89,33 @@ test('devices: every access string runc accepts is accepted; an empty one is ref
     assert.is(r.status, 1, r.stderr);
     assert.match(errorOf(r), 'device access at 1 field cannot be empty');
   }
+});
+
+// ---- 2. mount propagation ----
+
+/** The optional fields (shared:N, master:N) of the mountinfo line whose mount point is `mp`. */
+function propagationOf(mountinfo, mp) {
+  const line = mountinfo.split('\n').find((l) => l.split(' ')[4] === mp);
+  if (!line) return undefined;
+  const f = line.split(' ');
+  return f.slice(6, f.indexOf('-')).join(' ');
+}
+
+test('propagation: an rshared volume under rootfsPropagation rshared stays the host mount\'s peer (Bidirectional)', () => {
+  const vol = ctx.tmp('vol');
+  fs.mkdirSync(vol);
+  execFileSync('mount', ['--bind', vol, vol]);
+  execFileSync('mount', ['--make-shared', vol]);
+  const hostProp = propagationOf(fs.readFileSync('/proc/self/mountinfo', 'utf8'), vol);
+  assert.match(hostProp, /^shared:\d+$/);
+  const out = ok(runSh('mkdir -p /vol/sub && mount -t tmpfs pset-bidi /vol/sub && cat /proc/self/mountinfo', (c) => {
+    c.linux.rootfsPropagation = 'rshared';
+    c.mounts.push({ destination: '/vol', type: 'bind', source: vol, options: ['rbind', 'rshared'] });
+    for (const k of ['bounding', 'effective', 'permitted']) c.process.capabilities[k].push('CAP_SYS_ADMIN');
+  }), 'run');
+  assert.is(propagationOf(out, '/vol'), hostProp, 'the volume is in the host mount\'s peer group, not its slave');
+  const host = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  assert.ok(host.split('\n').some((l) => l.split(' ')[4] === path.join(vol, 'sub')), 'the container\'s mount reached the host');
 });
 
 test.run();

@@ -2,6 +2,7 @@
 // masked and read-only paths, all by fd below the rootfs while the host's
 // /proc is still there; then pivot_root, and what is left stacked over the
 // new root is detached.
+import * as fs from 'fs';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { SyscallError } from '../../linux/errors';
@@ -43,10 +44,17 @@ const isMissing = (e: unknown) => e instanceof SyscallError && e.code === 'ENOEN
 /** Propagation, the rootfs made a mount of its own, mounts[] and /dev, below the rootfs by fd. */
 export function setupRootfs(plan: RootfsPlan): PreparedRoot {
   const { rootfs, spec } = plan;
-  // Stop mount events from reaching the host, then make the rootfs a mount point of its own.
+  // As runc's prepareRoot: "/" gets the spec's propagation (rslave when none),
+  // so a bind of a shared host mount under "rshared" stays the host mount's
+  // peer (Kubernetes' Bidirectional); only the mount holding the rootfs is made
+  // private, so that the rootfs bind does not reach the host and pivot_root
+  // accepts it. runc fails with "unbindable" here (a bind from an unbindable
+  // "/"): that one starts from rslave and is applied after pivot_root.
   const propagation = spec.linux?.rootfsPropagation;
-  const initial = propagation === 'private' || propagation === 'rprivate' ? C.MS_PRIVATE | C.MS_REC : C.MS_SLAVE | C.MS_REC;
+  const initial = propagation && !propagation.includes('unbindable') && PROPAGATION[propagation] !== undefined
+    ? PROPAGATION[propagation] : C.MS_SLAVE | C.MS_REC;
   sys.mount(null, '/', null, initial, null);
+  rootfsParentMountPrivate(rootfs);
   sys.mount(rootfs, rootfs, null, C.MS_BIND | C.MS_REC, null);
   const fd = sys.open(rootfs, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
   const root: RootRef = { fd, path: fdPath(fd) };
@@ -75,6 +83,31 @@ export function setupRootfs(plan: RootfsPlan): PreparedRoot {
   }
   createDevSymlinks(root.fd);
   return { root, procFd };
+}
+
+/**
+ * The mount holding the rootfs (the caller's path, on the host's side),
+ * made private if it is shared (runc's rootfsParentMountPrivate). Found by
+ * its mount id in mountinfo, its mount point opened and checked to be that
+ * same mount before the change.
+ */
+function rootfsParentMountPrivate(rootfs: string): void {
+  const id = sys.statx(C.AT_FDCWD, rootfs, 0).mntId;
+  if (id === undefined) return; // kernels before 5.8: left as it is
+  const line = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.startsWith(`${id} `));
+  if (!line) return;
+  const fields = line.split(' ');
+  const optional = fields.slice(6, fields.indexOf('-'));
+  if (!optional.some((o) => o.startsWith('shared:'))) return;
+  const mountpoint = fields[4].replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const fd = sys.open(mountpoint, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
+  try {
+    const st = sys.fstatx(fd);
+    if (st.mntId !== id || st.mountRoot === false) throw new Error(`the mount holding the rootfs (${mountpoint}) is not where mountinfo says it is`);
+    sys.mount(null, fdLink(fd), null, C.MS_PRIVATE, null);
+  } finally {
+    sys.close(fd);
+  }
 }
 
 /** The process's cwd as a directory of the rootfs (made if missing, inside the root). */
@@ -204,7 +237,11 @@ function moveRoot(root: RootRef): void {
   process.chdir('/');
 }
 
-/** After pivot_root: the root's propagation. */
+/**
+ * After pivot_root: the root's propagation, as the spec asks (runc 1.1.5
+ * leaves "/" private when rootfsPropagation is shared: the rootfs bind was
+ * made from a private mount). Mounts already shared keep their peers.
+ */
 export function finishRootfs(spec: Spec): void {
   const propagation = spec.linux?.rootfsPropagation;
   if (propagation && PROPAGATION[propagation] !== undefined) {
