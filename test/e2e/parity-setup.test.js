@@ -118,4 +118,22 @@ test('propagation: an rshared volume under rootfsPropagation rshared stays the h
   assert.ok(host.split('\n').some((l) => l.split(' ')[4] === path.join(vol, 'sub')), 'the container\'s mount reached the host');
 });
 
+// ---- 3. a read-only /dev ----
+
+test('read-only /dev: /dev/pts, /dev/shm, /dev/mqueue, the default devices and symlinks are made before it turns read-only', () => {
+  const out = ok(runSh('ls /dev /dev/pts | tr "\\n" " "; echo; grep -E " /dev(/[a-z]+)? " /proc/self/mountinfo | cut -d" " -f5,6; touch /dev/x 2>&1; mkdir -p /run/a/b && echo made-under-ro-run', (c) => {
+    c.mounts.find((m) => m.destination === '/dev').options.push('ro');
+    // a read-only tmpfs with a mount below it: made writable first, as runc does
+    c.mounts.push({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'mode=755'] });
+    c.mounts.push({ destination: '/run/a', type: 'tmpfs', source: 'tmpfs', options: ['mode=700'] });
+  }), 'run');
+  for (const name of ['full', 'null', 'random', 'tty', 'urandom', 'zero', 'ptmx', 'fd', 'stdin', 'stdout', 'stderr', 'pts', 'shm', 'mqueue']) {
+    assert.match(out, new RegExp(`(^| )${name} `), `${name} in /dev: ${out}`);
+  }
+  assert.match(out, /^\/dev ro,/m, 'the /dev mount is read-only');
+  for (const sub of ['pts', 'shm', 'mqueue']) assert.match(out, new RegExp(`^/dev/${sub} `, 'm'), `/dev/${sub} mounted`);
+  assert.match(out, /Read-only file system/, 'nothing can be made in /dev afterwards');
+  assert.match(out, /made-under-ro-run/, 'the tmpfs mounted below a read-only tmpfs is writable');
+});
+
 test.run();

@@ -249,9 +249,22 @@ function mountTmpfsCopyUp(root: RootRef, dest: string, target: number, m: Mount,
   return mounted;
 }
 
+/**
+ * A read-only tmpfs, or a read-only filesystem on /dev, is mounted writable
+ * and made read-only only once everything below it exists (/dev/pts,
+ * /dev/shm, device nodes, symlinks, /dev/console, a tmpfs's mode): runc's
+ * mountPropagate and finalizeRootfs.
+ */
+export function readonlyLater(m: Mount): boolean {
+  if (m.type !== 'tmpfs' && path.posix.normalize(`/${m.destination}`).replace(/\/+$/, '') !== '/dev') return false;
+  const o = parseMountOptions(m.options, m.type);
+  return !o.bind && (o.flags & C.MS_RDONLY) !== 0;
+}
+
 /** Mounts one entry of mounts[] below the root; returns an O_PATH fd of the new mount (the caller closes it). */
 export function mountOne(root: RootRef, bundleDir: string, m: Mount, cgroups: CgroupView[], cgroupV2: boolean): number {
   const o = parseMountOptions(m.options, m.type);
+  if (readonlyLater(m)) o.flags &= ~C.MS_RDONLY;
   const dest = m.destination;
   // as written first: a destination inside /proc is refused before anything is made there
   const written = path.posix.normalize(`/${dest}`);

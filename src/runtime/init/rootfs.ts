@@ -8,7 +8,7 @@ import * as C from '../../linux/constants';
 import { SyscallError } from '../../linux/errors';
 import { type Spec } from '../../bundle/spec-types';
 import { parseMountOptions } from '../../bundle/mount-options';
-import { mountOne, setMountAttrs, bindOnto, reopenMounted, pathInRoot, type CgroupView, type RootRef } from './mounts';
+import { mountOne, readonlyLater, setMountAttrs, bindOnto, reopenMounted, pathInRoot, type CgroupView, type RootRef } from './mounts';
 import { openInRoot, mkdirAllInRoot, fdPath, fdLink } from '../../linux/inroot';
 import { devicesToCreate, createDevice, bindDevice, createDevSymlinks } from './devices';
 
@@ -26,6 +26,8 @@ export interface RootfsPlan {
 export interface PreparedRoot {
   root: RootRef;
   procFd?: number;
+  /** O_PATH fds of the mounts made read-only at the end (readonlyLater), in mounts[] order. */
+  readonlyLater: number[];
 }
 
 const PROPAGATION: Record<string, number> = {
@@ -59,6 +61,7 @@ export function setupRootfs(plan: RootfsPlan): PreparedRoot {
   const fd = sys.open(rootfs, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
   const root: RootRef = { fd, path: fdPath(fd) };
   let procFd: number | undefined;
+  const roLater: number[] = [];
   for (const m of spec.mounts ?? []) {
     let mounted: number;
     try {
@@ -70,6 +73,8 @@ export function setupRootfs(plan: RootfsPlan): PreparedRoot {
     if (m.type === 'proc' && pathInRoot(root, mounted) === '/proc') {
       if (procFd !== undefined) sys.close(procFd);
       procFd = mounted;
+    } else if (readonlyLater(m)) {
+      roLater.push(mounted);
     } else {
       sys.close(mounted);
     }
@@ -82,7 +87,7 @@ export function setupRootfs(plan: RootfsPlan): PreparedRoot {
     else createDevice(root.fd, d);
   }
   createDevSymlinks(root.fd);
-  return { root, procFd };
+  return { root, procFd, readonlyLater: roLater };
 }
 
 /**
@@ -246,6 +251,17 @@ export function finishRootfs(spec: Spec): void {
   const propagation = spec.linux?.rootfsPropagation;
   if (propagation && PROPAGATION[propagation] !== undefined) {
     sys.mount(null, '/', null, PROPAGATION[propagation], null);
+  }
+}
+
+/** The read-only tmpfs and /dev mounts (readonlyLater) made read-only, their fds closed; after the terminal. */
+export function finishReadonlyMounts(prepared: PreparedRoot): void {
+  for (const fd of prepared.readonlyLater.splice(0)) {
+    try {
+      setMountAttrs(fd, C.MS_RDONLY, 0);
+    } finally {
+      sys.close(fd);
+    }
   }
 }
 

@@ -7,7 +7,7 @@ import * as C from '../../linux/constants';
 import { type Spec } from '../../bundle/spec-types';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { type CgroupView } from './mounts';
-import { setupRootfs, makeCwd, protectPaths, enterRootfs, finishRootfs, makeRootReadonly } from './rootfs';
+import { setupRootfs, makeCwd, protectPaths, enterRootfs, finishRootfs, finishReadonlyMounts, makeRootReadonly } from './rootfs';
 import { runContainerHooks } from './hooks';
 import { hookContext } from '../../hooks/state';
 import { applySysctl } from './sysctl';
@@ -172,6 +172,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
       chan.send({ type: 'console' }, pty.master);
       sys.close(pty.master);
     }
+    finishReadonlyMounts(prepared);
     makeRootReadonly(spec);
 
     step = 'setting up the process';
