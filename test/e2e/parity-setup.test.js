@@ -136,4 +136,28 @@ test('read-only /dev: /dev/pts, /dev/shm, /dev/mqueue, the default devices and s
   assert.match(out, /made-under-ro-run/, 'the tmpfs mounted below a read-only tmpfs is writable');
 });
 
+// ---- 4. the console's owner ----
+
+test('console: the pty slave belongs to the process\'s uid and to group tty (gid 5), for run and exec', async () => {
+  const recv = ctx.consoleReceiver();
+  await recv.listening();
+  const b = ctx.shBundle('stat -L -c "init %u %g %a" /proc/self/fd/0; sleep 100', (c) => {
+    c.process.terminal = true;
+    c.process.user = { uid: 1000, gid: 1000 };
+  });
+  const id = ctx.id('pset');
+  ok(ctx.rt(['run', '-d', '--console-socket', recv.socket, '--bundle', b.dir, id]), 'run -d -t');
+  await recv.ready();
+  const end = Date.now() + 10000;
+  while (!/init \d+/.test(recv.output()) && Date.now() < end) await h.delay(50);
+  assert.match(recv.output(), /init 1000 5 620/, recv.output());
+  // exec with a terminal, as another user
+  const recv2 = ctx.consoleReceiver();
+  await recv2.listening();
+  ok(ctx.rt(['exec', '-d', '-t', '--console-socket', recv2.socket, '--user', '1234:4321', id, 'sh', '-c', 'stat -L -c "exec %u %g %a" /proc/self/fd/0']), 'exec -t');
+  await recv2.ready();
+  await recv2.done(15000);
+  assert.match(recv2.output(), /exec 1234 5 620/, recv2.output());
+});
+
 test.run();

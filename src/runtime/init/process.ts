@@ -133,14 +133,18 @@ export function prepareFds(preserveFds: number): void {
   sys.closeRangeCloexec(3 + preserveFds);
 }
 
-/** Gives the container user its stdio (the tty, pipes), as runc does; /dev/null stays root's. */
+/**
+ * Gives the container user its stdio (the tty, pipes), as runc's
+ * fixStdioPermissions: the owner only, the group stays (the pty's is devpts's
+ * gid=5, tty); /dev/null stays root's.
+ */
 export function fixStdioOwnership(p: Process): void {
-  if (p.user.uid === 0 && p.user.gid === 0) return;
+  if (p.user.uid === 0) return;
   for (const fd of [0, 1, 2]) {
     try {
       const st = fs.fstatSync(fd);
       if (st.isCharacterDevice() && st.rdev === 259) continue; // /dev/null (1:3)
-      fs.fchownSync(fd, p.user.uid, p.user.gid);
+      fs.fchownSync(fd, p.user.uid, st.gid);
     } catch {
       /* EPERM/EINVAL on some fds: keep going */
     }
