@@ -160,4 +160,27 @@ test('console: the pty slave belongs to the process\'s uid and to group tty (gid
   assert.match(recv2.output(), /exec 1234 5 620/, recv2.output());
 });
 
+// ---- 5. bind sources under a user namespace ----
+
+const MAP = [{ containerID: 0, hostID: 100000, size: 65536 }];
+
+test('user namespace: a bind source only the host\'s root can reach is opened before the new user namespace', () => {
+  fs.chmodSync(ctx.base, 0o755); // the rootfs must be reachable by the container's root (uid 100000)
+  const secret = ctx.tmp('rootonly');
+  fs.mkdirSync(path.join(secret, 'data'), { recursive: true, mode: 0o700 });
+  fs.chmodSync(secret, 0o700); // only the host's root passes; the container's root is uid 100000
+  fs.chmodSync(path.join(secret, 'data'), 0o755);
+  fs.writeFileSync(path.join(secret, 'data', 'f'), 'reached\n', { mode: 0o644 });
+  const b = ctx.shBundle('cat /data/f', (c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = MAP;
+    c.linux.gidMappings = MAP;
+    c.mounts.push({ destination: '/data', type: 'bind', source: path.join(secret, 'data'), options: ['rbind', 'ro'] });
+    c.mounts = c.mounts.filter((m) => m.type !== 'cgroup' && m.destination !== '/sys'); // sysfs needs the net ns's owner
+  });
+  fs.mkdirSync(path.join(b.rootfs, 'data')); // the image's root (host root) owns the rootfs
+  const out = ok(ctx.rt(['run', '--bundle', b.dir, ctx.id('pset')]), 'run');
+  assert.match(out, /reached/);
+});
+
 test.run();

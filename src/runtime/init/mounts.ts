@@ -262,7 +262,7 @@ export function readonlyLater(m: Mount): boolean {
 }
 
 /** Mounts one entry of mounts[] below the root; returns an O_PATH fd of the new mount (the caller closes it). */
-export function mountOne(root: RootRef, bundleDir: string, m: Mount, cgroups: CgroupView[], cgroupV2: boolean): number {
+export function mountOne(root: RootRef, bundleDir: string, m: Mount, cgroups: CgroupView[], cgroupV2: boolean, sourceFd?: number): number {
   const o = parseMountOptions(m.options, m.type);
   if (readonlyLater(m)) o.flags &= ~C.MS_RDONLY;
   const dest = m.destination;
@@ -275,7 +275,7 @@ export function mountOne(root: RootRef, bundleDir: string, m: Mount, cgroups: Cg
   if (o.bind) {
     bindSource = path.resolve(bundleDir, m.source ?? '');
     try {
-      bindsDir = fs.statSync(bindSource).isDirectory();
+      bindsDir = sourceFd !== undefined ? sys.tryFileType(sourceFd) === C.S_IFDIR : fs.statSync(bindSource).isDirectory();
     } catch {
       throw new Error(`bind mount source ${bindSource} does not exist`); // before the mount point is made
     }
@@ -286,7 +286,8 @@ export function mountOne(root: RootRef, bundleDir: string, m: Mount, cgroups: Cg
     const reopen = () => reopenMounted(root, dest, target);
     let mounted: number;
     if (bindSource !== undefined) {
-      mounted = withHostPath(bindSource, (src) => {
+      const withSource = <T>(fn: (fd: number) => T): T => (sourceFd !== undefined ? fn(sourceFd) : withHostPath(bindSource as string, fn));
+      mounted = withSource((src) => {
         // over /proc only a procfs, checked on the very file that is mounted
         checkProcMount(dest, inRoot, () => sys.fstatfsType(src) === C.PROC_SUPER_MAGIC);
         return bindOnto(target, src, (o.flags & C.MS_REC) !== 0, o.flags & ~C.MS_BIND & ~C.MS_REC, o.clearFlags, reopen);

@@ -20,6 +20,8 @@ export interface RootfsPlan {
   cgroupViews: CgroupView[];
   cgroupV2: boolean;
   inUserNs: boolean;
+  /** O_PATH fds of bind sources opened as the host's root, per mounts[] entry (user namespaces; bind-sources.ts); closed once used. */
+  bindSourceFds?: (number | undefined)[];
 }
 
 /** What the rootfs steps hand on: the rootfs (fd and host path) and, if the config mounts one, its verified /proc. */
@@ -62,12 +64,15 @@ export function setupRootfs(plan: RootfsPlan): PreparedRoot {
   const root: RootRef = { fd, path: fdPath(fd) };
   let procFd: number | undefined;
   const roLater: number[] = [];
-  for (const m of spec.mounts ?? []) {
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
     let mounted: number;
     try {
-      mounted = mountOne(root, plan.bundleDir, m, plan.cgroupViews, plan.cgroupV2);
+      mounted = mountOne(root, plan.bundleDir, m, plan.cgroupViews, plan.cgroupV2, plan.bindSourceFds?.[i]);
     } catch (e) {
       throw new Error(`mounting ${m.source ?? m.type} to ${m.destination}: ${(e as Error).message}`, { cause: e });
+    } finally {
+      const src = plan.bindSourceFds?.[i];
+      if (src !== undefined) sys.close(src);
     }
     // the container's /proc, proven procfs by mountOne, serves the init's /proc writes
     if (m.type === 'proc' && pathInRoot(root, mounted) === '/proc') {
