@@ -63,7 +63,7 @@ function report(chan: ChildChannel, stage: string, e: unknown): never {
 /** Stage 1: join and create namespaces, then fork the container's init. */
 export function stage1(plan: InitPlan, chan: ChildChannel): never {
   try {
-    const floor = plan.inUserNs ? fdFloor() : 0; // before guardStage (bind-sources.ts)
+    const floor = plan.inUserNs && process.geteuid?.() === 0 ? fdFloor() : 0; // before guardStage (bind-sources.ts)
     guardStage(chan.fd, plan.passFds, [plan.fifoFd]);
     sys.prctl(C.PR_SET_PDEATHSIG, 9); // die with the runtime while setting up
     // The host's procfs, verified, for this stage's own /proc files.
@@ -71,8 +71,9 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     // Before any user namespace: lowering it needs the host's CAP_SYS_RESOURCE. The init inherits it.
     if (plan.spec.process?.oomScoreAdj !== undefined) proc.applyOomScoreAdj(plan.spec.process, hostProc);
     const namespaces = plan.spec.linux?.namespaces ?? [];
-    // Before any namespace: the helper that opens bind sources with the host root's credentials.
-    const opener = plan.inUserNs ? startSourceOpener(bindSourcePaths(plan.spec.mounts, plan.bundleDir), floor) : undefined;
+    // Before any namespace: the helper that opens bind sources with the host root's credentials
+    // (not for a rootless runtime: setns(mnt) needs capabilities it lacks, as runc's shouldSendMountSources).
+    const opener = plan.inUserNs && process.geteuid?.() === 0 ? startSourceOpener(bindSourcePaths(plan.spec.mounts, plan.bundleDir), floor) : undefined;
     const joins = namespaces
       .filter((n) => n.path)
       .sort((a, b) => byJoinOrder(a.type, b.type))
