@@ -84,8 +84,16 @@ done
 for f in memory/memory.limit_in_bytes cpu/cpu.shares cpuset/cpuset.cpus devices/devices.list blkio/blkio.throttle.read_bps_device pids/cgroup.procs freezer/cgroup.procs; do
   [ -e /sys/fs/cgroup/$f ] || fail "no /sys/fs/cgroup/$f"
 done
+# block IO weights on v1: CFQ's blkio.weight is gone from kernels >= 5.0,
+# only BFQ offers them (blkio.bfq.weight, what runc and tsrunc write then),
+# and BFQ is a module: loaded, and the scheduler of the scratch disk, as a v1
+# host that honours blkio weights would have it
+modprobe bfq 2>/dev/null
+[ -w /sys/block/vda/queue/scheduler ] && echo bfq > /sys/block/vda/queue/scheduler 2>/dev/null
+# (its files are in every blkio cgroup but the root)
+[ -d /sys/module/bfq ] && blkio="blkio.bfq.weight (bfq$($bb grep -q '\[bfq\]' /sys/block/vda/queue/scheduler 2>/dev/null && echo ', on vda'))" || blkio="none (no bfq module)"
 v1=$(echo "$mounts" | $bb awk '$2 == "cgroup" { sub("^/sys/fs/cgroup/", "", $1); print $1 }' | $bb sort | $bb tr '\n' ' ')
-echo "TSRUNC-VM-CGROUP ok: hybrid (no cgroup_no_v1); v1 hierarchies: ${v1% }; unified: /sys/fs/cgroup/unified (cgroup2, controllers: ${unified:-none}); kernel $($bb uname -r)"
+echo "TSRUNC-VM-CGROUP ok: hybrid (no cgroup_no_v1); v1 hierarchies: ${v1% }; unified: /sys/fs/cgroup/unified (cgroup2, controllers: ${unified:-none}); blkio weights: $blkio; kernel $($bb uname -r)"
 fi
 
 # ---- systemd up, the system bus answering ----
