@@ -14,7 +14,15 @@
 // Then the systemd guest (TSRUNC_VM_INIT=systemd bash test/vm/run.sh): systemd
 // as PID 1 on cgroup v2 with the system bus, for the systemd cgroup driver; its
 // probe (run.sh --systemd-probe) makes a transient scope with systemd-run. Its
-// console: .tmp/vm/last-run-systemd.log. Skipped (test/lib/skip.js) when
+// console: .tmp/vm/last-run-systemd.log. Both run run.sh --systemd-checks: the
+// probe, test/e2e/systemd.test.js and test/e2e-callers/systemd.test.js.
+//
+// Then the same systemd guest on cgroup v1, systemd's hybrid layout
+// (TSRUNC_VM_CGROUP=hybrid: each v1 controller a hierarchy under
+// /sys/fs/cgroup, the unified one at /sys/fs/cgroup/unified); its probe also
+// runs runc --systemd-cgroup. Console: .tmp/vm/last-run-systemd-hybrid.log.
+//
+// The systemd suites are skipped (test/lib/skip.js) when
 // test/vm/build.sh finds that what it needs cannot be had here (exit 3: qemu,
 // systemd or dbus not installable, no kernel package) or qemu is missing.
 //   node node_modules/uvu/bin.js test/vm
