@@ -30,6 +30,11 @@
 # cannot work or only costs time there (test/vm/systemd/masked), and
 # tsrunc-vm-cmd.service runs the command (test/vm/systemd/guest.sh). With
 # TSRUNC_VM_INIT=systemd this script installs systemd and dbus when missing.
+# Its cgroup v1 hybrid variant (TSRUNC_VM_CGROUP=hybrid: run.sh boots without
+# cgroup_no_v1 and with tsrunc_vm_cgroup=hybrid
+# systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=0)
+# uses the same initramfs: systemd mounts the v1 hierarchies and
+# /sys/fs/cgroup/unified, guest.sh checks that layout instead of cgroup2 alone.
 #
 # Needs root (apt-get install of what is missing; mknod).
 # Exits 3 when something the guest needs cannot be had here (a package that

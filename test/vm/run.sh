@@ -31,8 +31,22 @@
 # /lib/systemd/systemd and dbus-daemon are the guest's: build.sh installs
 # systemd and dbus when missing.
 #
+# Its cgroup v1 hybrid variant boots systemd with its hybrid layout instead
+# (no cgroup_no_v1; systemd.unified_cgroup_hierarchy=0
+# systemd.legacy_systemd_cgroup_controller=0): each v1 controller mounted as
+# its own hierarchy at /sys/fs/cgroup/<controller>, the unified hierarchy
+# (no controllers; systemd tracks its units there) at /sys/fs/cgroup/unified:
+#
+#   TSRUNC_VM_INIT=systemd TSRUNC_VM_CGROUP=hybrid bash test/vm/run.sh [command...]
+#
+# Same units, same default command (--systemd-checks; its probe checks the
+# v1 side: MemoryLimit=/MemoryMax= in memory.limit_in_bytes, and runc
+# --systemd-cgroup on v1 as the reference driver).
+#
 # Environment:
 #   TSRUNC_VM_INIT      busybox (default: busybox sh as PID 1) or systemd
+#   TSRUNC_VM_CGROUP    v2 (default: cgroup v2 alone) or hybrid (with
+#                       TSRUNC_VM_INIT=systemd only: systemd's v1 hybrid layout)
 #   TSRUNC_VM_ACCEL     kvm, tcg or auto (default): kvm where /dev/kvm can run a
 #                       stock kernel (hardware vmx/svm, not PVM), else tcg
 #   TSRUNC_VM_TIMEOUT   seconds before qemu is killed (default 480; 900 under tcg)
@@ -55,7 +69,11 @@
 #     pids limits, memory.max and pids.max checked in its cgroup.
 #   bash test/vm/run.sh --systemd-probe   (inside the systemd guest) systemd is
 #     PID 1 and running, on cgroup2, on the system bus; a transient scope made
-#     with systemd-run gets its MemoryMax and is gone after its process.
+#     with systemd-run gets its MemoryMax and is gone after its process. On
+#     the hybrid layout: scopes made with MemoryLimit=64M and MemoryMax=64M get
+#     memory.limit_in_bytes 67108864 in the v1 memory hierarchy and are
+#     tracked in the unified one; runc --systemd-cgroup runs a busybox
+#     container in runc-hy1.scope (MemoryLimit, Delegate=yes) and deletes it.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -132,12 +150,15 @@ smoke() {
   echo "TSRUNC-VM-SMOKE passed"
 }
 
-# --systemd-probe: runs in the systemd guest
+# --systemd-probe: runs in the systemd guest, on either cgroup layout
+# (TSRUNC_VM_CGROUP=v2: cgroup2 alone; hybrid: v1 hierarchies under
+# /sys/fs/cgroup and the unified one at /sys/fs/cgroup/unified)
 systemd_probe() {
-  local unit="tsrunc-vm-probe-$$" state out cg end
+  local unit="tsrunc-vm-probe-$$" state out cg ucg end layout v1 prop rid= rdir pid
   step() { echo "TSRUNC-VM-PROBE ok: $*"; }
   bad() {
     echo "TSRUNC-VM-PROBE FAIL: $*"
+    [ -n "$rid" ] && runc --root "$rdir/state" delete --force "$rid" >/dev/null 2>&1
     exit 1
   }
   [ "$(cat /proc/1/comm)" = systemd ] || bad "PID 1 is $(cat /proc/1/comm), not systemd"
@@ -145,25 +166,112 @@ systemd_probe() {
   state=$(timeout 120 systemctl is-system-running --wait 2>&1)
   [ "$state" = running ] || bad "systemctl is-system-running --wait: $state; failed units: $(systemctl --failed --plain --no-legend 2>&1 | tr '\n' ' ')"
   step "systemctl is-system-running --wait: $state"
-  [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || bad "/sys/fs/cgroup is $(stat -f -c %T /sys/fs/cgroup), not cgroup2fs"
-  step "/sys/fs/cgroup is cgroup2fs; this command's cgroup: $(sed -n 's/^0:://p' /proc/self/cgroup)"
+  case $(stat -f -c %T /sys/fs/cgroup) in
+    cgroup2fs)
+      layout=v2
+      step "/sys/fs/cgroup is cgroup2fs; this command's cgroup: $(sed -n 's/^0:://p' /proc/self/cgroup)"
+      ;;
+    tmpfs)
+      layout=hybrid
+      [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>&1)" = cgroup2fs ] || bad "/sys/fs/cgroup is a tmpfs (v1) but /sys/fs/cgroup/unified is not cgroup2 (not the hybrid layout)"
+      [ "$(stat -f -c %T /sys/fs/cgroup/memory 2>&1)" = cgroupfs ] || bad "no v1 memory hierarchy at /sys/fs/cgroup/memory"
+      v1=$(sed -n 's/^[0-9]*:\([^:]\{1,\}\):.*/\1/p' /proc/self/cgroup | sort | tr '\n' ' ')
+      step "/sys/fs/cgroup is the hybrid layout: v1 hierarchies ${v1% }, unified at /sys/fs/cgroup/unified; this command's cgroup: $(sed -n 's/^0:://p' /proc/self/cgroup) (memory: $(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup))"
+      ;;
+    *) bad "/sys/fs/cgroup is $(stat -f -c %T /sys/fs/cgroup), neither cgroup2fs nor systemd's hybrid layout" ;;
+  esac
   out=$(busctl --system status org.freedesktop.systemd1 2>&1) || bad "busctl --system status org.freedesktop.systemd1: $out"
   grep -qx 'PID=1' <<<"$out" || bad "org.freedesktop.systemd1 on the system bus is not PID 1: $out"
   step "system bus: org.freedesktop.systemd1 is PID 1 ($(grep -m1 '^UniqueName=' <<<"$out"))"
-  out=$(systemd-run --quiet --scope --unit="$unit" -p MemoryMax=64M sh -c \
-    "cat /proc/self/cgroup; cat /sys/fs/cgroup/system.slice/$unit.scope/memory.max; systemctl show -p ActiveState,MemoryMax,Slice $unit.scope" 2>&1) ||
-    bad "systemd-run --scope --unit=$unit -p MemoryMax=64M: $out"
-  cg="/sys/fs/cgroup/system.slice/$unit.scope"
-  grep -qx "0::/system.slice/$unit.scope" <<<"$out" || bad "the scope's process is not in /system.slice/$unit.scope: $out"
-  grep -qx 67108864 <<<"$out" || bad "$cg/memory.max is not 67108864: $out"
-  grep -qx 'ActiveState=active' <<<"$out" || bad "$unit.scope not active while its process runs: $out"
-  step "systemd-run --scope --unit=$unit -p MemoryMax=64M: $(tr '\n' ' ' <<<"$out")"
+  if [ $layout = v2 ]; then
+    out=$(systemd-run --quiet --scope --unit="$unit" -p MemoryMax=64M sh -c \
+      "cat /proc/self/cgroup; cat /sys/fs/cgroup/system.slice/$unit.scope/memory.max; systemctl show -p ActiveState,MemoryMax,Slice $unit.scope" 2>&1) ||
+      bad "systemd-run --scope --unit=$unit -p MemoryMax=64M: $out"
+    cg="/sys/fs/cgroup/system.slice/$unit.scope"
+    grep -qx "0::/system.slice/$unit.scope" <<<"$out" || bad "the scope's process is not in /system.slice/$unit.scope: $out"
+    grep -qx 67108864 <<<"$out" || bad "$cg/memory.max is not 67108864: $out"
+    grep -qx 'ActiveState=active' <<<"$out" || bad "$unit.scope not active while its process runs: $out"
+    step "systemd-run --scope --unit=$unit -p MemoryMax=64M: $(tr '\n' ' ' <<<"$out")"
+    end=$((SECONDS + 20))
+    while { [ -d "$cg" ] || [ "$(systemctl is-active "$unit.scope")" = active ]; } && [ $SECONDS -lt $end ]; do sleep 0.2; done
+    [ ! -d "$cg" ] || bad "$cg is left after its process exited"
+    state=$(systemctl is-active "$unit.scope")
+    [ "$state" != active ] || bad "$unit.scope is still active after its process exited"
+    step "after its process: $unit.scope $state, $cg gone"
+    echo "TSRUNC-VM-PROBE passed"
+    return
+  fi
+
+  # hybrid: a scope's limit goes to the v1 memory hierarchy, its processes
+  # are tracked in the unified one; MemoryLimit= (v1's property) and
+  # MemoryMax= (v2's, which systemd applies as memory.limit_in_bytes on v1)
+  for prop in MemoryLimit MemoryMax; do
+    unit="tsrunc-vm-probe-$$-${prop,,}"
+    cg="/sys/fs/cgroup/memory/system.slice/$unit.scope"
+    ucg="/sys/fs/cgroup/unified/system.slice/$unit.scope"
+    out=$(systemd-run --quiet --scope --unit="$unit" -p "$prop=64M" sh -c \
+      "cat /proc/self/cgroup; cat $cg/memory.limit_in_bytes; systemctl show -p ActiveState,$prop,Slice $unit.scope" 2>&1) ||
+      bad "systemd-run --scope --unit=$unit -p $prop=64M: $out"
+    grep -qx "0::/system.slice/$unit.scope" <<<"$out" || bad "the scope's process is not in /system.slice/$unit.scope of the unified hierarchy: $out"
+    grep -qE "^[0-9]+:memory:/system.slice/$unit.scope\$" <<<"$out" || bad "the scope's process is not in /system.slice/$unit.scope of the v1 memory hierarchy: $out"
+    grep -qx 67108864 <<<"$out" || bad "$cg/memory.limit_in_bytes is not 67108864: $out"
+    grep -qx "$prop=67108864" <<<"$out" || bad "$unit.scope's $prop is not 67108864: $out"
+    grep -qx 'ActiveState=active' <<<"$out" || bad "$unit.scope not active while its process runs: $out"
+    step "systemd-run --scope --unit=$unit -p $prop=64M: $(tr '\n' ' ' <<<"$out")"
+    end=$((SECONDS + 20))
+    while { [ -d "$cg" ] || [ -d "$ucg" ] || [ "$(systemctl is-active "$unit.scope")" = active ]; } && [ $SECONDS -lt $end ]; do sleep 0.2; done
+    [ ! -d "$cg" ] || bad "$cg is left after its process exited"
+    [ ! -d "$ucg" ] || bad "$ucg is left after its process exited"
+    state=$(systemctl is-active "$unit.scope")
+    [ "$state" != active ] || bad "$unit.scope is still active after its process exited"
+    step "after its process: $unit.scope $state, $cg and $ucg gone"
+  done
+
+  # runc's systemd driver on v1 (the reference for tsrunc's): a busybox
+  # container in runc-hy1.scope, its memory limit as the scope's MemoryLimit=
+  if ! command -v runc >/dev/null; then
+    step "runc --systemd-cgroup: skipped, no runc on this machine"
+    echo "TSRUNC-VM-PROBE passed"
+    return
+  fi
+  rdir=$(mktemp -d /tmp/tsrunc-vm-runc.XXXXXX)
+  cg=/sys/fs/cgroup/memory/system.slice/runc-hy1.scope
+  ucg=/sys/fs/cgroup/unified/system.slice/runc-hy1.scope
+  node "$PROJECT/scripts/busybox-rootfs.js" "$rdir/rootfs" || bad "busybox rootfs (scripts/busybox-rootfs.js)"
+  (cd "$rdir" && runc spec) || bad "runc spec"
+  node -e '
+    const fs = require("fs");
+    const f = process.argv[1];
+    const c = JSON.parse(fs.readFileSync(f, "utf8"));
+    c.process.terminal = false;
+    c.process.args = ["sleep", "1000"];
+    c.linux.cgroupsPath = "system.slice:runc:hy1";
+    c.linux.resources = { ...c.linux.resources, memory: { limit: 67108864 } };
+    fs.writeFileSync(f, JSON.stringify(c, null, 2));
+  ' "$rdir/config.json" || bad "editing config.json"
+  rid=hy1
+  runc --root "$rdir/state" --systemd-cgroup run -d --bundle "$rdir" hy1 </dev/null >"$rdir/out" 2>&1 ||
+    bad "runc --systemd-cgroup run -d hy1 (cgroupsPath system.slice:runc:hy1): $(cat "$rdir/out")"
+  pid=$(runc --root "$rdir/state" state hy1 | sed -n 's/^ *"pid": *\([0-9]*\).*/\1/p')
+  [ "${pid:-0}" -gt 0 ] 2>/dev/null || bad "runc state hy1: no pid: $(runc --root "$rdir/state" state hy1 2>&1)"
+  out=$(systemctl show runc-hy1.scope -p MemoryLimit,Delegate,ActiveState,Slice 2>&1)
+  grep -qx MemoryLimit=67108864 <<<"$out" || bad "runc-hy1.scope's MemoryLimit is not 67108864: $out"
+  grep -qx Delegate=yes <<<"$out" || bad "runc-hy1.scope is not Delegate=yes: $out"
+  grep -qx ActiveState=active <<<"$out" || bad "runc-hy1.scope is not active while the container runs: $out"
+  [ "$(cat "$cg/memory.limit_in_bytes" 2>&1)" = 67108864 ] || bad "$cg/memory.limit_in_bytes: $(cat "$cg/memory.limit_in_bytes" 2>&1), want 67108864"
+  grep -qx "$pid" "$cg/cgroup.procs" || bad "the container's pid $pid is not in $cg/cgroup.procs: $(cat "/proc/$pid/cgroup")"
+  grep -qx "0::/system.slice/runc-hy1.scope" "/proc/$pid/cgroup" || bad "the container's pid $pid is not in /system.slice/runc-hy1.scope of the unified hierarchy: $(cat "/proc/$pid/cgroup")"
+  step "runc --systemd-cgroup run -d hy1 ($(runc --version | head -n 1), cgroupsPath system.slice:runc:hy1, memory limit 64M): pid $pid; systemctl show runc-hy1.scope: $(tr '\n' ' ' <<<"$out")$cg/memory.limit_in_bytes: $(cat "$cg/memory.limit_in_bytes"); /proc/$pid/cgroup: $(grep -E '^[0-9]+:memory:|^0::' "/proc/$pid/cgroup" | tr '\n' ' ')"
+  runc --root "$rdir/state" delete --force hy1 || bad "runc delete --force hy1"
+  rid=
   end=$((SECONDS + 20))
-  while { [ -d "$cg" ] || [ "$(systemctl is-active "$unit.scope")" = active ]; } && [ $SECONDS -lt $end ]; do sleep 0.2; done
-  [ ! -d "$cg" ] || bad "$cg is left after its process exited"
-  state=$(systemctl is-active "$unit.scope")
-  [ "$state" != active ] || bad "$unit.scope is still active after its process exited"
-  step "after its process: $unit.scope $state, $cg gone"
+  while { [ -d "$cg" ] || [ -d "$ucg" ] || [ "$(systemctl is-active runc-hy1.scope)" = active ]; } && [ $SECONDS -lt $end ]; do sleep 0.2; done
+  [ ! -d "$cg" ] || bad "$cg is left after runc delete"
+  [ ! -d "$ucg" ] || bad "$ucg is left after runc delete"
+  state=$(systemctl is-active runc-hy1.scope)
+  [ "$state" != active ] || bad "runc-hy1.scope is still active after runc delete"
+  step "runc delete --force hy1: runc-hy1.scope $state, $cg and $ucg gone"
+  rm -rf "$rdir"
   echo "TSRUNC-VM-PROBE passed"
 }
 
@@ -300,14 +408,32 @@ CPUS=${TSRUNC_VM_CPUS:-2}
 VM_DIR=${TSRUNC_VM_DIR:-$PROJECT/.tmp/vm}
 SHARDS=${TSRUNC_VM_SHARDS:-$CPUS}
 INIT=${TSRUNC_VM_INIT:-busybox}
+CGROUP=${TSRUNC_VM_CGROUP:-v2}
 case $INIT in
   busybox) INIT_APPEND= ;;
   systemd)
     # the units, masks and guest.sh: test/vm/systemd/ (stage 1 installs them)
-    INIT_APPEND="tsrunc_vm_init=systemd systemd.unit=tsrunc-vm.target systemd.unified_cgroup_hierarchy=1 systemd.show_status=1"
+    INIT_APPEND="tsrunc_vm_init=systemd systemd.unit=tsrunc-vm.target"
     ;;
   *) echo "vm/run: TSRUNC_VM_INIT must be busybox or systemd, not $INIT" >&2; exit 125 ;;
 esac
+# the cgroup layout: v2 alone (cgroup_no_v1=all: no v1 controller can even be
+# mounted), or systemd's hybrid layout (each v1 controller its own hierarchy
+# under /sys/fs/cgroup, the unified one at /sys/fs/cgroup/unified without
+# controllers; systemd tracks units there, legacy_systemd_cgroup_controller=0)
+case $CGROUP in
+  v2)
+    CGROUP_APPEND=cgroup_no_v1=all
+    [ "$INIT" = systemd ] && INIT_APPEND+=" systemd.unified_cgroup_hierarchy=1"
+    ;;
+  hybrid)
+    [ "$INIT" = systemd ] || { echo "vm/run: TSRUNC_VM_CGROUP=hybrid needs TSRUNC_VM_INIT=systemd (systemd makes the hybrid layout)" >&2; exit 125; }
+    CGROUP_APPEND=
+    INIT_APPEND+=" tsrunc_vm_cgroup=hybrid systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=0"
+    ;;
+  *) echo "vm/run: TSRUNC_VM_CGROUP must be v2 or hybrid, not $CGROUP" >&2; exit 125 ;;
+esac
+[ "$INIT" = systemd ] && INIT_APPEND+=" systemd.show_status=1"
 
 # KVM runs Debian's stock kernel only with hardware virtualization (vmx/svm).
 # Some hosts' /dev/kvm is PVM (kvm_pvm: a paravirtual KVM for machines that
@@ -393,7 +519,7 @@ trap 'echo "vm/run: interrupted" >&2; exit 130' INT TERM
 truncate -s 64M "$RUN_DIR/disk.img"
 
 LOG=$RUN_DIR/console.log
-echo "vm/run: booting $(cat "$VM_DIR/kernel/package") (init $INIT, cgroup_no_v1=all, $ACCEL, ${MEM} MiB, ${CPUS} vCPUs, timeout ${TIMEOUT}s)" >&2
+echo "vm/run: booting $(cat "$VM_DIR/kernel/package") (init $INIT, ${CGROUP_APPEND:-cgroup v1 hybrid}, $ACCEL, ${MEM} MiB, ${CPUS} vCPUs, timeout ${TIMEOUT}s)" >&2
 start=$(date +%s)
 # stdin from /dev/null: qemu leaves the terminal alone. In the background,
 # so that INT/TERM to this script run the trap (which kills qemu) at once.
@@ -402,7 +528,7 @@ start=$(date +%s)
     "${ACCEL_ARGS[@]}" -smp "$CPUS" -m "$MEM" \
     -nographic -no-reboot -nic none \
     -kernel "$VM_DIR/vmlinuz" -initrd "$VM_DIR/initramfs.cpio.gz" \
-    -append "console=ttyS0 cgroup_no_v1=all panic=-1 mitigations=off quiet loglevel=3 random.trust_cpu=on tsrunc_vm_dir=$VM_DIR tsrunc_vm_project=$PROJECT $INIT_APPEND ${TSRUNC_VM_APPEND:-}" \
+    -append "console=ttyS0 ${CGROUP_APPEND:+$CGROUP_APPEND }panic=-1 mitigations=off quiet loglevel=3 random.trust_cpu=on tsrunc_vm_dir=$VM_DIR tsrunc_vm_project=$PROJECT $INIT_APPEND ${TSRUNC_VM_APPEND:-}" \
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$RUN_DIR,mount_tag=vmio,security_model=none,multidevs=remap" \
     -drive "file=$RUN_DIR/disk.img,format=raw,if=virtio,cache=unsafe" \

@@ -14,7 +14,15 @@
 // Then the systemd guest (TSRUNC_VM_INIT=systemd bash test/vm/run.sh): systemd
 // as PID 1 on cgroup v2 with the system bus, for the systemd cgroup driver; its
 // probe (run.sh --systemd-probe) makes a transient scope with systemd-run. Its
-// console: .tmp/vm/last-run-systemd.log. Skipped (test/lib/skip.js) when
+// console: .tmp/vm/last-run-systemd.log. Both run run.sh --systemd-checks: the
+// probe, test/e2e/systemd.test.js and test/e2e-callers/systemd.test.js.
+//
+// Then the same systemd guest on cgroup v1, systemd's hybrid layout
+// (TSRUNC_VM_CGROUP=hybrid: each v1 controller a hierarchy under
+// /sys/fs/cgroup, the unified one at /sys/fs/cgroup/unified); its probe also
+// runs runc --systemd-cgroup. Console: .tmp/vm/last-run-systemd-hybrid.log.
+//
+// The systemd suites are skipped (test/lib/skip.js) when
 // test/vm/build.sh finds that what it needs cannot be had here (exit 3: qemu,
 // systemd or dbus not installable, no kernel package) or qemu is missing.
 //   node node_modules/uvu/bin.js test/vm
@@ -157,28 +165,34 @@ test('run.sh exits with the guest command\'s status', async () => {
 
 test.run();
 
-const sd = suite('vm: systemd guest');
-
-sd('systemd is PID 1 on cgroup v2 with the system bus; tsrunc --systemd-cgroup (beside runc), podman and containerd on systemd pass in it', async () => {
-  // what the guest needs (kernel, qemu, systemd, dbus; installed when missing):
-  // exit 3 when it cannot be had here
+/**
+ * Why the systemd guest cannot run here (test/vm/build.sh exits 3: kernel, qemu,
+ * systemd or dbus not to be had; or no qemu), or null; fails when build.sh does.
+ */
+function systemdUnavailable() {
+  // what the guest needs (kernel, qemu, systemd, dbus; installed when missing)
   const b = spawnSync('bash', [BUILD], { cwd: PROJECT, env: { ...process.env, TSRUNC_VM_INIT: 'systemd' }, encoding: 'utf8' });
-  if (b.status === 3) {
-    skip(`the systemd guest cannot be built here: ${(b.stderr.match(/vm\/build: unavailable: .*/) || [b.stderr.trim()])[0]}`);
-    return;
-  }
+  if (b.status === 3) return `the systemd guest cannot be built here: ${(b.stderr.match(/vm\/build: unavailable: .*/) || [b.stderr.trim()])[0]}`;
   assert.is(b.status, 0, `test/vm/build.sh failed:\n${b.stdout}${b.stderr}`);
-  if (spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status !== 0) {
-    skip('no qemu-system-x86_64 (package qemu-system-x86)');
-    return;
-  }
-  const r = await boot(['bash', 'test/vm/run.sh', '--systemd-checks'], { TSRUNC_VM_INIT: 'systemd' }, SYSTEMD_LOG);
-  const why = `(run.sh exit ${r.status}${r.signal ? `, ${r.signal}` : ''}; console in ${path.relative(PROJECT, SYSTEMD_LOG)}):\n${tail(r.out)}`;
+  if (spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status !== 0) return 'no qemu-system-x86_64 (package qemu-system-x86)';
+  return null;
+}
+
+/** Why the systemd guest (console kept in `log`) did not report something: run.sh's status and the console's tail. */
+function because(r, log) {
+  return `(run.sh exit ${r.status}${r.signal ? `, ${r.signal}` : ''}; console in ${path.relative(PROJECT, log)}):\n${tail(r.out)}`;
+}
+
+/** The systemd guest's TSRUNC-VM-SYSTEMD line: systemd PID 1, the system bus. */
+function assertSystemdUp(r, why) {
   const sys = r.lines.find((l) => l.startsWith('TSRUNC-VM-SYSTEMD ok: '));
   assert.ok(sys, `the guest did not report systemd up ${why}`);
   assert.match(sys, /PID 1 systemd \d+/, sys);
   assert.match(sys, /system bus \S+ on \/run\/dbus\/system_bus_socket/, sys);
-  assert.ok(r.lines.some((l) => l.startsWith('TSRUNC-VM-CGROUP ok: cgroup2 only')), `cgroup v2 alone ${why}`);
+}
+
+/** The probe's lines (run.sh --systemd-probe), none failed, and `has(re, what)` to require one. */
+function probeLines(r, why) {
   const probe = r.lines.filter((l) => l.startsWith('TSRUNC-VM-PROBE'));
   const failed = probe.find((l) => l.startsWith('TSRUNC-VM-PROBE FAIL'));
   assert.not.ok(failed, `${failed}\n${probe.join('\n')}`);
@@ -186,9 +200,15 @@ sd('systemd is PID 1 on cgroup v2 with the system bus; tsrunc --systemd-cgroup (
   has(/^TSRUNC-VM-PROBE ok: PID 1: \S*systemd /, 'systemd as PID 1');
   has(/is-system-running --wait: running$/, 'the system running');
   has(/org\.freedesktop\.systemd1 is PID 1/, 'systemd on the system bus');
-  has(/systemd-run --scope .*0::\/system\.slice\/tsrunc-vm-probe-\d+\.scope 67108864 .*MemoryMax=67108864/, 'a transient scope with MemoryMax 64M');
-  has(/after its process: tsrunc-vm-probe-\d+\.scope inactive, \S+ gone$/, 'the scope gone after its process');
-  assert.ok(probe.includes('TSRUNC-VM-PROBE passed'), `the probe did not finish:\n${probe.join('\n')}`);
+  return { probe, has };
+}
+
+/**
+ * test/e2e/systemd.test.js and test/e2e-callers/systemd.test.js ran in the guest (run.sh --systemd-checks) and passed; their lines shown.
+ * Returns the files whose every test skipped itself in the guest (a pass that tested nothing).
+ */
+function assertSystemdFiles(r, why) {
+  const allSkipped = [];
   // the systemd driver end to end, and the callers' systemd settings, in the guest
   for (const file of ['test/e2e/systemd.test.js', 'test/e2e-callers/systemd.test.js']) {
     const start = r.lines.indexOf(`TSRUNC-VM-SYSTEMD-E2E start ${file}`);
@@ -199,8 +219,89 @@ sd('systemd is PID 1 on cgroup v2 with the system bus; tsrunc --systemd-cgroup (
     const shown = out.filter((l) => /^\[(systemd|callers on systemd)\]|^ {2}\S+ {2,}|Total =|Passed =|skipped in the guest/.test(l));
     console.log(`  guest ${file}:\n${shown.map((l) => `    ${l}`).join('\n')}`);
     assert.is(r.lines[end], `TSRUNC-VM-SYSTEMD-E2E exit 0 ${file}`, `${file} in the guest:\n${out.slice(-60).join('\n')}`);
+    const total = /Total =\s+(\d+)/.exec(out.join('\n'));
+    const skipped = out.filter((l) => l.startsWith('skipped in the guest:'));
+    if (total && skipped.length >= Number(total[1])) allSkipped.push(`${file} (${skipped[0].replace('skipped in the guest: ', '')})`);
   }
+  return allSkipped;
+}
+
+const sd = suite('vm: systemd guest');
+
+sd('systemd is PID 1 on cgroup v2 with the system bus; tsrunc --systemd-cgroup (beside runc), podman and containerd on systemd pass in it', async () => {
+  const unavailable = systemdUnavailable();
+  if (unavailable) return skip(unavailable);
+  const r = await boot(['bash', 'test/vm/run.sh', '--systemd-checks'], { TSRUNC_VM_INIT: 'systemd' }, SYSTEMD_LOG);
+  const why = because(r, SYSTEMD_LOG);
+  assertSystemdUp(r, why);
+  assert.ok(r.lines.some((l) => l.startsWith('TSRUNC-VM-CGROUP ok: cgroup2 only')), `cgroup v2 alone ${why}`);
+  const { probe, has } = probeLines(r, why);
+  has(/systemd-run --scope .*0::\/system\.slice\/tsrunc-vm-probe-\d+\.scope 67108864 .*MemoryMax=67108864/, 'a transient scope with MemoryMax 64M');
+  has(/after its process: tsrunc-vm-probe-\d+\.scope inactive, \S+ gone$/, 'the scope gone after its process');
+  assert.ok(probe.includes('TSRUNC-VM-PROBE passed'), `the probe did not finish:\n${probe.join('\n')}`);
+  assertSystemdFiles(r, why);
   assert.is(r.status, 0, `guest command exit status ${why}`);
 });
 
 sd.run();
+
+// The same systemd guest on cgroup v1: systemd's hybrid layout
+// (TSRUNC_VM_CGROUP=hybrid: v1 controllers each a hierarchy under
+// /sys/fs/cgroup, the unified one at /sys/fs/cgroup/unified), one boot for
+// the suite, console in .tmp/vm/last-run-systemd-hybrid.log.
+const hy = suite('vm: systemd guest, cgroup v1 hybrid');
+const HYBRID_LOG = path.join(PROJECT, '.tmp', 'vm', 'last-run-systemd-hybrid.log');
+
+/** Boots the hybrid guest once: { skip: reason } or boot()'s result. */
+let hybridRun;
+function hybridGuest() {
+  if (!hybridRun) {
+    const unavailable = systemdUnavailable();
+    hybridRun = unavailable ? Promise.resolve({ skip: unavailable })
+      : boot(['bash', 'test/vm/run.sh', '--systemd-checks'], { TSRUNC_VM_INIT: 'systemd', TSRUNC_VM_CGROUP: 'hybrid' }, HYBRID_LOG);
+  }
+  return hybridRun;
+}
+
+hy('systemd is PID 1 on the hybrid layout with the system bus; scopes (systemd-run, runc --systemd-cgroup) get their memory limit in the v1 memory hierarchy', async () => {
+  const r = await hybridGuest();
+  if (r.skip) return skip(r.skip);
+  const why = because(r, HYBRID_LOG);
+  assertSystemdUp(r, why);
+  const cg = r.lines.find((l) => l.startsWith('TSRUNC-VM-CGROUP'));
+  assert.ok(cg, `no cgroup check line from the guest ${why}`);
+  assert.match(cg, /^TSRUNC-VM-CGROUP ok: hybrid /, cg);
+  for (const c of ['memory', 'pids', 'cpuset', 'devices', 'freezer', 'blkio']) assert.match(cg, new RegExp(`v1 hierarchies: [^;]*\\b${c}\\b`), `the v1 ${c} hierarchy: ${cg}`);
+  assert.match(cg, /unified: \/sys\/fs\/cgroup\/unified \(cgroup2/, cg);
+  // test/e2e/systemd.test.js sets blockIO.weight: on v1 only BFQ takes it
+  assert.match(cg, /blkio weights: blkio\.bfq\.weight/, cg);
+  const { probe, has } = probeLines(r, why);
+  has(/the hybrid layout: v1 hierarchies .*\bmemory\b.*, unified at \/sys\/fs\/cgroup\/unified/, 'the hybrid layout');
+  for (const prop of ['MemoryLimit', 'MemoryMax']) {
+    const unit = `tsrunc-vm-probe-\\d+-${prop.toLowerCase()}\\.scope`;
+    has(new RegExp(`systemd-run --scope .* -p ${prop}=64M: .*\\b\\d+:memory:/system\\.slice/${unit} .*0::/system\\.slice/${unit} 67108864 .*${prop}=67108864`),
+      `a transient scope with ${prop} 64M: memory.limit_in_bytes 67108864, in the v1 memory and the unified hierarchies`);
+    has(new RegExp(`after its process: ${unit} inactive, \\S+ and \\S+ gone$`), `the ${prop} scope gone after its process`);
+  }
+  if (!probe.some((l) => /runc --systemd-cgroup: skipped/.test(l))) {
+    const runc = (re, what) => has(new RegExp(`runc --systemd-cgroup run -d hy1 .*${re.source}`), `runc --systemd-cgroup, runc-hy1.scope: ${what}`);
+    runc(/Delegate=yes /, 'Delegate=yes');
+    runc(/MemoryLimit=67108864 /, 'MemoryLimit 64M');
+    runc(/memory\/system\.slice\/runc-hy1\.scope\/memory\.limit_in_bytes: 67108864;/, 'memory.limit_in_bytes 67108864');
+    runc(/\d+:memory:\/system\.slice\/runc-hy1\.scope 0::\/system\.slice\/runc-hy1\.scope/, 'the container in the v1 memory and the unified hierarchies');
+    has(/runc delete --force hy1: runc-hy1\.scope inactive, \S+ and \S+ gone$/, 'runc-hy1.scope gone after runc delete');
+  }
+  assert.ok(probe.includes('TSRUNC-VM-PROBE passed'), `the probe did not finish:\n${probe.join('\n')}`);
+});
+
+hy('tsrunc --systemd-cgroup (beside runc), podman and containerd on systemd pass on the hybrid layout', async () => {
+  const r = await hybridGuest();
+  if (r.skip) return skip(r.skip);
+  const why = because(r, HYBRID_LOG);
+  const allSkipped = assertSystemdFiles(r, why);
+  assert.is(r.status, 0, `guest command exit status ${why}`);
+  // counted as skipped, not passed, should a file not run its tests on v1
+  if (allSkipped.length) return skip(`every test skipped itself in the hybrid guest: ${allSkipped.join('; ')}`);
+});
+
+hy.run();

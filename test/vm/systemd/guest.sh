@@ -1,6 +1,7 @@
 # tsrunc test guest, systemd flavour (TSRUNC_VM_INIT=systemd): run by busybox
 # sh from tsrunc-vm-cmd.service once tsrunc-vm.target is reached. Checks that
-# PID 1 is systemd, that cgroup v2 is alone and that the system bus answers,
+# PID 1 is systemd, the cgroup layout (cgroup v2 alone, or with
+# tsrunc_vm_cgroup=hybrid systemd's hybrid one) and that the system bus answers,
 # runs /run/tsrunc-vm/io/cmd.sh (written by run.sh) as the service's main
 # process, writes its exit status to vmio and on the console
 # ("TSRUNC-VM-EXIT <code>") and powers off.
@@ -44,6 +45,11 @@ fail() {
 
 [ "$($bb cat /proc/1/comm)" = systemd ] || fail "PID 1 is $($bb cat /proc/1/comm), not systemd"
 
+case " $($bb cat /proc/cmdline) " in
+  *" tsrunc_vm_cgroup=hybrid "*) layout=hybrid ;;
+  *) layout=v2 ;;
+esac
+if [ $layout = v2 ]; then
 # ---- only cgroup v2 (as stage2.sh) ----
 $bb grep -qw cgroup_no_v1=all /proc/cmdline || fail "cgroup_no_v1=all is not on the kernel command line"
 [ -f /sys/fs/cgroup/cgroup.controllers ] || fail "/sys/fs/cgroup is not cgroup2"
@@ -60,6 +66,35 @@ for c in memory pids cpu; do
   case " $controllers " in *" $c "*) ;; *) fail "the $c controller is missing from cgroup2 (it has: $controllers)" ;; esac
 done
 echo "TSRUNC-VM-CGROUP ok: cgroup2 only (cgroup_no_v1=all, no v1 controller mountable); controllers: $controllers; kernel $($bb uname -r)"
+else
+# ---- systemd's hybrid layout (TSRUNC_VM_CGROUP=hybrid) ----
+# a tmpfs at /sys/fs/cgroup, a v1 hierarchy per controller (or pair) below
+# it, and the unified hierarchy at /sys/fs/cgroup/unified, where systemd
+# tracks its units (it holds no controller: they are all bound to v1)
+$bb grep -qw cgroup_no_v1=all /proc/cmdline && fail "cgroup_no_v1=all is on the kernel command line"
+# mount point, type and super options of what is mounted under /sys/fs/cgroup
+mounts=$($bb awk '$5 ~ "^/sys/fs/cgroup(/|$)" { for (i = 7; $i != "-"; i++); print $5, $(i + 1), $(i + 3) }' /proc/self/mountinfo)
+type_of() { echo "$mounts" | $bb awk -v m="$1" '$1 == m { t = $2 } END { print t }'; }
+[ "$(type_of /sys/fs/cgroup)" = tmpfs ] || fail "/sys/fs/cgroup is not systemd's tmpfs (it is: $(type_of /sys/fs/cgroup)); mounts: $mounts"
+[ "$(type_of /sys/fs/cgroup/unified)" = cgroup2 ] || fail "no cgroup2 at /sys/fs/cgroup/unified; mounts: $mounts"
+unified=$($bb cat /sys/fs/cgroup/unified/cgroup.controllers)
+for c in memory pids cpu cpuset devices freezer blkio; do
+  [ "$(type_of "$($bb readlink -f /sys/fs/cgroup/$c)")" = cgroup ] || fail "no v1 $c hierarchy at /sys/fs/cgroup/$c; mounts: $mounts"
+done
+for f in memory/memory.limit_in_bytes cpu/cpu.shares cpuset/cpuset.cpus devices/devices.list blkio/blkio.throttle.read_bps_device pids/cgroup.procs freezer/cgroup.procs; do
+  [ -e /sys/fs/cgroup/$f ] || fail "no /sys/fs/cgroup/$f"
+done
+# block IO weights on v1: CFQ's blkio.weight is gone from kernels >= 5.0,
+# only BFQ offers them (blkio.bfq.weight, what runc and tsrunc write then),
+# and BFQ is a module: loaded, and the scheduler of the scratch disk, as a v1
+# host that honours blkio weights would have it
+modprobe bfq 2>/dev/null
+[ -w /sys/block/vda/queue/scheduler ] && echo bfq > /sys/block/vda/queue/scheduler 2>/dev/null
+# (its files are in every blkio cgroup but the root)
+[ -d /sys/module/bfq ] && blkio="blkio.bfq.weight (bfq$($bb grep -q '\[bfq\]' /sys/block/vda/queue/scheduler 2>/dev/null && echo ', on vda'))" || blkio="none (no bfq module)"
+v1=$(echo "$mounts" | $bb awk '$2 == "cgroup" { sub("^/sys/fs/cgroup/", "", $1); print $1 }' | $bb sort | $bb tr '\n' ' ')
+echo "TSRUNC-VM-CGROUP ok: hybrid (no cgroup_no_v1); v1 hierarchies: ${v1% }; unified: /sys/fs/cgroup/unified (cgroup2, controllers: ${unified:-none}); blkio weights: $blkio; kernel $($bb uname -r)"
+fi
 
 # ---- systemd up, the system bus answering ----
 # this service's start job was the boot's last: the boot is over (or about to be)
