@@ -138,7 +138,8 @@ export function createContainer(opts: CreateOptions): Created {
       cgroupV2: cgroup?.version === 2,
       fifoFd,
       inUserNs: (spec.linux?.namespaces ?? []).some((n) => n.type === 'user'),
-      keyringName: opts.noNewKeyring ? undefined : opts.id,
+      // runc's name: "_ses." + id (the kernel refuses a name beginning with ".", which ids may)
+      keyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
       seccomp,
     };
     session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper });
