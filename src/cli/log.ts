@@ -56,5 +56,5 @@ export class Logger {
 /** Reports a fatal error the way runc does: to the log, and to stderr too when the log is a file. */
 export function reportFatal(logger: Logger, msg: string): void {
   logger.error(msg);
-  if (!logger.toStderr) fs.writeSync(2, msg + '\n');
+  if (!logger.toStderr) fs.writeSync(2, msg.endsWith('\n') ? msg : msg + '\n'); // runc's FatalWriter adds none to urfave/cli's own lines
 }

@@ -58,4 +58,126 @@ test('ids runc refuses: ".", "..", a slash, a space', () => {
   assert.equal(fs.readdirSync(ctx.root), []);
 });
 
+// ---------------------------------------------------------------------------
+// exec
+
+test('exec into a paused container: refused without --ignore-paused, frozen until resume with it', async () => {
+  const { id } = running();
+  assert.is(ctx.rt(['pause', id]).status, 0);
+  const r = ctx.rt(['exec', id, 'true']);
+  assert.is(r.status, 255, r.stderr);
+  assert.is(h.errorMessage(r.stderr), 'exec failed: cannot exec in a paused container (use --ignore-paused to override)');
+  const { child, done } = ctx.rtAsync(['exec', '--ignore-paused', id, 'echo', 'thawed']);
+  // the process joined the frozen cgroup: nothing comes out until resume
+  await new Promise((res) => setTimeout(res, 700));
+  assert.is(child.exitCode, null, 'exec --ignore-paused returned while the container was paused');
+  assert.is(ctx.rt(['resume', id]).status, 0);
+  const e = await done;
+  assert.is(e.status, 0, e.stderr);
+  assert.is(e.stdout, 'thawed\n');
+});
+
+test('exec -p process.json without "user" runs as 0:0, as runc does', () => {
+  const { id } = running();
+  const p = ctx.tmp('process.json');
+  fs.writeFileSync(p, JSON.stringify({ args: ['/bin/sh', '-c', 'grep -E "^(Uid|Gid):" /proc/self/status'], cwd: '/' }));
+  const r = ctx.rt(['exec', '-p', p, id]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.replace(/\t/g, ' '), 'Uid: 0 0 0 0\nGid: 0 0 0 0\n');
+});
+
+test('exec -h and exec --help print exec\'s help (before the container id only)', () => {
+  for (const flag of ['-h', '--help']) {
+    const r = ctx.rt(['exec', flag]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stderr, '');
+    assert.ok(r.stdout.startsWith(`NAME:\n   ${NAME} exec - execute new process inside the container\n\nUSAGE:\n`), r.stdout);
+    assert.match(r.stdout, /\n {3}--ignore-paused {20}allow exec in a paused container\n/);
+    assert.is(ctx.rt(['exec', flag, 'pcli-no-such']).stdout, r.stdout);
+  }
+  // after the id, -h is the command's: runc looks the container up
+  const r = ctx.rt(['exec', 'pcli-no-such', 'ls', '-h']);
+  assert.is(r.status, 255);
+  assert.is(h.errorMessage(r.stderr), 'exec failed: container does not exist');
+});
+
+// ---------------------------------------------------------------------------
+// help and version
+
+const RUNC = '/usr/sbin/runc';
+const COMMANDS = ['create', 'delete', 'events', 'exec', 'kill', 'list', 'pause', 'ps', 'resume', 'run', 'spec', 'start', 'state', 'update', 'features'];
+const run = (args) => ctx.rt(args, { noRoot: true });
+
+/** runc's output for `args`, with its name replaced by the runtime's (undefined without runc). */
+function runcSays(args) {
+  if (!fs.existsSync(RUNC)) return undefined;
+  const r = require('child_process').spawnSync(RUNC, args, { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout.replace(/\brunc\b/g, NAME), stderr: r.stderr };
+}
+
+test('COMMAND --help, -h and `help COMMAND`: runc\'s text and layout, exit status 0', () => {
+  for (const c of COMMANDS) {
+    const r = run([c, '--help']);
+    assert.is(r.status, 0, `${c} --help: ${r.stderr}`);
+    assert.is(r.stderr, '');
+    assert.ok(r.stdout.startsWith(`NAME:\n   ${NAME} ${c} - `), `${c} --help:\n${r.stdout}`);
+    assert.match(r.stdout, /\n\nUSAGE:\n {3}/);
+    for (const args of [[c, '-h'], ['help', c], ['h', c], ['--root', ctx.root, c, '-h']]) {
+      const o = run(args);
+      assert.is(o.status, 0, args.join(' '));
+      assert.is(o.stdout, r.stdout, args.join(' '));
+    }
+    const ref = runcSays([c, '--help']);
+    // runc's features help links its Go types; tsrunc's links the runtime-spec's features.md
+    if (ref && c !== 'features') assert.fixture(r.stdout, ref.stdout, `${c} --help differs from runc's`);
+  }
+  // runc reorders a command's flags before its arguments (exec aside)
+  assert.ok(run(['state', 'pcli-x', '-h']).stdout.startsWith(`NAME:\n   ${NAME} state - `));
+});
+
+test('--help, -h, help, and no arguments: the main help, runc\'s layout', () => {
+  const r = run(['--help']);
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(r.stdout.startsWith(`NAME:\n   ${NAME} - Open Container Initiative runtime\n`), r.stdout);
+  for (const args of [['-h'], ['help'], ['h'], [], ['--help', 'pcli-foo']]) assert.is(run(args).stdout, r.stdout, args.join(' '));
+  const sections = r.stdout.split('\n').filter((l) => /^[A-Z ]+:$/.test(l));
+  assert.equal(sections, ['NAME:', 'USAGE:', 'VERSION:', 'COMMANDS:', 'GLOBAL OPTIONS:']);
+  assert.match(r.stdout, /\nCOMMANDS:\n( {3}\S.*\n)+ {3}help, h {2,}Shows a list of commands or help for one command\n/);
+  const ref = runcSays(['--help']);
+  if (ref) {
+    // the same text but for the version lines and the commands tsrunc has not (checkpoint, restore)
+    const strip = (t) => t.replace(/\nVERSION:\n[^]*?\n\n/, '\n').split('\n').filter((l) => !/^ {3}(checkpoint|restore) /.test(l)).join('\n')
+      .replace(/\(default: "\/run\/\w+"\)/, '(default: ROOT)')
+      .replace(/^( {3}[a-z]+(?:, h)?) {2,}/gm, '$1  '); // the column is as wide as the longest command name
+    assert.fixture(strip(r.stdout), strip(ref.stdout));
+  }
+});
+
+test('an unknown command or help topic: "No help topic for \'X\'", exit status 3', () => {
+  for (const args of [['pcli-foo', '-h'], ['pcli-foo'], ['help', 'pcli-foo'], ['pcli-foo', 'bar', '--help']]) {
+    const r = run(args);
+    assert.is(r.status, 3, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.is(r.stdout, '');
+    assert.is(h.errorMessage(r.stderr), "No help topic for 'pcli-foo'\n");
+  }
+  const log = ctx.tmp('log');
+  const r = run(['--log', log, '--log-format', 'json', 'pcli-foo', '-h']);
+  assert.is(r.status, 3);
+  assert.is(r.stderr, "No help topic for 'pcli-foo'\n");
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.map((l) => [l.level, l.msg]), [['error', "No help topic for 'pcli-foo'\n"]]);
+});
+
+test('--version and -v: "NAME version V" then "key: value" lines, exit status 0, even before a command', () => {
+  for (const args of [['--version'], ['-v'], ['-v', 'list'], ['--root', ctx.root, '--version', 'state', 'pcli-x']]) {
+    const r = run(args);
+    assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stdout.split('\n');
+    assert.match(lines[0], new RegExp(`^${NAME} version \\S+$`));
+    assert.is(lines.pop(), '');
+    for (const l of lines.slice(1)) assert.match(l, /^[a-z]+: \S+$/);
+    assert.ok(lines.some((l) => l.startsWith('spec: ')), r.stdout);
+  }
+});
+
 test.run();
