@@ -180,4 +180,40 @@ test('--version and -v: "NAME version V" then "key: value" lines, exit status 0,
   }
 });
 
+// ---------------------------------------------------------------------------
+// error messages that name what is wrong
+
+test('a namespace path of another type: refused, the error names the type it is and the one asked for', async () => {
+  const holder = ctx.spawnHelper('sleep', ['1000']);
+  for (const [file, says] of [['ipc', 'is a namespace of type "ipc", not "network"'], ['../cmdline', 'is not a namespace file (a "network" namespace was asked for)']]) {
+    const nsPath = `/proc/${holder.pid}/ns/${file}`;
+    const b = ctx.makeBundle({ edit: (c) => {
+      c.linux.namespaces = c.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network', path: nsPath } : n));
+    } });
+    const id = ctx.id('pcli');
+    const r = ctx.rt(['run', '-d', '--bundle', b.dir, id]);
+    assert.is(r.status, 1, r.stderr);
+    // runc 1.1.5: "nsexec-1[PID]: failed to setns into net namespace: Invalid argument" (fatal), then
+    // "runc run failed: unable to start container process: can't get final child's PID from pipe: EOF"
+    if (h.IS_TSRUNC) assert.ok(h.errorMessage(r.stderr).includes(`linux.namespaces[1].path: ${nsPath} ${says}`), r.stderr);
+    ctx.leftovers({ id, bundle: b });
+  }
+});
+
+test('an rlimit that cannot be set: the error names it (RLIMIT_NOFILE)', () => {
+  // above fs.nr_open: setrlimit fails with EPERM even for root
+  const nrOpen = Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8'));
+  const b = ctx.makeBundle({ edit: (c) => {
+    c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: nrOpen + 1, hard: nrOpen + 1 }];
+  } });
+  const id = ctx.id('pcli');
+  const r = ctx.rt(['run', '-d', '--bundle', b.dir, id]);
+  assert.is(r.status, 1, r.stderr);
+  const msg = h.errorMessage(r.stderr);
+  // runc 1.1.5 says "error setting rlimit type 7: operation not permitted"
+  if (h.IS_TSRUNC) assert.match(msg, /RLIMIT_NOFILE/);
+  else assert.match(msg, /rlimit/);
+  ctx.leftovers({ id, bundle: b });
+});
+
 test.run();
