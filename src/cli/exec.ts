@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
@@ -8,6 +7,7 @@ import { loadWithStatus } from '../container/lifecycle';
 import { waitForExit, exitCodeOf, forwardSignals, relayTerminal } from '../container/foreground';
 import { type Process, type Spec } from '../bundle/spec-types';
 import { processProblems } from '../bundle/semantic';
+import { readJsonFile } from '../bundle/json';
 import { RuntimeError } from '../errors';
 import { type Context } from './context';
 
@@ -79,8 +79,9 @@ function buildProcess(argv: ExecFlags, base: Process): Process {
   if (argv.process) {
     let p: Process;
     try {
-      p = JSON.parse(fs.readFileSync(argv.process, 'utf8')) as Process;
+      p = readJsonFile(argv.process) as Process;
     } catch (e) {
+      if (e instanceof RuntimeError) throw e; // it names the file
       throw new RuntimeError(`--process ${argv.process}: ${(e as Error).message}`, 1, { cause: e });
     }
     // runc decodes it into a Go struct: an absent user (or uid, gid) is 0

@@ -216,4 +216,88 @@ test('an rlimit that cannot be set: the error names it (RLIMIT_NOFILE)', () => {
   ctx.leftovers({ id, bundle: b });
 });
 
+// ---------------------------------------------------------------------------
+// configs nested very deeply or very large: a clear error, bounded memory
+
+/** A valid config with annotation "x" replaced by raw JSON text `raw`. */
+function configWithAnnotation(raw) {
+  const c = h.defaultConfig();
+  c.annotations = { x: 'PLACEHOLDER' };
+  return JSON.stringify(c).replace('"PLACEHOLDER"', raw);
+}
+
+function peakKb(stderr) {
+  // time(1) is not installed everywhere: measure with /usr/bin/time when present
+  const m = /maxrss=(\d+)/.exec(stderr);
+  return m ? Number(m[1]) : undefined;
+}
+
+function timed(args) {
+  if (!fs.existsSync('/usr/bin/time')) return ctx.rt(args);
+  return ctx.rt(args, { sh: 'exec /usr/bin/time -f maxrss=%M "$@"' });
+}
+
+test('config.json nested 100k deep in an annotation: refused with the file and the limit, bounded memory', () => {
+  const depth = 100000;
+  const b = ctx.makeBundle({ rawConfig: configWithAnnotation('['.repeat(depth) + ']'.repeat(depth)) });
+  const id = ctx.id('pcli');
+  const r = timed(['create', '--bundle', b.dir, id]);
+  assert.is(r.status, 1, r.stderr);
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('time='));
+  assert.is(lines.length, 1, r.stderr);
+  const msg = h.parseTextLog(lines[0])[0].msg;
+  // runc 1.1.5: "runc create failed: invalid character '[' exceeded max depth" (Go's limit, 10000)
+  if (h.IS_TSRUNC) {
+    assert.ok(msg.includes(b.configPath), msg);
+    assert.match(msg, /nested deeper than 10000 /);
+  } else {
+    assert.match(msg, /max depth/);
+  }
+  const kb = peakKb(r.stderr);
+  if (kb !== undefined) assert.ok(kb < 150 * 1024, `peak RSS ${kb} KB`);
+  ctx.leftovers({ id, bundle: b });
+});
+
+test('deep nesting is refused wherever it is, and strings holding brackets are not nesting', () => {
+  const deep = '{"a":'.repeat(20000) + '1' + '}'.repeat(20000);
+  for (const text of [configWithAnnotation(deep), `[${configWithAnnotation('"x"')}]`.replace(/^\[/, '['.repeat(10001)) + ']'.repeat(10000)]) {
+    const b = ctx.makeBundle({ rawConfig: text });
+    const r = ctx.rt(['create', '--bundle', b.dir, ctx.id('pcli')]);
+    assert.is(r.status, 1, r.stderr);
+    if (h.IS_TSRUNC) assert.match(h.errorMessage(r.stderr), /nested deeper than 10000 /);
+  }
+  // brackets inside strings (and escaped quotes) do not count
+  const { id } = running({ annotations: { x: '['.repeat(50000) + '\\"{'.repeat(20000) } });
+  assert.ok(ctx.state(id), 'the container with brackets in a string runs');
+});
+
+// runc has no size limit (it reads the file whole, then runs the container): tsrunc's own bound
+(h.IS_TSRUNC ? test : test.skip)('a huge config.json (64 MB annotation): refused with the file and the limit, bounded memory', () => {
+  const c = h.defaultConfig();
+  c.annotations = { x: 'PLACEHOLDER' };
+  const [head, tail] = JSON.stringify(c).split('PLACEHOLDER');
+  const b = ctx.makeBundle({ rawConfig: head });
+  const chunk = 'a'.repeat(1 << 20);
+  for (let i = 0; i < 64; i++) fs.appendFileSync(b.configPath, chunk);
+  fs.appendFileSync(b.configPath, tail);
+  const id = ctx.id('pcli');
+  const r = timed(['create', '--bundle', b.dir, id]);
+  fs.rmSync(b.configPath);
+  assert.is(r.status, 1, r.stderr);
+  const msg = h.parseTextLog(r.stderr.split('\n').filter((l) => l.startsWith('time=')).join('\n'))[0].msg;
+  assert.is(msg, `${b.configPath} is larger than 16777216 bytes, the limit for a JSON file`);
+  const kb = peakKb(r.stderr);
+  if (kb !== undefined) assert.ok(kb < 150 * 1024, `peak RSS ${kb} KB`);
+  ctx.leftovers({ id, bundle: b });
+});
+
+test('exec -p: the same bounds for process.json', () => {
+  const { id } = running();
+  const p = ctx.tmp('process.json');
+  fs.writeFileSync(p, `{"args":["true"],"cwd":"/","env":${'['.repeat(100000)}${']'.repeat(100000)}}`);
+  const r = ctx.rt(['exec', '-p', p, id]);
+  assert.is(r.status, 255, r.stderr);
+  if (h.IS_TSRUNC) assert.match(h.errorMessage(r.stderr), new RegExp(`^exec failed: ${p} is nested deeper than 10000 `));
+});
+
 test.run();
