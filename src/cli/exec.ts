@@ -134,7 +134,8 @@ async function run(argv: ExecFlags, ctx: Context): Promise<number> {
   if (detach) {
     const consoleSocket = p.terminal ? openConsoleSocket(argv) : undefined;
     try {
-      execInContainer({ store: ctx.store, id, process: p, pidFile: argv['pid-file'], preserveFds, cgroup: argv.cgroup, onConsole: consoleSocket, ignorePaused: argv['ignore-paused'] });
+      execInContainer({ store: ctx.store, id, process: p, pidFile: argv['pid-file'], preserveFds, cgroup: argv.cgroup, onConsole: consoleSocket, ignorePaused: argv['ignore-paused'],
+        debug: (m) => ctx.logger.debug(m) });
     } finally {
       consoleSocket?.close();
     }
@@ -144,11 +145,14 @@ async function run(argv: ExecFlags, ctx: Context): Promise<number> {
   const pid = execInContainer({
     store: ctx.store, id, process: p, pidFile: argv['pid-file'], preserveFds, cgroup: argv.cgroup,
     onConsole: (fd) => (master = fd), subreaper: true, ignorePaused: argv['ignore-paused'],
+    debug: (m) => ctx.logger.debug(m),
   });
   const finishTerminal = master !== undefined ? relayTerminal(master) : undefined;
   const unforward = forwardSignals(pid, finishTerminal ? ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] : []);
   try {
-    return exitCodeOf(await waitForExit(pid));
+    const status = exitCodeOf(await waitForExit(pid));
+    ctx.logger.debug('process exited', { pid, status }); // runc's signal handler says the same
+    return status;
   } finally {
     unforward();
     if (finishTerminal) await finishTerminal();

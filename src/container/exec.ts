@@ -30,6 +30,8 @@ export interface ExecOptions {
   subreaper?: boolean;
   /** runc's --ignore-paused: exec into a paused container (the process starts frozen, and runs once resumed). */
   ignorePaused?: boolean;
+  /** Debug lines of the stages' setup (--debug). */
+  debug?: (msg: string) => void;
 }
 
 /** Where a sub-cgroup given with --cgroup lies, per hierarchy. */
@@ -66,7 +68,7 @@ export function execInContainer(opts: ExecOptions): number {
     passFds: pass.count,
   };
   let pid = 0;
-  const session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper });
+  const session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
   try {
     fault('exec:forked');
     pid = session.processPid();

@@ -300,4 +300,68 @@ test('exec -p: the same bounds for process.json', () => {
   if (h.IS_TSRUNC) assert.match(h.errorMessage(r.stderr), new RegExp(`^exec failed: ${p} is nested deeper than 10000 `));
 });
 
+// ---------------------------------------------------------------------------
+// --debug and --log
+
+const jsonLines = (file) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+test('--debug --log F --log-format json run: the setup\'s stages at debug level, then "process exited" with pid and status', () => {
+  const b = ctx.makeBundle({ args: ['true'] });
+  const log = ctx.tmp('log');
+  const id = ctx.id('pcli');
+  const r = ctx.rt(['--debug', '--log', log, '--log-format', 'json', 'run', '--bundle', b.dir, id]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stderr, '', 'everything goes to --log');
+  const lines = jsonLines(log);
+  assert.ok(lines.every((l) => l.level === 'debug' && typeof l.msg === 'string' && h.RFC3339_SECONDS.test(l.time)), JSON.stringify(lines));
+  const msgs = lines.map((l) => l.msg);
+  // runc: "nsexec-0[PID]: spawn stage-1" ... "nsexec-2[1]: ~> nsexec stage-2"; tsrunc: "stage-0[PID]: spawned stage-1 (PID)" ...
+  assert.ok(msgs.some((m) => /\[\d+\]: spawn(ed)? stage-1/.test(m)), msgs.join('\n'));
+  assert.ok(msgs.some((m) => /stage-2/.test(m)), msgs.join('\n'));
+  const last = lines[lines.length - 1];
+  assert.is(last.msg, 'process exited');
+  assert.is(last.status, 0);
+  assert.ok(Number.isInteger(last.pid) && last.pid > 1, JSON.stringify(last));
+});
+
+test('--debug without --log: text lines on stderr, "process exited" with pid=N status=N; none without --debug', () => {
+  const b = ctx.makeBundle({ args: ['sh', '-c', 'exit 3'] });
+  const r = ctx.rt(['--debug', 'run', '--bundle', b.dir, ctx.id('pcli')]);
+  assert.is(r.status, 3, r.stderr);
+  const entries = h.parseTextLog(r.stderr);
+  assert.ok(entries.length >= 3 && entries.every((e) => e.level === 'debug'), r.stderr);
+  assert.match(entries[entries.length - 1].raw, /level=debug msg="process exited" .*pid=\d+ status=3$/);
+  const quiet = ctx.rt(['run', '--bundle', b.dir, ctx.id('pcli')]);
+  assert.is(quiet.status, 3);
+  assert.is(quiet.stderr, '');
+});
+
+test('--debug create, start and delete: the stages at create only (runc logs nothing for start and delete)', () => {
+  const b = ctx.makeBundle({ args: ['true'] });
+  const id = ctx.id('pcli');
+  const logs = {};
+  for (const cmd of ['create', 'start', 'delete']) {
+    logs[cmd] = ctx.tmp(`${cmd}.log`);
+    if (cmd === 'delete') ctx.waitStatusSync(id, 'stopped');
+    const r = ctx.rt(['--debug', '--log', logs[cmd], '--log-format', 'json', cmd, ...(cmd === 'create' ? ['--bundle', b.dir] : []), id]);
+    assert.is(r.status, 0, `${cmd}: ${r.stderr}`);
+  }
+  const created = jsonLines(logs.create);
+  assert.ok(created.length >= 3 && created.every((l) => l.level === 'debug'), JSON.stringify(created));
+  assert.ok(created.some((l) => /stage-1/.test(l.msg)));
+  assert.equal(jsonLines(logs.start), []);
+  assert.equal(jsonLines(logs.delete), []);
+});
+
+test('--log FILE is created by every command, even one that logs nothing', () => {
+  for (const [args, status] of [[['list'], 0], [['state', 'pcli-none'], 1], [['--log-format', 'json', 'list', '-q'], 0]]) {
+    const log = ctx.tmp('log');
+    const r = ctx.rt(['--log', log, ...args]);
+    assert.is(r.status, status, r.stderr);
+    assert.ok(fs.existsSync(log), `${args.join(' ')}: ${log} was not created`);
+    assert.is(fs.statSync(log).mode & 0o777, 0o644);
+    if (status === 0) assert.is(fs.readFileSync(log, 'utf8'), '');
+  }
+});
+
 test.run();
