@@ -71,6 +71,8 @@ export interface ExecContainerOptions {
   onConsole?: (master: number) => void;
   /** Sub-cgroups to join, as `exec --cgroup` takes them. */
   cgroup?: string[];
+  /** Exec into a paused container too (runc's --ignore-paused). */
+  ignorePaused?: boolean;
 }
 
 /** The state root: runc's defaults. */
@@ -147,7 +149,7 @@ export class Container {
   /** Runs a new process in the container (runc exec --detach); returns its host PID. */
   async exec(processSpec: Process, opts: ExecContainerOptions = {}): Promise<number> {
     requireSingleThreaded('Container.exec');
-    return executing().execInContainer({ store: this.store, id: this.id, process: processSpec, pidFile: opts.pidFile, preserveFds: opts.preserveFds ?? 0, cgroup: opts.cgroup, onConsole: opts.onConsole });
+    return executing().execInContainer({ store: this.store, id: this.id, process: processSpec, pidFile: opts.pidFile, preserveFds: opts.preserveFds ?? 0, cgroup: opts.cgroup, onConsole: opts.onConsole, ignorePaused: opts.ignorePaused });
   }
 
   /** Signals the init (or with `all` every process): a name ("SIGTERM", "KILL") or a number. */

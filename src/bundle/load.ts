@@ -6,6 +6,7 @@ import { RuntimeError } from '../errors';
 import { type Spec } from './spec-types';
 import { validateConfigSchema } from './schema';
 import { semanticProblems } from './semantic';
+import { readJsonFile } from './json';
 
 export interface Bundle {
   /** Absolute bundle directory. */
@@ -24,22 +25,17 @@ function invalid(configPath: string, problems: string[]): RuntimeError {
 export function loadBundle(bundleArg: string | undefined): Bundle {
   const dir = path.resolve(bundleArg || '.');
   const configPath = path.join(dir, 'config.json');
-  let text: string;
+  let config: unknown;
   try {
-    text = fs.readFileSync(configPath, 'utf8');
+    config = readJsonFile(configPath);
   } catch (e) {
+    if (e instanceof RuntimeError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       if (!fs.existsSync(dir)) throw new RuntimeError(`bundle ${dir} does not exist`);
       throw new RuntimeError(`bundle ${dir} has no config.json`);
     }
     throw new RuntimeError(`cannot read ${configPath}: ${(e as Error).message}`, 1, { cause: e });
-  }
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch (e) {
-    throw new RuntimeError(`${configPath} is not valid JSON: ${(e as Error).message}`, 1, { cause: e });
   }
   const schemaProblems = validateConfigSchema(config);
   if (schemaProblems.length) throw invalid(configPath, schemaProblems);

@@ -9,6 +9,19 @@ import { sysctlNamespace } from './sysctl';
 import { SCHED_POLICIES, SCHED_FLAGS, IOPRIO_CLASSES, PERSONALITY_DOMAINS, parseCpuList } from '../linux/sched';
 import { apparmorEnabled, selinuxEnabled } from '../linux/lsm';
 import * as os from 'os';
+import { namespaceTypeAt } from '../linux/namespaces';
+
+/**
+ * A namespace to join must be of the type it is listed as: setns(2) would
+ * only say EINVAL (runc 1.1.5: "failed to setns into net namespace: Invalid
+ * argument"). A file that cannot be opened here is left to setns.
+ */
+function namespacePathProblems(field: string, p: string, type: string): string[] {
+  const actual = namespaceTypeAt(p);
+  if (actual === null) return [`${field}: ${p} is not a namespace file (a "${type}" namespace was asked for)`];
+  if (actual !== undefined && actual !== type) return [`${field}: ${p} is a namespace of type "${actual}", not "${type}"`];
+  return [];
+}
 
 const RLIMITS = new Set([
   'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS',
@@ -45,6 +58,7 @@ export function semanticProblems(spec: Spec, rootfs: string): string[] {
     if (ns.path !== undefined) {
       if (!path.isAbsolute(ns.path)) problems.push(`linux.namespaces[${i}].path: must be an absolute path (got "${ns.path}")`);
       else if (!fs.existsSync(ns.path)) problems.push(`linux.namespaces[${i}].path: ${ns.path} does not exist`);
+      else problems.push(...namespacePathProblems(`linux.namespaces[${i}].path`, ns.path, ns.type));
     }
   });
   if (!types.has('mount')) problems.push('linux.namespaces: a mount namespace is required');

@@ -1,5 +1,4 @@
 // Flags `create` and `run` share, and the console socket they may hand the terminal to.
-import * as fs from 'fs';
 import * as path from 'path';
 import type { Argv } from 'yargs';
 import { type Context } from './context';
@@ -8,6 +7,7 @@ import * as sys from '../linux/sys';
 import { RuntimeError } from '../errors';
 import { type CreateOptions } from '../container/create';
 import { listenFdCount } from '../container/passfds';
+import { readJsonFile } from '../bundle/json';
 
 export interface CreateFlags {
   id?: string;
@@ -45,6 +45,7 @@ export function createOptions(argv: CreateFlags, ctx: Context): Omit<CreateOptio
     listenFds: listenFdCount(),
     systemdCgroup: ctx.systemdCgroup,
     warn: (m) => ctx.logger.warn(m),
+    debug: (m) => ctx.logger.debug(m),
   };
 }
 
@@ -52,7 +53,7 @@ export function createOptions(argv: CreateFlags, ctx: Context): Omit<CreateOptio
 export function checkTerminalFlags(argv: CreateFlags, detached: boolean): boolean {
   let terminal = false;
   try {
-    const cfg = JSON.parse(fs.readFileSync(path.join(path.resolve(argv.bundle || '.'), 'config.json'), 'utf8'));
+    const cfg = readJsonFile(path.join(path.resolve(argv.bundle || '.'), 'config.json')) as { process?: { terminal?: unknown } } | null;
     terminal = Boolean(cfg?.process?.terminal);
   } catch {
     return false; // the bundle loader reports the real problem

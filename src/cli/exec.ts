@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
@@ -8,6 +7,7 @@ import { loadWithStatus } from '../container/lifecycle';
 import { waitForExit, exitCodeOf, forwardSignals, relayTerminal } from '../container/foreground';
 import { type Process, type Spec } from '../bundle/spec-types';
 import { processProblems } from '../bundle/semantic';
+import { readJsonFile } from '../bundle/json';
 import { RuntimeError } from '../errors';
 import { type Context } from './context';
 
@@ -29,6 +29,7 @@ interface ExecFlags {
   'pid-file'?: string;
   'preserve-fds'?: number;
   cgroup?: string[];
+  'ignore-paused'?: boolean;
 }
 
 function execOptions(y: Argv): Argv {
@@ -49,7 +50,7 @@ function execOptions(y: Argv): Argv {
     .option('pid-file', { type: 'string', describe: 'specify the file to write the process id to' })
     .option('preserve-fds', { type: 'number', default: 0, describe: 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' })
     .option('cgroup', { type: 'string', describe: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' })
-    .option('ignore-paused', { type: 'boolean', hidden: true });
+    .option('ignore-paused', { type: 'boolean', describe: 'allow exec in a paused container' });
 }
 
 // `exec [options] ID COMMAND [ARGS...]`: options end at the container id, and
@@ -78,9 +79,15 @@ function buildProcess(argv: ExecFlags, base: Process): Process {
   if (argv.process) {
     let p: Process;
     try {
-      p = JSON.parse(fs.readFileSync(argv.process, 'utf8')) as Process;
+      p = readJsonFile(argv.process) as Process;
     } catch (e) {
+      if (e instanceof RuntimeError) throw e; // it names the file
       throw new RuntimeError(`--process ${argv.process}: ${(e as Error).message}`, 1, { cause: e });
+    }
+    // runc decodes it into a Go struct: an absent user (or uid, gid) is 0
+    const user: unknown = p?.user;
+    if (p && typeof p === 'object' && (user === undefined || (typeof user === 'object' && user !== null && !Array.isArray(user)))) {
+      p.user = Object.assign({ uid: 0, gid: 0 }, user);
     }
     return p;
   }
@@ -127,7 +134,8 @@ async function run(argv: ExecFlags, ctx: Context): Promise<number> {
   if (detach) {
     const consoleSocket = p.terminal ? openConsoleSocket(argv) : undefined;
     try {
-      execInContainer({ store: ctx.store, id, process: p, pidFile: argv['pid-file'], preserveFds, cgroup: argv.cgroup, onConsole: consoleSocket });
+      execInContainer({ store: ctx.store, id, process: p, pidFile: argv['pid-file'], preserveFds, cgroup: argv.cgroup, onConsole: consoleSocket, ignorePaused: argv['ignore-paused'],
+        debug: (m) => ctx.logger.debug(m) });
     } finally {
       consoleSocket?.close();
     }
@@ -136,12 +144,15 @@ async function run(argv: ExecFlags, ctx: Context): Promise<number> {
   let master: number | undefined;
   const pid = execInContainer({
     store: ctx.store, id, process: p, pidFile: argv['pid-file'], preserveFds, cgroup: argv.cgroup,
-    onConsole: (fd) => (master = fd), subreaper: true,
+    onConsole: (fd) => (master = fd), subreaper: true, ignorePaused: argv['ignore-paused'],
+    debug: (m) => ctx.logger.debug(m),
   });
   const finishTerminal = master !== undefined ? relayTerminal(master) : undefined;
   const unforward = forwardSignals(pid, finishTerminal ? ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] : []);
   try {
-    return exitCodeOf(await waitForExit(pid));
+    const status = exitCodeOf(await waitForExit(pid));
+    ctx.logger.debug('process exited', { pid, status }); // runc's signal handler says the same
+    return status;
   } finally {
     unforward();
     if (finishTerminal) await finishTerminal();

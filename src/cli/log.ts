@@ -15,24 +15,43 @@ function textValue(v: string): string {
   return /^[\w./@^+-]+$/.test(v) ? v : JSON.stringify(v);
 }
 
+/** Extra fields of a line (logrus' WithFields): `key=value` in text, keys of the object in JSON. */
+export type Fields = Record<string, string | number>;
+
 export class Logger {
   constructor(
     readonly file: string | undefined,
     readonly format: LogFormat,
     readonly debugEnabled: boolean,
-  ) {}
+  ) {
+    // runc opens --log at start (O_CREATE|O_APPEND, 0644): the file exists after every command, logged to or not
+    if (file) {
+      try {
+        fs.closeSync(fs.openSync(file, 'a', 0o644));
+      } catch {
+        /* reported by the first line written, on stderr */
+      }
+    }
+  }
 
   /** Whether log lines go to stderr (no --log given). */
   get toStderr(): boolean {
     return !this.file;
   }
 
-  private write(level: Level, msg: string): void {
+  private write(level: Level, msg: string, fields: Fields = {}): void {
     if (level === 'debug' && !this.debugEnabled) return;
-    const line =
-      this.format === 'json'
-        ? JSON.stringify({ level, msg, time: timestamp() }) + '\n'
-        : `time="${timestamp()}" level=${level}${msg === '' ? '' : ` msg=${textValue(msg)}`}\n`; // logrus omits an empty msg
+    const extra = Object.keys(fields).filter((k) => !['level', 'msg', 'time'].includes(k));
+    let line: string;
+    if (this.format === 'json') {
+      // logrus' JSON: the keys in alphabetical order
+      const all: Record<string, unknown> = { level, msg, time: timestamp() };
+      for (const k of extra) all[k] = fields[k];
+      line = JSON.stringify(Object.fromEntries(Object.keys(all).sort().map((k) => [k, all[k]]))) + '\n';
+    } else {
+      const rest = extra.sort().map((k) => ` ${k}=${typeof fields[k] === 'number' ? fields[k] : textValue(String(fields[k]))}`).join('');
+      line = `time="${timestamp()}" level=${level}${msg === '' ? '' : ` msg=${textValue(msg)}`}${rest}\n`; // logrus omits an empty msg
+    }
     try {
       if (this.file) fs.appendFileSync(this.file, line);
       else fs.writeSync(2, line);
@@ -42,8 +61,8 @@ export class Logger {
     }
   }
 
-  debug(msg: string): void {
-    this.write('debug', msg);
+  debug(msg: string, fields?: Fields): void {
+    this.write('debug', msg, fields);
   }
   warn(msg: string): void {
     this.write('warning', msg);
@@ -56,5 +75,5 @@ export class Logger {
 /** Reports a fatal error the way runc does: to the log, and to stderr too when the log is a file. */
 export function reportFatal(logger: Logger, msg: string): void {
   logger.error(msg);
-  if (!logger.toStderr) fs.writeSync(2, msg + '\n');
+  if (!logger.toStderr) fs.writeSync(2, msg.endsWith('\n') ? msg : msg + '\n'); // runc's FatalWriter adds none to urfave/cli's own lines
 }

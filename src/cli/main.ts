@@ -6,6 +6,8 @@ import { makeLogger } from './context';
 import { reportFatal } from './log';
 import { printOut } from './output';
 import { COMMAND_NAMES, type CommandName, subcommand } from './argv';
+import { helpRequest, mainHelpText, commandHelpText, versionText } from './help';
+import { defaultRoot } from '../api';
 
 /** What a subcommand module exports. */
 interface CommandModule {
@@ -33,7 +35,42 @@ const COMMANDS: Record<CommandName, [usage: string, describe: string, load: () =
   ps: ['ps [id]', 'ps displays the processes running inside a container', () => require('./ps')],
 };
 
+const NAME = 'tsrunc';
+
+/** runc's app.Version: the version, then `key: value` lines. */
+const VERSION = () => versionText(TSRUNC_VERSION, [`spec: ${SPEC_VERSION}`, `node: ${process.version}`]);
+
+/**
+ * Help and version, answered before yargs as runc's urfave/cli answers them
+ * (src/cli/help.ts); true when `args` asked for one of them.
+ */
+function answerHelp(args: string[]): boolean {
+  const req = helpRequest(args, COMMAND_NAMES);
+  if (!req) return false;
+  if (req.kind === 'version') printOut(`${NAME} version ${VERSION()}\n`);
+  else if (req.kind === 'main') printOut(mainHelpText(NAME, VERSION(), defaultRoot()) + '\n');
+  else if (req.kind === 'command') printOut(commandHelpText(req.command, NAME) ?? '');
+  else {
+    // urfave/cli's ExitError, printed with a newline through runc's FatalWriter (to the log): exit status 3
+    reportFatal(makeLogger(globalLogArgs(args)), `No help topic for '${req.topic}'\n`);
+    process.exitCode = 3;
+  }
+  return true;
+}
+
+/** --log and --log-format among the global flags, for the one error the help answers. */
+function globalLogArgs(args: string[]): { log?: string; 'log-format'?: string } {
+  const out: { log?: string; 'log-format'?: string } = {};
+  for (let i = 0; i < args.length && args[i].startsWith('-'); i++) {
+    const m = /^--?(log|log-format)(?:=(.*))?$/.exec(args[i]);
+    if (m) out[m[1] as 'log' | 'log-format'] = m[2] ?? args[++i];
+    else if (/^--?(root|criu|rootless)$/.test(args[i])) i++;
+  }
+  return out;
+}
+
 export async function main(args: string[]): Promise<void> {
+  if (answerHelp(args)) return;
   const parser = yargs(args)
     .scriptName('tsrunc')
     .usage('tsrunc [global options] command [command options] [arguments...]\n\nA runc-compatible OCI container runtime.')
@@ -68,12 +105,7 @@ export async function main(args: string[]): Promise<void> {
       parser.command(usage, describe);
     }
   }
-  const argv = await parser.parseAsync();
-  if (argv.version && argv._.length === 0) {
-    printOut(`tsrunc version ${TSRUNC_VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`);
-    return;
-  }
-  if (argv._.length === 0) parser.showHelp('log');
+  await parser.parseAsync();
 }
 
 /**

@@ -24,8 +24,9 @@ async function runAttached(argv: CreateFlags, ctx: Context, id: string, terminal
   const unforward = forwardSignals(state.pid, finishTerminal ? ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] : []);
   try {
     startContainer(ctx.store, id);
-    const result = await waitForExit(state.pid);
-    return exitCodeOf(result);
+    const status = exitCodeOf(await waitForExit(state.pid));
+    ctx.logger.debug('process exited', { pid: state.pid, status }); // runc's signal handler says the same
+    return status;
   } finally {
     unforward();
     if (finishTerminal) await finishTerminal();

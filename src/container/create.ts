@@ -42,6 +42,8 @@ export interface CreateOptions {
   warn?: (msg: string) => void;
   /** Reparent the init to this process (run in the foreground waits for it). */
   subreaper?: boolean;
+  /** Debug lines of the stages' setup (--debug). */
+  debug?: (msg: string) => void;
 }
 
 export interface Created {
@@ -138,10 +140,11 @@ export function createContainer(opts: CreateOptions): Created {
       cgroupV2: cgroup?.version === 2,
       fifoFd,
       inUserNs: (spec.linux?.namespaces ?? []).some((n) => n.type === 'user'),
-      keyringName: opts.noNewKeyring ? undefined : opts.id,
+      // runc's name: "_ses." + id (the kernel refuses a name beginning with ".", which ids may)
+      keyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
       seccomp,
     };
-    session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper });
+    session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
     fault('create:forked');
     initPid = session.processPid((stage1Pid) => writeIdMaps(stage1Pid, spec));
     owned.init = { pid: initPid, startTime: processStartTime(initPid) ?? '' };

@@ -28,6 +28,10 @@ export interface ExecOptions {
   cgroup?: string[];
   onConsole?: (master: number) => void;
   subreaper?: boolean;
+  /** runc's --ignore-paused: exec into a paused container (the process starts frozen, and runs once resumed). */
+  ignorePaused?: boolean;
+  /** Debug lines of the stages' setup (--debug). */
+  debug?: (msg: string) => void;
 }
 
 /** Where a sub-cgroup given with --cgroup lies, per hierarchy. */
@@ -52,7 +56,7 @@ function subCgroupPaths(paths: Record<string, string>, specs: string[]): Record<
 export function execInContainer(opts: ExecOptions): number {
   const { state, status } = loadWithStatus(opts.store, opts.id);
   if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
-  if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
+  if (status === 'paused' && !opts.ignorePaused) throw new RuntimeError('cannot exec in a paused container (use --ignore-paused to override)');
   const pass = passedFds(opts.preserveFds, 0);
   const spec = state.config as Spec;
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
@@ -64,7 +68,7 @@ export function execInContainer(opts: ExecOptions): number {
     passFds: pass.count,
   };
   let pid = 0;
-  const session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper });
+  const session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
   try {
     fault('exec:forked');
     pid = session.processPid();

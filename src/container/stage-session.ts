@@ -25,8 +25,17 @@ export interface SetupHandlers {
   createHooks?: () => void;
 }
 
+/** Debug lines of the exchange (runc --debug logs its nsexec stages the same way). */
+export type DebugLog = (msg: string) => void;
+
 export class StageSession {
-  private constructor(readonly chan: ParentChannel, private readonly stage1Pid: number) {}
+  private stage2Pid = 0;
+
+  private constructor(
+    readonly chan: ParentChannel,
+    private readonly stage1Pid: number,
+    private readonly debug: DebugLog,
+  ) {}
 
   /**
    * Forks the first stage, which runs `main` with its end of a new
@@ -34,7 +43,8 @@ export class StageSession {
    * the host's pid namespace see it, and nothing of it may be read through
    * /proc. With `subreaper`, orphans of the container come back to us.
    */
-  static fork(main: (chan: Channel<ChildMessage, ParentMessage>) => never, opts: { subreaper?: boolean } = {}): StageSession {
+  static fork(main: (chan: Channel<ChildMessage, ParentMessage>) => never, opts: { subreaper?: boolean; debug?: DebugLog } = {}): StageSession {
+    const debug = opts.debug ?? (() => undefined);
     const [parentEnd, childEnd] = sys.socketpair(C.SOCK_SEQPACKET);
     try {
       if (opts.subreaper) sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
@@ -44,7 +54,8 @@ export class StageSession {
         sys.close(parentEnd);
         main(new Channel<ChildMessage, ParentMessage>(childEnd));
       }
-      return new StageSession(new Channel<ParentMessage, ChildMessage>(parentEnd), pid);
+      debug(`stage-0[${process.pid}]: spawned stage-1 (${pid})`);
+      return new StageSession(new Channel<ParentMessage, ChildMessage>(parentEnd), pid, debug);
     } catch (e) {
       sys.close(parentEnd);
       throw e;
@@ -66,19 +77,27 @@ export class StageSession {
     let first = this.recv();
     if (first?.msg.type === 'idmap-request') {
       if (!writeIdMaps) throw failed('unexpected id map request');
+      this.debug(`stage-1[${this.stage1Pid}]: requested the id maps of its new user namespace`);
       writeIdMaps(this.stage1Pid);
+      this.debug(`stage-0[${process.pid}]: wrote the id maps of stage-1 (${this.stage1Pid})`);
       this.chan.send({ type: 'idmap-done' });
       first = this.recv();
     }
+    if (first?.msg.type === 'init-pid') {
+      this.debug(`stage-1[${this.stage1Pid}]: joined and created the namespaces, forwarded the pid of stage-2 (${first.msg.pid})`);
+    }
     const stage1Exit = sys.waitpid(this.stage1Pid);
+    this.debug(`stage-1[${this.stage1Pid}]: exited (${JSON.stringify(stage1Exit)})`);
     if (!first) throw failed(`the first stage exited (${JSON.stringify(stage1Exit)}) without a word`);
     if (first.msg.type === 'error') throw failed(first.msg.message);
     if (first.msg.type !== 'init-pid') throw failed(`unexpected message from the first stage: ${first.msg.type}`);
+    this.stage2Pid = first.msg.pid;
     return first.msg.pid;
   }
 
   /** Lets the container's process go on (it is in its cgroup now). */
   proceed(): void {
+    this.debug(`stage-0[${process.pid}]: signalling stage-2 (${this.stage2Pid}) to run`);
     this.chan.send({ type: 'continue' });
   }
 
@@ -88,6 +107,7 @@ export class StageSession {
       const p = this.recv();
       if (!p) throw failed('the container process exited during setup');
       const m = p.msg;
+      this.debug(`stage-2[${this.stage2Pid}]: ${m.type}${m.type === 'ready' ? ': setup complete' : ''}`);
       if (m.type === 'ready') return;
       if (m.type === 'error') throw failed(m.stage === 'setting up the process' ? m.message : `error ${m.stage}: ${m.message}`);
       if (m.type === 'console' || m.type === 'seccomp-listener') {

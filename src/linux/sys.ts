@@ -273,6 +273,12 @@ export function ioctlInt(fd: number, req: number, arg: number, name: string): vo
   check('ioctl', [fd, name, arg], lib().ioctlInt(fd, req, arg));
 }
 
+/** ioctl(2)'s result (NS_GET_NSTYPE), or -errno on failure. */
+export function tryIoctl(fd: number, req: number, arg: number): number {
+  const r = lib().ioctlInt(fd, req, arg);
+  return r < 0 ? -errno() : r;
+}
+
 /** ioctl(2) whose result is a new fd (TIOCGPTPEER); -errno on failure. */
 export function tryIoctlFd(fd: number, req: number, arg: number): number {
   const r = lib().ioctlInt(fd, req, arg);
