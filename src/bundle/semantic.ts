@@ -153,11 +153,9 @@ function checkLinuxExtras(spec: Spec, namespaces: Set<string>, problems: string[
       ? 'linux.intelRdt: Intel RDT is not supported by tsrunc yet'
       : 'linux.intelRdt: Intel RDT is not available: no resctrl filesystem is mounted on this host');
   }
-  if (linux.mountLabel) {
-    problems.push(selinuxEnabled()
-      ? 'linux.mountLabel: SELinux mount labels are not supported by tsrunc yet'
-      : `linux.mountLabel: SELinux is not enabled on this host (label "${linux.mountLabel}")`);
-  }
+  // Without SELinux a mount label has nothing to label: ignored, as crun does (runc 1.1.5
+  // passes context= to the kernel anyway and fails on EINVAL mounting /dev).
+  if (linux.mountLabel && selinuxEnabled()) problems.push('linux.mountLabel: SELinux mount labels are not supported by tsrunc yet');
   for (const field of ['netDevices', 'memoryPolicy']) {
     if (linux[field] !== undefined) problems.push(`linux.${field}: is not supported by tsrunc yet`);
   }
