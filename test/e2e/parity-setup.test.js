@@ -193,4 +193,25 @@ test('mountLabel: ignored where SELinux is disabled, as runc and crun do', () =>
   assert.match(out, /labelled-ok/);
 });
 
+// ---- 7. cgroup v1 cpuset parents ----
+
+test('cpuset: parents made on the way to an absolute cgroupsPath get their parent\'s cpus and mems', () => {
+  if (V2) return skip('cpuset parents are cgroup v1\'s');
+  const top = ctx.id('psm');
+  const cgroupsPath = `/${top}/psm-b/psm-c`;
+  const b = ctx.shBundle('cat /proc/self/cgroup', (c) => {
+    c.linux.cgroupsPath = cgroupsPath;
+    c.linux.resources.cpu = { cpus: '0', mems: '0' };
+  });
+  const out = ok(ctx.rt(['run', '--bundle', b.dir, ctx.id('psm')]), 'run');
+  assert.match(out, new RegExp(`cpuset:${cgroupsPath}$`, 'm'), out);
+  const root = '/sys/fs/cgroup/cpuset';
+  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+    const want = fs.readFileSync(path.join(root, f), 'utf8').trim();
+    for (const rel of [`/${top}`, `/${top}/psm-b`]) {
+      assert.is(fs.readFileSync(path.join(root, rel, f), 'utf8').trim(), want, `${rel} ${f}`);
+    }
+  }
+});
+
 test.run();
