@@ -214,4 +214,20 @@ test('cpuset: parents made on the way to an absolute cgroupsPath get their paren
   }
 });
 
+// ---- 8. the working directory and the uid change ----
+
+test('cwd: a directory only root can reach is entered before the uid change', () => {
+  const b = ctx.shBundle('pwd; id -u; ls . 2>&1 | head -1', (c) => {
+    c.process.cwd = '/rootonly/work';
+    c.process.user = { uid: 1000, gid: 1000 };
+  });
+  fs.mkdirSync(path.join(b.rootfs, 'rootonly', 'work'), { recursive: true });
+  fs.writeFileSync(path.join(b.rootfs, 'rootonly', 'work', 'f'), '');
+  fs.chmodSync(path.join(b.rootfs, 'rootonly'), 0o700);
+  fs.chmodSync(path.join(b.rootfs, 'rootonly', 'work'), 0o700);
+  const out = ok(ctx.rt(['run', '--bundle', b.dir, ctx.id('psm')]), 'run');
+  // the process stands in the directory, though uid 1000 cannot list it
+  assert.match(out, /^\/rootonly\/work\n1000\n.*Permission denied/m, out);
+});
+
 test.run();
