@@ -230,4 +230,18 @@ test('cwd: a directory only root can reach is entered before the uid change', ()
   assert.match(out, /^\/rootonly\/work\n1000\n.*Permission denied/m, out);
 });
 
+// ---- 9. no mount namespace ----
+
+test('no mount namespace: masked or read-only paths are refused in runc\'s words', () => {
+  for (const keep of ['maskedPaths', 'readonlyPaths']) {
+    const r = runSh('true', (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n) => n.type !== 'mount');
+      for (const f of ['maskedPaths', 'readonlyPaths']) if (f !== keep) delete c.linux[f];
+      c.linux[keep] = ['/proc/kcore'];
+    });
+    assert.is(r.status, 1, r.stderr);
+    assert.match(errorOf(r), 'unable to restrict sys entries without a private MNT namespace', keep);
+  }
+});
+
 test.run();
