@@ -300,4 +300,40 @@ driverTest('no cgroupsPath: <prefix>-<id>.scope in system.slice', () => {
   }
 });
 
+driverTest('rootless: --systemd-cgroup as a user goes to that user\'s systemd; the scope is in the user\'s tree and delete removes it', () => {
+  if (!V2) return skip('a user\'s systemd manager cannot delegate on cgroup v1 (runc refuses it too)');
+  if (process.getuid() !== 0) return skip('needs root to make the test user');
+  const uid = 2000 + Math.floor(Math.random() * 5000);
+  const user = `tsrsd${uid}`;
+  const id = ctx.id('sdrl');
+  const unit = `${h.IS_RUNC ? 'runc' : 'tsrunc'}-${id}.scope`;
+  const dir = fs.mkdtempSync('/tmp/tsrunc-sd-rootless-');
+  const as = (cmd) => spawnSync('su', [user, '-s', '/bin/sh', '-c', `export XDG_RUNTIME_DIR=/run/user/${uid} DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/${uid}/bus; cd ${dir} && ${cmd}`], { encoding: 'utf8' });
+  const rt = `${ctx.runtime} --root ${dir}/root`;
+  const run = (cmd) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+  try {
+    let r = run(`useradd -M -u ${uid} ${user} && systemctl start user@${uid}.service`);
+    assert.is(r.status, 0, `the test user and its systemd: ${r.stderr}`);
+    fs.chmodSync(dir, 0o755);
+    require('../lib/rootfs').copyRootfs(path.join(dir, 'rootfs'));
+    run(`chown -R ${uid}: ${dir}`);
+    r = as(`${ctx.runtime} spec --rootless && sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"sleep", "1000"/' config.json`);
+    assert.is(r.status, 0, r.stderr);
+    r = as(`${rt} --systemd-cgroup run -d ${id} </dev/null`);
+    assert.is(r.status, 0, `rootless run -d: ${r.stderr}`);
+    const st = JSON.parse(as(`${rt} state ${id}`).stdout);
+    const want = `/user.slice/user-${uid}.slice/user@${uid}.service/user.slice/${unit}`;
+    assert.is(cgroupOf(st.pid), want, 'the init is in a scope of the user\'s systemd');
+    assert.is(as(`systemctl --user show ${unit} -p ActiveState --value`).stdout.trim(), 'active');
+    r = as(`${rt} delete --force ${id}`);
+    assert.is(r.status, 0, r.stderr);
+    assert.not.ok(fs.existsSync(path.join('/sys/fs/cgroup', want)), `${want} gone`);
+    console.log(`\n[systemd] rootless ${h.RUNTIME_NAME}: ${unit} at ${want}; gone after delete --force`);
+  } finally {
+    as(`${rt} delete --force ${id}`);
+    run(`systemctl stop user@${uid}.service; userdel ${user}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
