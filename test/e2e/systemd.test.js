@@ -316,7 +316,8 @@ driverTest('rootless: --systemd-cgroup as a user goes to that user\'s systemd; t
     assert.is(r.status, 0, `the test user and its systemd: ${r.stderr}`);
     fs.chmodSync(dir, 0o755);
     require('../lib/rootfs').copyRootfs(path.join(dir, 'rootfs'));
-    run(`chown -R ${uid}: ${dir}`);
+    r = run(`chown -R ${user}: ${dir}`);
+    assert.is(r.status, 0, r.stderr);
     r = as(`${ctx.runtime} spec --rootless && sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"sleep", "1000"/' config.json`);
     assert.is(r.status, 0, r.stderr);
     r = as(`${rt} --systemd-cgroup run -d ${id} </dev/null`);
