@@ -318,8 +318,12 @@ driverTest('rootless: --systemd-cgroup as a user goes to that user\'s systemd; t
     require('../lib/rootfs').copyRootfs(path.join(dir, 'rootfs'));
     r = run(`chown -R ${user}: ${dir}`);
     assert.is(r.status, 0, r.stderr);
-    r = as(`${ctx.runtime} spec --rootless && sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"sleep", "1000"/' config.json`);
+    r = as(`${ctx.runtime} spec --rootless`);
     assert.is(r.status, 0, r.stderr);
+    // the runtime's own rootless config (the user's ids mapped), running a sleep
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    Object.assign(config.process, { terminal: false, args: ['sleep', '1000'] });
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
     r = as(`${rt} --systemd-cgroup run -d ${id} </dev/null`);
     assert.is(r.status, 0, `rootless run -d: ${r.stderr}`);
     const st = JSON.parse(as(`${rt} state ${id}`).stdout);
