@@ -324,9 +324,12 @@ driverTest('rootless: --systemd-cgroup as a user goes to that user\'s systemd; t
     const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     Object.assign(config.process, { terminal: false, args: ['sleep', '1000'] });
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
-    r = as(`${rt} --systemd-cgroup run -d ${id} </dev/null`);
-    assert.is(r.status, 0, `rootless run -d: ${r.stderr}`);
+    // the container's stdio: files, not this test's pipes
+    r = as(`${rt} --systemd-cgroup run -d ${id} </dev/null >run.out 2>&1`);
+    const runOut = () => fs.readFileSync(path.join(dir, 'run.out'), 'utf8');
+    assert.is(r.status, 0, `rootless run -d: ${r.stderr}${runOut()}`);
     const st = JSON.parse(as(`${rt} state ${id}`).stdout);
+    assert.ok(st.pid > 0, `the container runs: ${JSON.stringify(st)}\n${runOut()}`);
     const want = `/user.slice/user-${uid}.slice/user@${uid}.service/user.slice/${unit}`;
     assert.is(cgroupOf(st.pid), want, 'the init is in a scope of the user\'s systemd');
     assert.is(as(`systemctl --user show ${unit} -p ActiveState --value`).stdout.trim(), 'active');
