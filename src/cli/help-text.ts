@@ -1,7 +1,6 @@
-// The help texts of tsrunc's commands, in runc 1.1.5's words and layout
-// (urfave/cli's templates as runc renders them: `runc COMMAND --help` on
-// Debian 12), with the program's own name where runc prints "runc".
-// Generated once from runc's output; edit by hand when a command changes.
+// The help texts of tsrunc's commands in runc 1.1.5's layout (urfave/cli's
+// NAME / USAGE / DESCRIPTION / OPTIONS sections, the same usage lines and
+// flags), with descriptions of our own. Edit by hand when a command changes.
 
 /** `NAME COMMAND --help` for `name` (the program: tsrunc), or undefined for a command tsrunc does not have. */
 export function commandHelpText(command: string, name: string): string | undefined {
@@ -11,24 +10,15 @@ export function commandHelpText(command: string, name: string): string | undefin
 
 const TEXTS: Record<string, (name: string) => string> = {
   create: (name) => `NAME:
-   ${name} create - create a container
+   ${name} create - create a container from a bundle, ready to be started
 
 USAGE:
    ${name} create [command options] <container-id>
 
-Where "<container-id>" is your name for the instance of the container that you
-are starting. The name you provide for the container instance must be unique on
-your host.
-
 DESCRIPTION:
-   The create command creates an instance of a container for a bundle. The bundle
-is a directory with a specification file named "config.json" and a root
-filesystem.
-
-The specification file includes an args parameter. The args parameter is used
-to specify command(s) that get run when the container is started. To change the
-command(s) that get executed on start, edit the args parameter of the spec. See
-"${name} spec --help" for more explanation.
+   Makes the container described by the bundle (a directory holding config.json
+and the root filesystem) up to the point where its process would run; "${name} start"
+runs it. The id must not be in use under the same --root.
 
 OPTIONS:
    --bundle value, -b value  path to the root of the bundle directory, defaults to the current directory
@@ -40,35 +30,30 @@ OPTIONS:
    
 `,
   delete: (name) => `NAME:
-   ${name} delete - delete any resources held by the container often used with detached container
+   ${name} delete - remove a container and everything it holds
 
 USAGE:
    ${name} delete [command options] <container-id>
 
-Where "<container-id>" is the name for the instance of the container.
+DESCRIPTION:
+   Removes the state, cgroups and mounts of a stopped (or created) container.
+With --force a running container is killed with SIGKILL first.
 
-EXAMPLE:
-For example, if the container id is "ubuntu01" and ${name} list currently shows the
-status of "ubuntu01" as "stopped" the following will delete resources held for
-"ubuntu01" removing "ubuntu01" from the ${name} list of containers:
-
-       # ${name} delete ubuntu01
+       # ${name} delete mycontainer
 
 OPTIONS:
    --force, -f  Forcibly deletes the container if it is still running (uses SIGKILL)
    
 `,
   events: (name) => `NAME:
-   ${name} events - display container events such as OOM notifications, cpu, memory, and IO usage statistics
+   ${name} events - show a container's events and statistics
 
 USAGE:
    ${name} events [command options] <container-id>
 
-Where "<container-id>" is the name for the instance of the container.
-
 DESCRIPTION:
-   The events command displays information about the container. By default the
-information is displayed once every 5 seconds.
+   Prints the container's OOM events and, every --interval, its statistics, as
+one JSON object per line; with --stats, the statistics once.
 
 OPTIONS:
    --interval value  set the stats collection interval (default: 5s)
@@ -76,20 +61,16 @@ OPTIONS:
    
 `,
   exec: (name) => `NAME:
-   ${name} exec - execute new process inside the container
+   ${name} exec - run another process in a running container
 
 USAGE:
    ${name} exec [command options] <container-id> <command> [command options]  || -p process.json <container-id>
 
-Where "<container-id>" is the name for the instance of the container and
-"<command>" is the command to be executed in the container.
-"<command>" can't be empty unless a "-p" flag provided.
+DESCRIPTION:
+   The command and its arguments follow the container id; or -p names a JSON file
+with a whole process object (runtime-spec config.md "process").
 
-EXAMPLE:
-For example, if the container is configured to run the linux ps command the
-following will output a list of processes running in the container:
-
-       # ${name} exec <container-id> ps
+       # ${name} exec mycontainer ps
 
 OPTIONS:
    --console-socket value             path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal
@@ -111,40 +92,32 @@ OPTIONS:
    
 `,
   kill: (name) => `NAME:
-   ${name} kill - kill sends the specified signal (default: SIGTERM) to the container's init process
+   ${name} kill - send a signal to a container's init (default: SIGTERM)
 
 USAGE:
    ${name} kill [command options] <container-id> [signal]
 
-Where "<container-id>" is the name for the instance of the container and
-"[signal]" is the signal to be sent to the init process.
+DESCRIPTION:
+   The signal is a name (KILL, SIGKILL) or a number. With --all it goes to every
+process of the container.
 
-EXAMPLE:
-For example, if the container id is "ubuntu01" the following will send a "KILL"
-signal to the init process of the "ubuntu01" container:
-
-       # ${name} kill ubuntu01 KILL
+       # ${name} kill mycontainer KILL
 
 OPTIONS:
    --all, -a  send the specified signal to all processes inside the container
    
 `,
   list: (name) => `NAME:
-   ${name} list - lists containers started by ${name} with the given root
+   ${name} list - list the containers under the state directory
 
 USAGE:
    ${name} list [command options] 
 
-Where the given root is specified via the global option "--root"
-(default: "/run/${name}").
+DESCRIPTION:
+   The state directory is the global --root (default "/run/${name}").
 
-EXAMPLE 1:
-To list containers created via the default "--root":
        # ${name} list
-
-EXAMPLE 2:
-To list containers created using a non-default value for "--root":
-       # ${name} --root value list
+       # ${name} --root /other/root list --format json
 
 OPTIONS:
    --format value, -f value  select one of: table or json (default: "table")
@@ -152,21 +125,17 @@ OPTIONS:
    
 `,
   pause: (name) => `NAME:
-   ${name} pause - pause suspends all processes inside the container
+   ${name} pause - freeze every process of a container
 
 USAGE:
    ${name} pause <container-id>
 
-Where "<container-id>" is the name for the instance of the container to be
-paused. 
-
 DESCRIPTION:
-   The pause command suspends all processes in the instance of the container.
+   Freezes the container's cgroup; "${name} resume" thaws it.
 
-Use ${name} list to identify instances of containers and their current status.
 `,
   ps: (name) => `NAME:
-   ${name} ps - ps displays the processes running inside a container
+   ${name} ps - list the processes of a container
 
 USAGE:
    ${name} ps [command options] <container-id> [ps options]
@@ -176,38 +145,24 @@ OPTIONS:
    
 `,
   resume: (name) => `NAME:
-   ${name} resume - resumes all processes that have been previously paused
+   ${name} resume - thaw a paused container
 
 USAGE:
    ${name} resume <container-id>
 
-Where "<container-id>" is the name for the instance of the container to be
-resumed.
-
 DESCRIPTION:
-   The resume command resumes all processes in the instance of the container.
+   Thaws the container's cgroup after "${name} pause".
 
-Use ${name} list to identify instances of containers and their current status.
 `,
   run: (name) => `NAME:
-   ${name} run - create and run a container
+   ${name} run - create a container from a bundle and run its process
 
 USAGE:
    ${name} run [command options] <container-id>
 
-Where "<container-id>" is your name for the instance of the container that you
-are starting. The name you provide for the container instance must be unique on
-your host.
-
 DESCRIPTION:
-   The run command creates an instance of a container for a bundle. The bundle
-is a directory with a specification file named "config.json" and a root
-filesystem.
-
-The specification file includes an args parameter. The args parameter is used
-to specify command(s) that get run when the container is started. To change the
-command(s) that get executed on start, edit the args parameter of the spec. See
-"${name} spec --help" for more explanation.
+   Does "${name} create" then "${name} start" in one step. Without --detach it stays
+until the process ends and exits with its status (128+N for a signal N).
 
 OPTIONS:
    --bundle value, -b value  path to the root of the bundle directory, defaults to the current directory
@@ -222,60 +177,15 @@ OPTIONS:
    
 `,
   spec: (name) => `NAME:
-   ${name} spec - create a new specification file
+   ${name} spec - write a starter config.json
 
 USAGE:
    ${name} spec [command options] [arguments...]
 
 DESCRIPTION:
-   The spec command creates the new specification file named "config.json" for
-the bundle.
-
-The spec generated is just a starter file. Editing of the spec is required to
-achieve desired results. For example, the newly generated spec includes an args
-parameter that is initially set to call the "sh" command when the container is
-started. Calling "sh" may work for an ubuntu container or busybox, but will not
-work for containers that do not include the "sh" program.
-
-EXAMPLE:
-  To run docker's hello-world container one needs to set the args parameter
-in the spec to call hello. This can be done using the sed command or a text
-editor. The following commands create a bundle for hello-world, change the
-default args parameter in the spec from "sh" to "/hello", then run the hello
-command in a new hello-world container named container1:
-
-    mkdir hello
-    cd hello
-    docker pull hello-world
-    docker export $(docker create hello-world) > hello-world.tar
-    mkdir rootfs
-    tar -C rootfs -xf hello-world.tar
-    ${name} spec
-    sed -i 's;"sh";"/hello";' config.json
-    ${name} run container1
-
-In the run command above, "container1" is the name for the instance of the
-container that you are starting. The name you provide for the container instance
-must be unique on your host.
-
-An alternative for generating a customized spec config is to use "oci-runtime-tool", the
-sub-command "oci-runtime-tool generate" has lots of options that can be used to do any
-customizations as you want, see runtime-tools (https://github.com/opencontainers/runtime-tools)
-to get more information.
-
-When starting a container through ${name}, ${name} needs root privilege. If not
-already running as root, you can use sudo to give ${name} root privilege. For
-example: "sudo ${name} start container1" will give ${name} root privilege to start the
-container on your host.
-
-Alternatively, you can start a rootless container, which has the ability to run
-without root privileges. For this to work, the specification file needs to be
-adjusted accordingly. You can pass the parameter --rootless to this command to
-generate a proper rootless spec file.
-
-Note that --rootless is not needed when you execute ${name} as the root in a user namespace
-created by an unprivileged user.
-
+   Writes config.json in the bundle directory: a default configuration whose
+process runs "sh". Edit it for your image (process.args, mounts...). With
+--rootless the configuration maps your own ids and runs without root.
 
 OPTIONS:
    --bundle value, -b value  path to the root of the bundle directory
@@ -283,63 +193,33 @@ OPTIONS:
    
 `,
   start: (name) => `NAME:
-   ${name} start - executes the user defined process in a created container
+   ${name} start - run the process of a created container
 
 USAGE:
    ${name} start <container-id>
 
-Where "<container-id>" is your name for the instance of the container that you
-are starting. The name you provide for the container instance must be unique on
-your host.
-
 DESCRIPTION:
-   The start command executes the user defined process in a created container.
+   Starts the user process of a container made by "${name} create".
+
 `,
   state: (name) => `NAME:
-   ${name} state - output the state of a container
+   ${name} state - print a container's state as JSON
 
 USAGE:
    ${name} state <container-id>
 
-Where "<container-id>" is your name for the instance of the container.
-
 DESCRIPTION:
-   The state command outputs current state information for the
-instance of a container.
+   Prints the runtime-spec state of the container (id, pid, status, bundle...).
+
 `,
   update: (name) => `NAME:
-   ${name} update - update container resource constraints
+   ${name} update - change a running container's resource limits
 
 USAGE:
    ${name} update [command options] <container-id>
 
 OPTIONS:
    --resources value, -r value  path to the file containing the resources to update or '-' to read from the standard input
-
-The accepted format is as follow (unchanged values can be omitted):
-
-{
-  "memory": {
-    "limit": 0,
-    "reservation": 0,
-    "swap": 0
-  },
-  "cpu": {
-    "shares": 0,
-    "quota": 0,
-    "period": 0,
-    "realtimeRuntime": 0,
-    "realtimePeriod": 0,
-    "cpus": "",
-    "mems": ""
-  },
-  "blockIO": {
-    "weight": 0
-  }
-}
-
-Note: if data is to be read from a file or the standard input, all
-other options are ignored.
    --blkio-weight value        Specifies per cgroup weight, range is from 10 to 1000 (default: 0)
    --cpu-period value          CPU CFS period to be used for hardcapping (in usecs). 0 to use system default
    --cpu-quota value           CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period
@@ -355,18 +235,17 @@ other options are ignored.
    --l3-cache-schema value     The string of Intel RDT/CAT L3 cache schema
    --mem-bw-schema value       The string of Intel RDT/MBA memory bandwidth schema
    
+With --resources, the file (or standard input) holds linux.resources as JSON
+(runtime-spec config-linux.md); the other flags are then ignored.
 `,
   features: (name) => `NAME:
-   ${name} features - show the enabled features
+   ${name} features - print what this runtime supports, as JSON
 
 USAGE:
    ${name} features [arguments...]
 
 DESCRIPTION:
-   Show the enabled features.
-   The result is parsable as a JSON.
-   See https://github.com/opencontainers/runtime-spec/blob/main/features.md for the type definition.
-   The types are experimental and subject to change.
+   The runtime-spec features document (https://github.com/opencontainers/runtime-spec/blob/main/features.md).
 
 `,
   help: (_name) => `NAME:

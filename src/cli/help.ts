@@ -103,34 +103,20 @@ export function versionText(version: string, lines: string[]): string {
   return [version, ...lines].join('\n');
 }
 
-/** `NAME --help`: runc's main help, with the commands tsrunc has. */
+/** `NAME --help`: runc's layout of the main help, with the commands tsrunc has and our own description. */
 export function mainHelpText(name: string, version: string, defaultRoot: string): string {
   const width = Math.max(...LISTED.map(([n]) => n.length)) + 2;
   const commands = LISTED.map(([n, u]) => `   ${n.padEnd(width)}${u.replace('%s', name)}`).join('\n');
   return `NAME:
    ${name} - Open Container Initiative runtime
 
-${name} is a command line client for running applications packaged according to
-the Open Container Initiative (OCI) format and is a compliant implementation of the
-Open Container Initiative specification.
-
-${name} integrates well with existing process supervisors to provide a production
-container runtime environment for applications. It can be used with your
-existing process monitoring tools and the container will be spawned as a
-direct child of the process supervisor.
-
-Containers are configured using bundles. A bundle for a container is a directory
-that includes a specification file named "config.json" and a root filesystem.
-The root filesystem contains the contents of the container.
-
-To start a new instance of a container:
+${name} runs containers from OCI bundles (a directory with config.json and the
+root filesystem) as the runtime-spec describes, with runc's commands, flags,
+state and error messages, so that containerd, podman, Docker and Kubernetes can
+call it in place of runc. A container's process is a child of the caller (or of
+its supervisor), as with runc.
 
     # ${name} run [ -b bundle ] <container-id>
-
-Where "<container-id>" is your name for the instance of the container that you
-are starting. The name you provide for the container instance must be unique on
-your host. Providing the bundle directory using "-b" is optional. The default
-value for "bundle" is the current directory.
 
 USAGE:
    ${name} [global options] command [command options] [arguments...]
