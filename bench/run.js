@@ -360,7 +360,7 @@ async function main() {
 function report(runtimes, opts, nodeFloor) {
   const base = runtimes.find((r) => r.name === 'runc');
   const ts = runtimes.find((r) => r.name === 'tsrunc');
-  const fmt = (op, v) => (Number.isNaN(v) ? '-' : op === 'run RSS' ? `${(v / 1024).toFixed(1)} MiB` : `${v.toFixed(1)} ms`);
+  const fmt = (op, v) => (v === undefined || Number.isNaN(v) ? '-' : op === 'run RSS' ? `${(v / 1024).toFixed(1)} MiB` : `${v.toFixed(1)} ms`);
   const header = ['operation', 'runtime', 'median', 'p90', 'min', 'n', 'tsrunc/runc'];
   const rows = [];
   const json = { runs: opts.runs, runtimes: {}, ratio: {} };
