@@ -251,8 +251,8 @@ async function main() {
     else console.log('runc: not found, tsrunc is timed alone');
     if (opts.systemd) {
       if (!fs.existsSync('/run/systemd/system')) throw new Error('--systemd: systemd is not running on this host');
-      add('tsrunc+sd', tsrunc, ['--systemd-cgroup']);
-      if (runc) add('runc+sd', runc, ['--systemd-cgroup']);
+      add('tsrunc-sd', tsrunc, ['--systemd-cgroup']); // the name is in container ids: '+' is not valid in a unit name
+      if (runc) add('runc-sd', runc, ['--systemd-cgroup']);
     }
 
     // crun: include it only if it can run the bundle here.
