@@ -55,10 +55,15 @@ export class Systemd {
     }
   }
 
-  /** systemd's version number ("252.38-1~deb12u1" -> 252). */
+  private knownVersion?: number;
+
+  /** systemd's version number ("252.38-1~deb12u1" -> 252); asked once per connection. */
   version(): number {
-    const m = /(\d+)/.exec(String(this.managerProperty('Version', 's')));
-    return m ? Number(m[1]) : 0;
+    if (this.knownVersion === undefined) {
+      const m = /(\d+)/.exec(String(this.managerProperty('Version', 's')));
+      this.knownVersion = m ? Number(m[1]) : 0;
+    }
+    return this.knownVersion;
   }
 
   /** The cgroup of the manager itself (a user's systemd: /user.slice/user-1000.slice/user@1000.service). */
