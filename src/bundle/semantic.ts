@@ -65,7 +65,7 @@ export function semanticProblems(spec: Spec, rootfs: string): string[] {
     // runc 1.1.5 refuses masked and read-only paths without one, in these words; it runs
     // a config without either in its own mount namespace (chroot), which tsrunc does not.
     problems.push((spec.linux?.maskedPaths?.length || spec.linux?.readonlyPaths?.length)
-      ? 'unable to restrict sys entries without a private MNT namespace'
+      ? 'linux.namespaces: unable to restrict sys entries without a private MNT namespace (no "mount" namespace, and linux.maskedPaths or linux.readonlyPaths are set)'
       : 'linux.namespaces: a mount namespace is required (running in the runtime\'s own mount namespace is not supported by tsrunc)');
   }
   if (spec.hostname && !types.has('uts')) problems.push('hostname: cannot set a hostname without a UTS namespace (linux.namespaces has no "uts")');
