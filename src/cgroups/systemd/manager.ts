@@ -179,8 +179,4 @@ export class SystemdCgroup implements CgroupManager {
     return this.fsm.views();
   }
 
-  /** The unit's property `prop` (for checks and tests). */
-  unitProperty(iface: string, prop: string, type: string): string | number | bigint | boolean | undefined {
-    return this.sd.unitProperty(this.systemd.unit, iface, prop, type);
-  }
 }
