@@ -178,5 +178,4 @@ export class SystemdCgroup implements CgroupManager {
   views(): CgroupView[] {
     return this.fsm.views();
   }
-
 }
