@@ -20,19 +20,41 @@ function readBounded(file: string, limit: number): Buffer {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     if (!fs.fstatSync(fd).isFile()) throw new RuntimeError(`${file} is not a regular file`);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const buf = Buffer.allocUnsafe(Math.min(1 << 20, limit + 1 - total));
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
-      total += n;
-      if (total > limit) throw new RuntimeError(`${file} is larger than ${limit} bytes, the limit for a JSON file`);
-    }
-    return Buffer.concat(chunks, total);
+    return readFdBounded(fd, file, limit);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** Reads `fd` to its end (a pipe too: standard input), or throws once more than `limit` bytes have come; `what` names it. */
+export function readFdBounded(fd: number, what: string, limit = MAX_JSON_BYTES): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, limit + 1 - total));
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue; // a non-blocking pipe with nothing yet
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(buf.subarray(0, n));
+    total += n;
+    if (total > limit) throw new RuntimeError(`${what} is larger than ${limit} bytes, the limit for a JSON file`);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** `text` parsed, refused first when nested deeper than `depth`; `what` names where it came from. */
+export function parseBoundedJson(text: string, what: string, depth = MAX_JSON_DEPTH): unknown {
+  const at = tooDeepAt(text, depth);
+  if (at >= 0) throw new RuntimeError(`${what} is nested deeper than ${depth} arrays and objects (at character ${at})`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new RuntimeError(`${what} is not valid JSON: ${(e as Error).message}`, 1, { cause: e });
   }
 }
 
@@ -62,12 +84,5 @@ export function tooDeepAt(text: string, limit: number): number {
  * caller's own words.
  */
 export function readJsonFile(file: string, limits = { bytes: MAX_JSON_BYTES, depth: MAX_JSON_DEPTH }): unknown {
-  const text = readBounded(file, limits.bytes).toString('utf8');
-  const at = tooDeepAt(text, limits.depth);
-  if (at >= 0) throw new RuntimeError(`${file} is nested deeper than ${limits.depth} arrays and objects (at character ${at})`);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new RuntimeError(`${file} is not valid JSON: ${(e as Error).message}`, 1, { cause: e });
-  }
+  return parseBoundedJson(readBounded(file, limits.bytes).toString('utf8'), file, limits.depth);
 }

@@ -2,6 +2,7 @@
 // events and ps. Each loads the saved state, checks the derived status the
 // way runc does, and asks the cgroup manager.
 import * as fs from 'fs';
+import { readFdBounded, parseBoundedJson } from '../bundle/json';
 import type * as ChildProcess from 'child_process';
 import { type StateStore, type SavedState } from '../state/store';
 import { cgroupManagerFromState, type CgroupManager } from '../cgroups';
@@ -162,20 +163,26 @@ export function psTable(pids: number[], psArgs: string[]): string {
 
 /** Reads LinuxResources JSON from a file, or from stdin for "-". */
 export function readResourcesFile(file: string): LinuxResources {
+  const what = file === '-' ? 'resources from standard input' : `resources ${file}`;
   let text: string;
   try {
-    text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+    if (file === '-') {
+      text = readFdBounded(0, what).toString('utf8');
+    } else {
+      const fd = fs.openSync(file, 'r');
+      try {
+        text = readFdBounded(fd, what).toString('utf8');
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
   } catch (e) {
+    if (e instanceof RuntimeError) throw e;
     throw new RuntimeError(`cannot read resources from ${file === '-' ? 'standard input' : file}: ${(e as Error).message}`, 1, { cause: e });
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new RuntimeError(`resources ${file === '-' ? 'from standard input' : file} are not valid JSON: ${(e as Error).message}`, 1, { cause: e });
-  }
+  const value = parseBoundedJson(text, what);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new RuntimeError(`resources ${file === '-' ? 'from standard input' : file}: must be a JSON object (LinuxResources)`);
+    throw new RuntimeError(`${what}: must be a JSON object (LinuxResources)`);
   }
   return value as LinuxResources;
 }

@@ -331,6 +331,25 @@ test('exec -p: the same bounds for process.json', () => {
   if (h.IS_TSRUNC) assert.match(h.errorMessage(r.stderr), new RegExp(`^exec failed: ${p} is nested deeper than 10000 `));
 });
 
+(h.IS_TSRUNC ? test : test.skip)('update --resources: the same bounds, for a file and for standard input; the limits stay as they were', () => {
+  const { id } = running({ cgroupsPath: `/pcli-upd-${h.rand()}` });
+  const big = `{"pids":{"limit":50},"x":"${'a'.repeat(17 * 1024 * 1024)}"}`;
+  const file = ctx.tmp('resources.json');
+  fs.writeFileSync(file, big);
+  let r = timed(['update', '--resources', file, id]);
+  assert.is(r.status, 1, r.stderr);
+  const msg = h.parseTextLog(r.stderr.split('\n').filter((l) => l.startsWith('time=')).join('\n'))[0].msg;
+  assert.is(msg, `resources ${file} is larger than 16777216 bytes, the limit for a JSON file`);
+  const kb = peakKb(r.stderr);
+  if (kb !== undefined) assert.ok(kb < 150 * 1024, `peak RSS ${kb} KB`);
+  r = ctx.rt(['update', '--resources', '-', id], { input: `{"pids":${'['.repeat(20000)}${']'.repeat(20000)}}` });
+  assert.is(r.status, 1, r.stderr);
+  assert.match(h.errorMessage(r.stderr), 'resources from standard input is nested deeper than 10000 arrays and objects');
+  r = ctx.rt(['update', '--resources', '-', id], { input: '{"pids":{"limit":42}}' });
+  assert.is(r.status, 0, `a normal one still works: ${r.stderr}`);
+  fs.rmSync(file);
+});
+
 // ---------------------------------------------------------------------------
 // --debug and --log
 
