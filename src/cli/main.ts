@@ -58,6 +58,23 @@ function answerHelp(args: string[]): boolean {
   return true;
 }
 
+/**
+ * The flag yargs calls an unknown argument, as Go's flag package names it
+ * ("-foo" for --foo or -foo), when it was given as a flag; undefined for other
+ * failures (an unknown positional argument, a bad value).
+ */
+function undefinedFlag(msg: string | undefined, args: string[]): string | undefined {
+  const m = /^Unknown arguments?: (.+)$/.exec(msg ?? '');
+  if (!m) return undefined;
+  const names = m[1].split(', ');
+  for (const name of names) {
+    if (args.some((a) => a === `-${name}` || a === `--${name}` || a.startsWith(`-${name}=`) || a.startsWith(`--${name}=`))) return `-${name}`;
+  }
+  // Go's single-dash long flag (-foo), which yargs took for the short flags f, o, o
+  const joined = args.find((a) => /^-[^-]/.test(a) && a.slice(1).startsWith(names.join('')));
+  return joined ? joined.split('=')[0] : undefined;
+}
+
 /** --log and --log-format among the global flags, for the one error the help answers. */
 function globalLogArgs(args: string[]): { log?: string; 'log-format'?: string } {
   const out: { log?: string; 'log-format'?: string } = {};
@@ -71,6 +88,7 @@ function globalLogArgs(args: string[]): { log?: string; 'log-format'?: string } 
 
 export async function main(args: string[]): Promise<void> {
   if (answerHelp(args)) return;
+  const invoked = subcommand(args);
   const parser = yargs(args)
     .scriptName('tsrunc')
     .usage('tsrunc [global options] command [command options] [arguments...]\n\nA runc-compatible OCI container runtime.')
@@ -89,13 +107,20 @@ export async function main(args: string[]): Promise<void> {
     .demandCommand(0)
     .fail((msg, err) => {
       const logger = makeLogger({});
+      // a command's flag it does not have: runc's (urfave/cli's) words, then the command's help
+      const flag = undefinedFlag(msg, args);
+      const help = flag && invoked ? commandHelpText(invoked, 'tsrunc') : undefined;
+      if (flag && help) {
+        printOut(`Incorrect Usage: flag provided but not defined: ${flag}\n\n${help}`);
+        reportFatal(logger, `flag provided but not defined: ${flag}`);
+        process.exit(1);
+      }
       reportFatal(logger, msg || (err ? err.message : 'invalid arguments'));
       process.exit(1);
     })
     .parserConfiguration({ 'boolean-negation': false, 'unknown-options-as-args': false });
 
   skipHelpCache(parser);
-  const invoked = subcommand(args);
   for (const name of COMMAND_NAMES) {
     const [usage, describe, load] = COMMANDS[name];
     if (name === invoked) {

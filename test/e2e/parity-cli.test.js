@@ -184,6 +184,15 @@ test('--help, -h, help, and no arguments: the main help, runc\'s layout', () => 
   }
 });
 
+test('a flag the command does not have: "Incorrect Usage" and the command\'s help on stdout, the error logged, exit status 1', () => {
+  for (const args of [['state', '--pcli-foo', 'pcli-x'], ['kill', '-pcli-foo', 'pcli-x'], ['delete', '--pcli-foo=1', 'pcli-x']]) {
+    const r = run(args);
+    assert.is(r.status, 1, args.join(' '));
+    assert.ok(r.stdout.startsWith(`Incorrect Usage: flag provided but not defined: -pcli-foo\n\nNAME:\n   ${NAME} ${args[0]} - `), `${args.join(' ')}:\n${r.stdout}`);
+    assert.is(h.errorMessage(r.stderr), 'flag provided but not defined: -pcli-foo');
+  }
+});
+
 test('an unknown command or help topic: "No help topic for \'X\'", exit status 3', () => {
   for (const args of [['pcli-foo', '-h'], ['pcli-foo'], ['help', 'pcli-foo'], ['pcli-foo', 'bar', '--help']]) {
     const r = run(args);
