@@ -128,8 +128,11 @@ function cgroupHierarchies() {
   return [...out];
 }
 
-/** Directories under the cgroup hierarchies whose name is `name`. */
-function cgroupDirsNamed(name, maxDepth = 8) {
+/**
+ * Directories under the cgroup hierarchies whose name passes `match`, down to
+ * `maxDepth` levels; `intoMatches: false` does not look below a match.
+ */
+function cgroupDirsWhere(match, maxDepth = 8, { intoMatches = true } = {}) {
   const found = [];
   const walk = (dir, depth) => {
     let ents;
@@ -141,12 +144,18 @@ function cgroupDirsNamed(name, maxDepth = 8) {
     for (const e of ents) {
       if (!e.isDirectory()) continue;
       const p = path.join(dir, e.name);
-      if (e.name === name) found.push(p);
-      if (depth < maxDepth) walk(p, depth + 1);
+      const hit = match(e.name);
+      if (hit) found.push(p);
+      if ((intoMatches || !hit) && depth < maxDepth) walk(p, depth + 1);
     }
   };
   for (const h of cgroupHierarchies()) walk(h, 1);
   return found;
+}
+
+/** Directories under the cgroup hierarchies whose name is `name`. */
+function cgroupDirsNamed(name, maxDepth = 8) {
+  return cgroupDirsWhere((n) => n === name, maxDepth);
 }
 
 /** For an absolute cgroupsPath: the matching directory in every hierarchy that exists. */
@@ -907,6 +916,7 @@ module.exports = {
   statId,
   deadRunDirs,
   cgroupDirsNamed,
+  cgroupDirsWhere,
   cgroupDirsAt,
   cgroupHierarchies,
   processesOf,

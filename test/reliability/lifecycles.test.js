@@ -6,7 +6,6 @@
 // The difference must be zero. Prints the timings.
 const fs = require('fs');
 const os = require('os');
-const path = require('path');
 const { suite } = require('uvu');
 const assert = require('uvu/assert');
 const h = require('../lib/harness');
@@ -49,22 +48,7 @@ function zombies() {
 
 /** Cgroup dirs of our containers (named after their ids), in every hierarchy. */
 function ourCgroupDirs() {
-  const found = [];
-  const walk = (dir, depth) => {
-    let ents;
-    try {
-      ents = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of ents) {
-      if (!e.isDirectory()) continue;
-      if (e.name.startsWith(`${PREFIX}-`)) found.push(path.join(dir, e.name));
-      else if (depth < 4) walk(path.join(dir, e.name), depth + 1);
-    }
-  };
-  for (const m of h.cgroupHierarchies()) walk(m, 1);
-  return found.sort();
+  return h.cgroupDirsWhere((n) => n.startsWith(`${PREFIX}-`), 4, { intoMatches: false }).sort();
 }
 
 function snapshot(bundles) {
