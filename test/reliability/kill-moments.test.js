@@ -120,16 +120,19 @@ test('run -d: SIGKILL at evenly spread moments, delete --force leaves nothing', 
   });
 });
 
+/** A fresh running container of the hooked bundle (what exec and delete --force are killed in). */
+function runningContainer(hooks) {
+  hooks.fresh();
+  const id = ctx.id('rel-km');
+  ok(ctx.rt(['run', '-d', '--bundle', hooks.bundle.dir, id]), 'run -d');
+  return id;
+}
+
 test('exec into a running container: SIGKILL at evenly spread moments, delete --force leaves nothing', async () => {
   const hooks = hookedBundle();
   await spread('exec', {
     hooks,
-    prepare: async () => {
-      hooks.fresh();
-      const id = ctx.id('rel-km');
-      ok(ctx.rt(['run', '-d', '--bundle', hooks.bundle.dir, id]), 'run -d');
-      return id;
-    },
+    prepare: async () => runningContainer(hooks),
     args: (id) => ['exec', id, 'true'],
   });
 });
@@ -138,12 +141,7 @@ test('delete --force of a running container: SIGKILL at evenly spread moments, d
   const hooks = hookedBundle();
   await spread('delete --force', {
     hooks,
-    prepare: async () => {
-      hooks.fresh();
-      const id = ctx.id('rel-km');
-      ok(ctx.rt(['run', '-d', '--bundle', hooks.bundle.dir, id]), 'run -d');
-      return id;
-    },
+    prepare: async () => runningContainer(hooks),
     args: (id) => ['delete', '--force', id],
     // a delete killed while its poststop hooks run leaves them owed: the next one runs them again
     maxPoststop: 2,
