@@ -8,6 +8,7 @@ import { printOut } from './output';
 import { COMMAND_NAMES, type CommandName, subcommand } from './argv';
 import { helpRequest, mainHelpText, commandHelpText, versionText } from './help';
 import { defaultRoot } from '../api';
+import { phase } from '../trace';
 
 /** What a subcommand module exports. */
 interface CommandModule {
@@ -87,6 +88,7 @@ function globalLogArgs(args: string[]): { log?: string; 'log-format'?: string } 
 }
 
 export async function main(args: string[]): Promise<void> {
+  phase('cli: bundle modules of main');
   if (answerHelp(args)) return;
   const invoked = subcommand(args);
   const parser = yargs(args)
@@ -121,16 +123,20 @@ export async function main(args: string[]): Promise<void> {
     .parserConfiguration({ 'boolean-negation': false, 'unknown-options-as-args': false });
 
   skipHelpCache(parser);
+  phase('cli: yargs set-up');
   for (const name of COMMAND_NAMES) {
     const [usage, describe, load] = COMMANDS[name];
     if (name === invoked) {
       const mod = load();
+      phase(`cli: load the ${name} command's modules`);
       parser.command(usage, describe, mod.builder, mod.handler as never);
     } else {
       parser.command(usage, describe);
     }
   }
+  phase('cli: yargs commands');
   await parser.parseAsync();
+  phase('cli: after the command (yargs)');
 }
 
 /**

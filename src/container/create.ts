@@ -23,6 +23,7 @@ import { SPEC_VERSION } from '../version';
 import { NAMESPACE_FILES } from '../linux/namespaces';
 import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
+import { phase } from '../trace';
 
 export interface CreateOptions {
   id: string;
@@ -103,6 +104,7 @@ export function createContainer(opts: CreateOptions): Created {
   const { spec } = bundle;
   // seccomp: compiled before anything exists, so a bad section leaves nothing behind.
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+  phase('create: seccomp compile');
   opts.store.claim(opts.id);
   // what the container owns, on disk before it is acquired (see Owned in src/state/store.ts)
   const owned: Owned = { id: opts.id, creator: { pid: process.pid, startTime: processStartTime(process.pid) ?? '' }, bundle: bundle.dir, config: spec };
@@ -114,6 +116,7 @@ export function createContainer(opts: CreateOptions): Created {
   try {
     record();
     fault('create:claimed');
+    phase('create: claim the id, record');
     const manager = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup, spec.annotations);
     // An existing cgroup that is frozen would freeze the init mid-setup. Refused, as runc,
     // before anything is made or recorded: the caller's cgroup stays as it was.
@@ -126,6 +129,7 @@ export function createContainer(opts: CreateOptions): Created {
     cgroup = rootlessCgroup(manager);
     fault('create:cgroup');
     cgroup?.apply(spec.linux?.resources ?? {}, { warn: opts.warn, devices: spec.linux?.devices });
+    phase('create: cgroup create and apply');
     createExecFifo(opts.store.fifoPath(opts.id), spec);
     const fifoFd = sys.open(opts.store.fifoPath(opts.id), C.O_PATH | C.O_NOFOLLOW | C.O_CLOEXEC);
     fds.push(fifoFd);
@@ -144,9 +148,12 @@ export function createContainer(opts: CreateOptions): Created {
       keyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
       seccomp,
     };
+    phase('create: exec fifo, plan');
     session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
     fault('create:forked');
+    phase('create: fork stage-1');
     initPid = session.processPid((stage1Pid) => writeIdMaps(stage1Pid, spec));
+    phase('create: wait for stage-1 (namespaces, fork of stage-2, exit)');
     owned.init = { pid: initPid, startTime: processStartTime(initPid) ?? '' };
     record();
     fault('create:init-pid');
@@ -157,6 +164,7 @@ export function createContainer(opts: CreateOptions): Created {
       record();
     }
     fault('create:in-cgroup');
+    phase('create: record the init, join its cgroup');
     session.proceed();
     session.untilReady({
       console: (fd) => (opts.onConsole ? opts.onConsole(fd) : sys.close(fd)),
@@ -172,6 +180,7 @@ export function createContainer(opts: CreateOptions): Created {
       seccompListener: seccomp && ((fd) => sendListenerToAgent(seccomp, fd, hookContext(spec, opts.id, initPid, bundle.dir))),
     });
     fault('create:ready');
+    phase('create: wait for stage-2 (set-up until ready)');
 
     const state: SavedState = {
       ociVersion: SPEC_VERSION,
@@ -190,6 +199,7 @@ export function createContainer(opts: CreateOptions): Created {
     opts.store.save(state);
     fault('create:saved');
     if (opts.pidFile) writePidFile(opts.pidFile, initPid);
+    phase('create: save the state');
     return { state, bundle };
   } catch (e) {
     if (initPid > 0) {

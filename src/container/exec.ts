@@ -17,6 +17,7 @@ import { passedFds } from './passfds';
 import { StageSession } from './stage-session';
 import { fault } from '../faults';
 import { RuntimeError } from '../errors';
+import { phase } from '../trace';
 
 export interface ExecOptions {
   store: StateStore;
@@ -60,6 +61,7 @@ export function execInContainer(opts: ExecOptions): number {
   const pass = passedFds(opts.preserveFds, 0);
   const spec = state.config as Spec;
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+  phase('exec: load state, seccomp compile');
   const plan: ExecPlan = {
     namespaces: state.namespacePaths ?? {},
     process: opts.process,
@@ -71,20 +73,25 @@ export function execInContainer(opts: ExecOptions): number {
   const session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
   try {
     fault('exec:forked');
+    phase('exec: fork stage-1');
     pid = session.processPid();
+    phase('exec: wait for stage-1 (join namespaces, fork of stage-2, exit)');
     if (state.cgroup) {
       const cg = cgroupManagerFromState(state.cgroup);
       const paths = opts.cgroup?.length ? subCgroupPaths(cg.paths, opts.cgroup) : cg.paths;
       for (const dir of Object.values(paths)) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
     }
     fault('exec:in-cgroup');
+    phase('exec: join the cgroup');
     session.proceed();
     session.untilReady({
       console: (fd) => (opts.onConsole ? opts.onConsole(fd) : sys.close(fd)),
       seccompListener: seccomp && ((fd) => sendListenerToAgent(seccomp, fd, hookContext(spec, opts.id, pid, state.bundle))),
     });
     fault('exec:ready');
+    phase('exec: wait for stage-2 (set-up until ready)');
     session.untilExec();
+    phase('exec: wait for the execve (channel closed)');
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     return pid;
   } catch (e) {

@@ -10,6 +10,7 @@ import { type Spec } from '../bundle/spec-types';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
 import { fault } from '../faults';
+import { phase } from '../trace';
 
 export function loadWithStatus(store: StateStore, id: string): { state: SavedState; status: Status } {
   const state = store.load(id, initProblem);
@@ -29,6 +30,7 @@ export function startContainer(store: StateStore, id: string): SavedState {
     default:
       throw new RuntimeError('cannot start an already running container');
   }
+  phase('start: load the state');
   const fifoPath = store.fifoPath(id);
   let fd: number;
   try {
@@ -45,6 +47,7 @@ export function startContainer(store: StateStore, id: string): SavedState {
     fs.closeSync(fd);
   }
   fault('start:answered');
+  phase('start: open the fifo, read the answer');
   fs.rmSync(fifoPath, { force: true });
   if (answer !== '0') throw new RuntimeError(answer.startsWith('E') ? answer.slice(1) : 'cannot start a container that has stopped');
   const spec = state.config as Spec;
@@ -59,6 +62,7 @@ export function startContainer(store: StateStore, id: string): SavedState {
     }
     throw e;
   }
+  phase('start: remove the fifo, poststart hooks');
   return state;
 }
 
@@ -172,16 +176,20 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, w
   if (status !== 'stopped' && status !== 'created' && !force) {
     throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
   }
+  phase('delete: load the state');
   killAndWait([{ pid: state.pid, startTime: state.pidStartTime }], state.cgroup);
   fault('delete:killed');
+  phase('delete: kill and wait');
   if (state.cgroup) cgroupManagerFromState(state.cgroup).destroy();
   fault('delete:cgroup');
+  phase('delete: remove the cgroup');
   // The poststop hooks are owed until the state dir that records them goes: a delete
   // killed before they ran leaves them to the next one (run twice rather than never).
   const spec = state.config as Spec;
   runPoststopHooks(spec.hooks?.poststop, hookContext(spec, id, state.pid, state.bundle), warn);
   store.remove(id);
   fault('delete:removed');
+  phase('delete: poststop hooks, remove the state');
 }
 
 /**

@@ -7,6 +7,7 @@ import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
 import { Channel, type ChildMessage, type ParentMessage } from '../runtime/protocol';
 import { RuntimeError } from '../errors';
+import { adopt } from '../trace';
 
 /** How long the parent waits for any message of a stage: a stage that says nothing for that long is stuck. */
 export const STAGE_TIMEOUT_MS = 120_000;
@@ -84,6 +85,7 @@ export class StageSession {
       first = this.recv();
     }
     if (first?.msg.type === 'init-pid') {
+      adopt(first.msg.trace);
       this.debug(`stage-1[${this.stage1Pid}]: joined and created the namespaces, forwarded the pid of stage-2 (${first.msg.pid})`);
     }
     const stage1Exit = sys.waitpid(this.stage1Pid);
@@ -108,7 +110,10 @@ export class StageSession {
       if (!p) throw failed('the container process exited during setup');
       const m = p.msg;
       this.debug(`stage-2[${this.stage2Pid}]: ${m.type}${m.type === 'ready' ? ': setup complete' : ''}`);
-      if (m.type === 'ready') return;
+      if (m.type === 'ready') {
+        adopt(m.trace);
+        return;
+      }
       if (m.type === 'error') throw failed(m.stage === 'setting up the process' ? m.message : `error ${m.stage}: ${m.message}`);
       if (m.type === 'console' || m.type === 'seccomp-listener') {
         const handler = m.type === 'console' ? on.console : on.seccompListener;

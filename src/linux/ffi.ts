@@ -4,13 +4,14 @@
 // Conventions: every binding returns the raw libc result; `sys.ts` wraps the
 // ones that can fail and turns -1/errno into a SyscallError.
 import type * as Koffi from 'koffi';
+import { span } from '../trace';
 
 // koffi is loaded on first use: commands that never call into libc (state, list) skip its cost.
 // Cached: a require() between a failing call and koffi.errno() would clobber errno.
 // Shared by every module that binds a library (libc here, libseccomp in src/seccomp/).
 let koffiLoaded: typeof Koffi | undefined;
  
-export const koffiModule = (): typeof Koffi => (koffiLoaded ??= require('koffi') as typeof Koffi);
+export const koffiModule = (): typeof Koffi => (koffiLoaded ??= span('ffi: load koffi', () => require('koffi') as typeof Koffi));
 
 function declare() {
   const lib = koffiModule().load('libc.so.6');
@@ -103,7 +104,7 @@ export type Libc = ReturnType<typeof declare>;
 let libc: Libc | undefined;
 
 export function lib(): Libc {
-  if (!libc) libc = declare();
+  if (!libc) libc = span('ffi: bind libc', declare);
   return libc;
 }
 

@@ -7,7 +7,8 @@
 //     -> { type: 'idmap-request' }       only for a new user namespace: it exists now
 //   parent: writes /proc/<stage 1>/uid_map and gid_map
 //     <- { type: 'idmap-done' }
-//     -> { type: 'init-pid', pid }       host PID of stage 2, the container's init
+//     -> { type: 'init-pid', pid }       host PID of stage 2, the container's init (and with
+//                                        TSRUNC_TRACE, stage 1's phases: src/trace.ts)
 //   parent: places that PID in the container's cgroups
 //     <- { type: 'continue' }
 //   stage 2 (PID 1 of the container: rootfs, terminal, process setup)
@@ -17,7 +18,7 @@
 //     -> { type: 'console' } + pty master fd   only when process.terminal
 //     -> { type: 'seccomp-listener' } + fd   only with SCMP_ACT_NOTIFY rules: the seccomp
 //                                        listener, for the agent at linux.seccomp.listenerPath
-//     -> { type: 'ready' }               set up; now waits on the exec fifo for `start`
+//     -> { type: 'ready' }               set up (and stage 2's phases); now waits on the exec fifo for `start`
 //
 // `start` opens the exec fifo; the init then runs the startContainer hooks
 // and writes "0" into it (or "E" and the error) before it execs.
@@ -27,14 +28,15 @@
 import { sendMsg, recvMsg } from '../linux/fdpass';
 import { pollIn } from '../linux/sys';
 import { RuntimeError } from '../errors';
+import type { TraceSpan } from '../trace';
 
 export type ChildMessage =
   | { type: 'idmap-request' }
-  | { type: 'init-pid'; pid: number }
+  | { type: 'init-pid'; pid: number; trace?: TraceSpan[] }
   | { type: 'create-hooks' }
   | { type: 'console' }
   | { type: 'seccomp-listener' }
-  | { type: 'ready' }
+  | { type: 'ready'; trace?: TraceSpan[] }
   | { type: 'error'; stage: string; message: string };
 
 export type ParentMessage = { type: 'continue' } | { type: 'idmap-done' } | { type: 'create-hooks-done' };

@@ -14,6 +14,7 @@ import * as proc from './process';
 import { setAffinity, parseCpuList } from '../../linux/sched';
 import { guardStage } from './stage-guard';
 import { openProcfs } from '../../linux/procfs';
+import { phase, forked, collect } from '../../trace';
 
 export interface ExecPlan {
   /** Namespace type -> /proc/<init>/ns/<file> of the container's init. */
@@ -46,6 +47,7 @@ function containerProcfs(): number | undefined {
 }
 
 export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
+  forked('stage-1');
   try {
     guardStage(chan.fd, plan.passFds);
     sys.prctl(C.PR_SET_PDEATHSIG, 9);
@@ -63,9 +65,11 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
         sys.setresuid(0);
       }
     }
+    phase('guard fds, join the namespaces');
     const pid = sys.safeFork();
     if (pid === 0) execStage2(plan, chan);
-    chan.send({ type: 'init-pid', pid });
+    phase('fork stage-2');
+    chan.send({ type: 'init-pid', pid, trace: collect() });
     sys.exit(0);
   } catch (e) {
     report(chan, 'joining the container', e);
@@ -73,9 +77,11 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
 }
 
 function execStage2(plan: ExecPlan, chan: ChildChannel): never {
+  forked('stage-2');
   try {
     const go = chan.recv();
     if (!go || go.msg.type !== 'continue') sys.exit(1);
+    phase('wait for continue (parent: cgroup)');
     const p = plan.process;
     // execCPUAffinity.final: once in the container's cgroup
     const final = p.execCPUAffinity?.final;
@@ -88,7 +94,8 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
       sys.close(pty.master);
     }
     const ready = prepareProcess({ process: p, personality: plan.personality, seccomp: plan.seccomp, procFd: containerProcfs() }, chan);
-    chan.send({ type: 'ready' });
+    phase('process: terminal, user, capabilities, rlimits, seccomp, LSM');
+    chan.send({ type: 'ready', trace: collect() });
     proc.prepareFds(plan.passFds); // closes the channel at exec: EOF tells the runtime it worked
     execProcess(ready);
   } catch (e) {

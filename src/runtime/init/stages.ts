@@ -20,6 +20,7 @@ import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
 import { openProcfs, writeProcFile } from '../../linux/procfs';
 import { guardStage, withDumpable } from './stage-guard';
 import { bindSourcePaths, startSourceOpener, receiveSources, fdFloor } from './bind-sources';
+import { phase, forked, collect } from '../../trace';
 
 /** Everything the children need, computed by the parent before fork. */
 export interface InitPlan {
@@ -62,12 +63,14 @@ function report(chan: ChildChannel, stage: string, e: unknown): never {
 
 /** Stage 1: join and create namespaces, then fork the container's init. */
 export function stage1(plan: InitPlan, chan: ChildChannel): never {
+  forked('stage-1');
   try {
     const floor = plan.inUserNs && process.geteuid?.() === 0 ? fdFloor() : 0; // before guardStage (bind-sources.ts)
     guardStage(chan.fd, plan.passFds, [plan.fifoFd]);
     sys.prctl(C.PR_SET_PDEATHSIG, 9); // die with the runtime while setting up
     // The host's procfs, verified, for this stage's own /proc files.
     const hostProc = openProcfs('/proc');
+    phase('guard fds, pdeathsig, open /proc');
     // Before any user namespace: lowering it needs the host's CAP_SYS_RESOURCE. The init inherits it.
     if (plan.spec.process?.oomScoreAdj !== undefined) proc.applyOomScoreAdj(plan.spec.process, hostProc);
     const namespaces = plan.spec.linux?.namespaces ?? [];
@@ -112,9 +115,11 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
       withDumpable(() => writeProcFile(hostProc, 'self/timens_offsets', text));
     }
     sys.close(hostProc);
+    phase('join and create namespaces');
     const pid = sys.safeFork();
     if (pid === 0) stage2(plan, chan);
-    chan.send({ type: 'init-pid', pid });
+    phase('fork stage-2');
+    chan.send({ type: 'init-pid', pid, trace: collect() });
     sys.exit(0);
   } catch (e) {
     report(chan, 'namespaces', e);
@@ -123,10 +128,12 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
 
 /** Stage 2: the container's init, PID 1 of its PID namespace. */
 function stage2(plan: InitPlan, chan: ChildChannel): never {
+  forked('stage-2');
   let step = 'waiting for the runtime';
   try {
     const go = chan.recv();
     if (!go || go.msg.type !== 'continue') sys.exit(1); // the runtime gave up
+    phase('wait for continue (parent: cgroup)');
     const { spec } = plan;
     const p = spec.process!;
     if ((spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path)) {
@@ -148,6 +155,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
       }
     }
 
+    phase('session, loopback, keyring');
     step = 'preparing the root filesystem';
     const prepared = setupRootfs(plan);
     makeCwd(prepared.root, p.cwd);
@@ -155,6 +163,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     // without one is served by the host's (then only the cwd check keeps its fd out of reach).
     const procFd = prepared.procFd ?? openProcfs('/proc');
     const hooks = spec.hooks ?? {};
+    phase('rootfs: mounts, devices, cwd');
     const hookCtx = hookContext(spec, plan.id, 1, plan.bundleDir);
     if (hooks.prestart?.length || hooks.createRuntime?.length) {
       step = 'running createRuntime hooks';
@@ -164,6 +173,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     }
     step = 'running createContainer hooks';
     runContainerHooks('createContainer', hooks.createContainer, { ...hookCtx, pid: sys.getpid() });
+    phase('hooks (createRuntime, createContainer)');
     step = 'preparing the root filesystem';
     if (spec.linux?.sysctl) applySysctl(procFd, spec.linux.sysctl); // before /proc/sys turns read-only
     protectPaths(prepared.root, spec);
@@ -172,6 +182,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     finishRootfs(spec);
     if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
     if (spec.domainname !== undefined) sys.setdomainname(spec.domainname);
+    phase('rootfs: sysctl, masked paths, pivot_root, hostname');
 
     if (p.terminal) {
       step = 'setting up the terminal';
@@ -182,12 +193,14 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     }
     finishReadonlyMounts(prepared);
     makeRootReadonly(spec);
+    phase('terminal, read-only mounts');
 
     step = 'setting up the process';
     const ready = prepareProcess({ process: p, personality: spec.linux?.personality, seccomp: plan.seccomp, procFd }, chan);
 
+    phase('process: user, capabilities, rlimits, seccomp, LSM');
     step = STEP_WAIT_START;
-    chan.send({ type: 'ready' });
+    chan.send({ type: 'ready', trace: collect() });
     // Blocks until `start` opens the fifo for reading; the byte tells it we got there.
     const fifo = sys.openat(procFd, `self/fd/${plan.fifoFd}`, C.O_WRONLY | C.O_CLOEXEC);
     try {
