@@ -11,7 +11,7 @@
 // first use wherever that is). The forked stages start their own list
 // (forked()) and send it to the parent with their messages (adopt()).
 
-/** One timed step: ms since the process started (performance.now()). */
+/** One timed step: ms since the process started (process.uptime(), which, unlike performance.now(), loads nothing). */
 export interface TraceSpan {
   name: string;
   start: number;
@@ -35,11 +35,18 @@ interface TraceState {
 export const TRACE_ENV = 'TSRUNC_TRACE';
 
 const holder = globalThis as { __tsruncTrace?: TraceState };
-const state: TraceState | undefined = holder.__tsruncTrace ?? (process.env[TRACE_ENV] ? start() : undefined);
-if (state) process.on('exit', printAtExit);
+let state: TraceState | undefined;
+initTrace();
 
-function start(): TraceState {
-  return (holder.__tsruncTrace = { spans: [], last: performance.now(), depth: 0, pid: process.pid });
+/**
+ * Takes over the launcher's trace, or starts one when TSRUNC_TRACE is set.
+ * Run when this module loads, and again by a start-up snapshot's main
+ * function (scripts/bundle/snapshot-entry.js): the module was loaded when the
+ * snapshot was built, in another process with another environment.
+ */
+export function initTrace(): void {
+  state = holder.__tsruncTrace ?? (process.env[TRACE_ENV] ? (holder.__tsruncTrace = { spans: [], last: process.uptime() * 1000, depth: 0, pid: process.pid }) : undefined);
+  if (state) process.on('exit', printAtExit);
 }
 
 export function tracing(): boolean {
@@ -49,7 +56,7 @@ export function tracing(): boolean {
 /** Ends the current phase of this process, naming it. */
 export function phase(name: string): void {
   if (!state) return;
-  const t = performance.now();
+  const t = process.uptime() * 1000;
   state.spans.push({ name, start: state.last, end: t, depth: 0, proc: state.proc });
   state.last = t;
 }
@@ -57,13 +64,13 @@ export function phase(name: string): void {
 /** Runs `fn` as a named step within the current phase. */
 export function span<T>(name: string, fn: () => T): T {
   if (!state) return fn();
-  const t0 = performance.now();
+  const t0 = process.uptime() * 1000;
   const depth = ++state.depth;
   try {
     return fn();
   } finally {
     state.depth--;
-    state.spans.push({ name, start: t0, end: performance.now(), depth, proc: state.proc });
+    state.spans.push({ name, start: t0, end: process.uptime() * 1000, depth, proc: state.proc });
   }
 }
 
@@ -73,7 +80,7 @@ export function forked(proc: string): void {
   state.spans = [];
   state.proc = proc;
   state.depth = 0;
-  state.last = performance.now();
+  state.last = process.uptime() * 1000;
 }
 
 /** In a forked child: what it timed so far, to send to the parent (undefined when off). */

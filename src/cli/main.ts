@@ -87,6 +87,11 @@ function globalLogArgs(args: string[]): { log?: string; 'log-format'?: string } 
   return out;
 }
 
+/** Evaluates every command's modules (for a start-up snapshot). */
+export function loadAll(): void {
+  for (const name of COMMAND_NAMES) COMMANDS[name][2]();
+}
+
 export async function main(args: string[]): Promise<void> {
   phase('cli: bundle modules of main');
   if (answerHelp(args)) return;
