@@ -326,9 +326,9 @@ export function prepareFork(): void {
 
 /** fork() with the heap made inheritable first. */
 export function safeFork(): number {
-  const l = lib();
+  const fork = lib().fork; // bound now: nothing may be allocated between the madvise and the fork
   prepareFork();
-  const pid = l.fork();
+  const pid = fork();
   if (pid < 0) fail('fork', []);
   return pid;
 }
