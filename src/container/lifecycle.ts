@@ -95,7 +95,8 @@ function readFifoAnswer(fd: number, state: SavedState): string {
     }
     if (answer && !open) return answer; // "E..." and the init closed it
     if (!alive) return answer || 'stopped';
-    sys.sleepMs(1);
+    // the init has the fifo open: its answer is a moment away (a wake-up and a write)
+    sys.sleepMs(open ? 0.1 : 1);
   }
 }
 
