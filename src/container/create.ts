@@ -24,6 +24,7 @@ import { NAMESPACE_FILES } from '../linux/namespaces';
 import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
 import { phase } from '../trace';
+import { openCgroupJoin, cgroupJoinFds, addToV2 } from '../cgroups/join';
 
 export interface CreateOptions {
   id: string;
@@ -133,6 +134,9 @@ export function createContainer(opts: CreateOptions): Created {
     createExecFifo(opts.store.fifoPath(opts.id), spec);
     const fifoFd = sys.open(opts.store.fifoPath(opts.id), C.O_PATH | C.O_NOFOLLOW | C.O_CLOEXEC);
     fds.push(fifoFd);
+    // the init is born in its cgroups (src/cgroups/join.ts); systemd's driver has systemd move it (addProcess)
+    const cgroupJoin = cgroup && !cgroup.systemd ? openCgroupJoin(cgroup.paths) : undefined;
+    fds.push(...cgroupJoinFds(cgroupJoin));
     const plan: InitPlan = {
       id: opts.id,
       spec: withListenEnv(spec, pass.listen),
@@ -147,6 +151,7 @@ export function createContainer(opts: CreateOptions): Created {
       // runc's name: "_ses." + id (the kernel refuses a name beginning with ".", which ids may)
       keyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
       seccomp,
+      cgroupJoin,
     };
     phase('create: exec fifo, plan');
     session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
@@ -157,7 +162,8 @@ export function createContainer(opts: CreateOptions): Created {
     owned.init = { pid: initPid, startTime: processStartTime(initPid) ?? '' };
     record();
     fault('create:init-pid');
-    cgroup?.addProcess(initPid);
+    if (cgroup?.systemd) cgroup.addProcess(initPid);
+    else if (cgroupJoin && !session.joinedCgroup) addToV2(cgroupJoin, initPid);
     if (cgroup?.systemd) {
       // until recorded, a kill leaves a scope whose init delete --force kills (owned.init): systemd then removes it
       owned.cgroup = { version: cgroup.version, paths: cgroup.paths, systemd: cgroup.systemd };

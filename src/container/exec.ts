@@ -18,6 +18,7 @@ import { StageSession } from './stage-session';
 import { fault } from '../faults';
 import { RuntimeError } from '../errors';
 import { phase } from '../trace';
+import { openCgroupJoin, closeCgroupJoin, addToV2, type CgroupJoin } from '../cgroups/join';
 
 export interface ExecOptions {
   store: StateStore;
@@ -61,6 +62,12 @@ export function execInContainer(opts: ExecOptions): number {
   const pass = passedFds(opts.preserveFds, 0);
   const spec = state.config as Spec;
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+  let cgroupJoin: CgroupJoin | undefined;
+  if (state.cgroup) {
+    const cg = cgroupManagerFromState(state.cgroup);
+    // the process is born in them (src/cgroups/join.ts)
+    cgroupJoin = openCgroupJoin(opts.cgroup?.length ? subCgroupPaths(cg.paths, opts.cgroup) : cg.paths);
+  }
   phase('exec: load state, seccomp compile');
   const plan: ExecPlan = {
     namespaces: state.namespacePaths ?? {},
@@ -68,19 +75,21 @@ export function execInContainer(opts: ExecOptions): number {
     personality: spec.linux?.personality,
     seccomp,
     passFds: pass.count,
+    cgroupJoin,
   };
   let pid = 0;
-  const session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
+  let session: StageSession;
+  try {
+    session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
+  } finally {
+    closeCgroupJoin(cgroupJoin);
+  }
   try {
     fault('exec:forked');
     phase('exec: fork stage-1');
     pid = session.processPid();
     phase('exec: wait for stage-1 (join namespaces, fork of stage-2, exit)');
-    if (state.cgroup) {
-      const cg = cgroupManagerFromState(state.cgroup);
-      const paths = opts.cgroup?.length ? subCgroupPaths(cg.paths, opts.cgroup) : cg.paths;
-      for (const dir of Object.values(paths)) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
-    }
+    if (cgroupJoin && !session.joinedCgroup) addToV2(cgroupJoin, pid);
     fault('exec:in-cgroup');
     phase('exec: join the cgroup');
     session.proceed();

@@ -31,6 +31,8 @@ export type DebugLog = (msg: string) => void;
 
 export class StageSession {
   private stage2Pid = 0;
+  /** Whether the first stage made the process in every cgroup it was given (src/cgroups/join.ts). */
+  joinedCgroup = false;
 
   private constructor(
     readonly chan: ParentChannel,
@@ -86,7 +88,7 @@ export class StageSession {
     }
     if (first?.msg.type === 'init-pid') {
       adopt(first.msg.trace);
-      this.debug(`stage-1[${this.stage1Pid}]: joined and created the namespaces, forwarded the pid of stage-2 (${first.msg.pid})`);
+      this.debug(`stage-1[${this.stage1Pid}]: joined and created the namespaces, forwarded the pid of stage-2 (${first.msg.pid})${first.msg.joinedCgroup ? ', born in its cgroups' : ''}`);
     }
     const stage1Exit = sys.waitpid(this.stage1Pid);
     this.debug(`stage-1[${this.stage1Pid}]: exited (${JSON.stringify(stage1Exit)})`);
@@ -94,6 +96,7 @@ export class StageSession {
     if (first.msg.type === 'error') throw failed(first.msg.message);
     if (first.msg.type !== 'init-pid') throw failed(`unexpected message from the first stage: ${first.msg.type}`);
     this.stage2Pid = first.msg.pid;
+    this.joinedCgroup = first.msg.joinedCgroup === true;
     return first.msg.pid;
   }
 

@@ -106,6 +106,7 @@ export const MADV_DOFORK = 11;
 export const CLOSE_RANGE_CLOEXEC = 4;
 
 export const SIG_SETMASK = 2;
+export const SIGCHLD = 17;
 
 // by-fd path resolution (openat2(2), statx(2), fstatfs(2)) and the new mount API
 export const AT_FDCWD = -100;

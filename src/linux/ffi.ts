@@ -108,6 +108,7 @@ const SIGNATURES = {
   syscallPathBuf: 'long syscall(long nr, long dirfd, const char *path, long a3, const uint8_t *buf, size_t size)',
   syscallOpenat2: 'long syscall(long nr, long dirfd, const char *path, const uint8_t *how, size_t size)',
   syscallMoveMount: 'long syscall(long nr, long fromfd, const char *from, long tofd, const char *to, long flags)',
+  syscallClone3: 'long syscall(long nr, const uint8_t *args, size_t size)',
 };
 
 /** A bound libc function: call it with JS values, it returns libc's result. */

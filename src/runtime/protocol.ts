@@ -7,9 +7,10 @@
 //     -> { type: 'idmap-request' }       only for a new user namespace: it exists now
 //   parent: writes /proc/<stage 1>/uid_map and gid_map
 //     <- { type: 'idmap-done' }
-//     -> { type: 'init-pid', pid }       host PID of stage 2, the container's init (and with
-//                                        TSRUNC_TRACE, stage 1's phases: src/trace.ts)
-//   parent: places that PID in the container's cgroups
+//     -> { type: 'init-pid', pid, joinedCgroup }  host PID of stage 2, the container's init, and
+//                                        whether it was born in all of its cgroups (src/cgroups/join.ts;
+//                                        with TSRUNC_TRACE, stage 1's phases: src/trace.ts)
+//   parent: places that PID in the container's cgroups it is not in yet
 //     <- { type: 'continue' }
 //   stage 2 (PID 1 of the container: rootfs, terminal, process setup)
 //     -> { type: 'create-hooks' }        only with prestart/createRuntime hooks: mounts are done
@@ -32,7 +33,7 @@ import type { TraceSpan } from '../trace';
 
 export type ChildMessage =
   | { type: 'idmap-request' }
-  | { type: 'init-pid'; pid: number; trace?: TraceSpan[] }
+  | { type: 'init-pid'; pid: number; joinedCgroup: boolean; trace?: TraceSpan[] }
   | { type: 'create-hooks' }
   | { type: 'console' }
   | { type: 'seccomp-listener' }

@@ -15,6 +15,7 @@ import { setAffinity, parseCpuList } from '../../linux/sched';
 import { guardStage } from './stage-guard';
 import { openProcfs } from '../../linux/procfs';
 import { phase, forked, collect } from '../../trace';
+import { type CgroupJoin, cgroupJoinFds, joinV1Self, forkJoined } from '../../cgroups/join';
 
 export interface ExecPlan {
   /** Namespace type -> /proc/<init>/ns/<file> of the container's init. */
@@ -24,6 +25,8 @@ export interface ExecPlan {
   seccomp?: CompiledFilter;
   /** How many fds from 3 on the process keeps (--preserve-fds, checked by the parent). */
   passFds: number;
+  /** The cgroups to join, open for the first stage (src/cgroups/join.ts). */
+  cgroupJoin?: CgroupJoin;
 }
 
 type ChildChannel = Channel<ChildMessage, ParentMessage>;
@@ -49,8 +52,9 @@ function containerProcfs(): number | undefined {
 export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
   forked('stage-1');
   try {
-    guardStage(chan.fd, plan.passFds);
+    guardStage(chan.fd, plan.passFds, cgroupJoinFds(plan.cgroupJoin));
     sys.prctl(C.PR_SET_PDEATHSIG, 9);
+    joinV1Self(plan.cgroupJoin); // before any namespace: the stage-2 it forks is born in them
     // execCPUAffinity.initial: where the process runs before it joins the container's cgroup
     const initial = plan.process.execCPUAffinity?.initial;
     if (initial) setAffinity(parseCpuList(initial) ?? []);
@@ -66,10 +70,10 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
       }
     }
     phase('guard fds, join the namespaces');
-    const pid = sys.safeFork();
+    const { pid, joined } = forkJoined(plan.cgroupJoin, 'user' in plan.namespaces);
     if (pid === 0) execStage2(plan, chan);
     phase('fork stage-2');
-    chan.send({ type: 'init-pid', pid, trace: collect() });
+    chan.send({ type: 'init-pid', pid, joinedCgroup: joined, trace: collect() });
     sys.exit(0);
   } catch (e) {
     report(chan, 'joining the container', e);

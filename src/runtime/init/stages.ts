@@ -21,6 +21,7 @@ import { openProcfs, writeProcFile } from '../../linux/procfs';
 import { guardStage, withDumpable } from './stage-guard';
 import { bindSourcePaths, startSourceOpener, receiveSources, fdFloor } from './bind-sources';
 import { phase, forked, collect } from '../../trace';
+import { type CgroupJoin, cgroupJoinFds, joinV1Self, forkJoined } from '../../cgroups/join';
 
 /** Everything the children need, computed by the parent before fork. */
 export interface InitPlan {
@@ -41,6 +42,8 @@ export interface InitPlan {
   fifoFd: number;
   /** linux.seccomp compiled by the parent (src/seccomp/); installed by stage 2 at loadPointFor's point. */
   seccomp?: CompiledFilter;
+  /** The container's cgroups, open for the first stage to join (src/cgroups/join.ts); none without a cgroup of its own or with systemd's driver. */
+  cgroupJoin?: CgroupJoin;
   /** With a user namespace: O_PATH fds of the bind sources per mounts[] entry, opened as the host's root (bind-sources.ts); set by stage 1. */
   bindSourceFds?: (number | undefined)[];
 }
@@ -66,8 +69,9 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
   forked('stage-1');
   try {
     const floor = plan.inUserNs && process.geteuid?.() === 0 ? fdFloor() : 0; // before guardStage (bind-sources.ts)
-    guardStage(chan.fd, plan.passFds, [plan.fifoFd]);
+    guardStage(chan.fd, plan.passFds, [plan.fifoFd, ...cgroupJoinFds(plan.cgroupJoin)]);
     sys.prctl(C.PR_SET_PDEATHSIG, 9); // die with the runtime while setting up
+    joinV1Self(plan.cgroupJoin); // before any namespace: the stage-2 it forks is born in them
     // The host's procfs, verified, for this stage's own /proc files.
     const hostProc = openProcfs('/proc');
     phase('guard fds, pdeathsig, open /proc');
@@ -116,10 +120,10 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     }
     sys.close(hostProc);
     phase('join and create namespaces');
-    const pid = sys.safeFork();
+    const { pid, joined } = forkJoined(plan.cgroupJoin, newUserNs || joins.some((j) => j.ns.type === 'user'));
     if (pid === 0) stage2(plan, chan);
     phase('fork stage-2');
-    chan.send({ type: 'init-pid', pid, trace: collect() });
+    chan.send({ type: 'init-pid', pid, joinedCgroup: joined, trace: collect() });
     sys.exit(0);
   } catch (e) {
     report(chan, 'namespaces', e);
