@@ -57,13 +57,16 @@ function execOptions(y: Argv): Argv {
 // everything after it belongs to the command (`sh -c ...` must not be read as
 // --cap). yargs only stops at the first positional at top level, so the
 // command's words are parsed a second time here.
+/** The command's words stay words: `exec ID echo 0x10` prints 0x10 (yargs made it 16). */
+const WORDS = { 'parse-numbers': false, 'parse-positional-numbers': false };
+
 export const builder = (y: Argv) =>
-  execOptions(y.usage('tsrunc exec [command options] <container-id> <command> [command options]')).parserConfiguration({ 'halt-at-non-option': true });
+  execOptions(y.usage('tsrunc exec [command options] <container-id> <command> [command options]')).parserConfiguration({ 'halt-at-non-option': true, ...WORDS });
 
 function parseExecArgs(words: string[]): ExecFlags {
   const parsed = execOptions(yargs(words).help(false).version(false))
     .strict()
-    .parserConfiguration({ 'halt-at-non-option': true, 'boolean-negation': false })
+    .parserConfiguration({ 'halt-at-non-option': true, 'boolean-negation': false, ...WORDS })
     .fail((msg) => {
       throw new RuntimeError(msg);
     })

@@ -125,7 +125,8 @@ export async function main(args: string[]): Promise<void> {
       reportFatal(logger, msg || (err ? err.message : 'invalid arguments'));
       process.exit(1);
     })
-    .parserConfiguration({ 'boolean-negation': false, 'unknown-options-as-args': false });
+    // ids and exec's arguments are words: "123" is a container id and `exec ID echo 0x10` prints 0x10
+    .parserConfiguration({ 'boolean-negation': false, 'unknown-options-as-args': false, 'parse-numbers': false, 'parse-positional-numbers': false });
 
   skipHelpCache(parser);
   phase('cli: yargs set-up');
