@@ -8,7 +8,7 @@ import { phase } from '../trace';
 /** Wraps a subcommand body: errors go to the log (and stderr), exit status 1. */
 export function action<A>(body: (argv: A & GlobalArgs, ctx: Context) => void | number | Promise<void | number>) {
   return async (argv: A & GlobalArgs): Promise<void> => {
-    phase('cli: argument parsing (yargs)');
+    phase('cli: arguments');
     let ctx: Context | undefined;
     try {
       ctx = makeContext(argv);

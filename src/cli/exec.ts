@@ -1,4 +1,4 @@
-import yargs from 'yargs';
+import yargs from 'yargs/yargs'; // the factory alone: 'yargs' also parses process.argv as it loads
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
 import { openConsoleSocket, checkConsoleSocket } from './create-flags';

@@ -1,6 +1,7 @@
 // tsrunc's command line: runc's global flags and subcommands. Each subcommand
 // lives in its own module; they are loaded only when used.
-import yargs, { type Argv } from 'yargs';
+import type Yargs = require('yargs');
+import type { Argv } from 'yargs';
 import { TSRUNC_VERSION, SPEC_VERSION } from '../version';
 import { makeLogger } from './context';
 import { reportFatal } from './log';
@@ -9,6 +10,7 @@ import { COMMAND_NAMES, type CommandName, subcommand } from './argv';
 import { helpRequest, mainHelpText, commandHelpText, versionText } from './help';
 import { defaultRoot } from '../api';
 import { phase } from '../trace';
+import { fastArgs } from './fast-args';
 
 /** What a subcommand module exports. */
 interface CommandModule {
@@ -87,15 +89,52 @@ function globalLogArgs(args: string[]): { log?: string; 'log-format'?: string } 
   return out;
 }
 
-/** Evaluates every command's modules (for a start-up snapshot). */
-export function loadAll(): void {
-  for (const name of COMMAND_NAMES) COMMANDS[name][2]();
-}
-
 export async function main(args: string[]): Promise<void> {
   phase('cli: bundle modules of main');
   if (answerHelp(args)) return;
   const invoked = subcommand(args);
+  // the common command lines, without yargs (src/cli/fast-args.ts)
+  const fast = fastArgs(args);
+  if (fast) {
+    const mod = COMMANDS[fast.command][2]();
+    phase(`cli: load the ${fast.command} command's modules (arguments read without yargs)`);
+    await mod.handler(fast.argv);
+    return;
+  }
+  const parser = yargsParser(args, invoked);
+  phase('cli: yargs set-up, the command\'s modules');
+  await parser.parseAsync();
+  phase('cli: after the command (yargs)');
+}
+
+/** Reports a command line yargs refuses, as runc does, and exits 1. */
+function refuse(args: string[], invoked: CommandName | undefined, msg: string | undefined, err: Error | undefined): never {
+  const logger = makeLogger({});
+  // a command's flag it does not have: runc's (urfave/cli's) words, then the command's help
+  const flag = undefinedFlag(msg, args);
+  const help = flag && invoked ? commandHelpText(invoked, 'tsrunc') : undefined;
+  if (flag && help) {
+    printOut(`Incorrect Usage: flag provided but not defined: ${flag}\n\n${help}`);
+    reportFatal(logger, `flag provided but not defined: ${flag}`);
+    process.exit(1);
+  }
+  reportFatal(logger, msg || (err ? err.message : 'invalid arguments'));
+  process.exit(1);
+}
+
+/**
+ * yargs with the global flags and every command; `invoked`'s with its
+ * options, run by `handler` (its module's). `fail` gets what yargs refuses.
+ * (test/unit/fast-args.test.js compares it with src/cli/fast-args.ts.)
+ */
+export function yargsParser(
+  args: string[],
+  invoked: CommandName | undefined,
+  handler?: (argv: Record<string, unknown>) => unknown,
+  fail: (msg: string | undefined, err: Error | undefined) => void = (msg, err) => refuse(args, invoked, msg, err),
+): Argv {
+  // yargs/yargs: the factory alone ('yargs' also builds a parser of process.argv as it loads)
+  const yargs = require('yargs/yargs') as typeof Yargs;
   const parser = yargs(args)
     .scriptName('tsrunc')
     .usage('tsrunc [global options] command [command options] [arguments...]\n\nA runc-compatible OCI container runtime.')
@@ -112,37 +151,21 @@ export async function main(args: string[]): Promise<void> {
     .alias('help', 'h')
     .strict()
     .demandCommand(0)
-    .fail((msg, err) => {
-      const logger = makeLogger({});
-      // a command's flag it does not have: runc's (urfave/cli's) words, then the command's help
-      const flag = undefinedFlag(msg, args);
-      const help = flag && invoked ? commandHelpText(invoked, 'tsrunc') : undefined;
-      if (flag && help) {
-        printOut(`Incorrect Usage: flag provided but not defined: ${flag}\n\n${help}`);
-        reportFatal(logger, `flag provided but not defined: ${flag}`);
-        process.exit(1);
-      }
-      reportFatal(logger, msg || (err ? err.message : 'invalid arguments'));
-      process.exit(1);
-    })
+    .fail(fail)
     // ids and exec's arguments are words: "123" is a container id and `exec ID echo 0x10` prints 0x10
     .parserConfiguration({ 'boolean-negation': false, 'unknown-options-as-args': false, 'parse-numbers': false, 'parse-positional-numbers': false });
 
   skipHelpCache(parser);
-  phase('cli: yargs set-up');
   for (const name of COMMAND_NAMES) {
     const [usage, describe, load] = COMMANDS[name];
     if (name === invoked) {
       const mod = load();
-      phase(`cli: load the ${name} command's modules`);
-      parser.command(usage, describe, mod.builder, mod.handler as never);
+      parser.command(usage, describe, mod.builder, (handler ?? mod.handler) as never);
     } else {
       parser.command(usage, describe);
     }
   }
-  phase('cli: yargs commands');
-  await parser.parseAsync();
-  phase('cli: after the command (yargs)');
+  return parser;
 }
 
 /**

@@ -1,0 +1,100 @@
+'use strict';
+// src/cli/fast-args.ts reads the common command lines without yargs. For each
+// line here it must either give the handler what yargs gives it (the same
+// parser main() builds, from src/cli/main.ts), or leave the line to yargs:
+// never accept what yargs refuses, never read a line differently.
+const { test } = require('uvu');
+const assert = require('uvu/assert');
+const { fastArgs } = require('../../dist/cli/fast-args.js');
+const { yargsParser } = require('../../dist/cli/main.js');
+const { subcommand } = require('../../dist/cli/argv.js');
+
+const KEYS = ['_', 'id', 'signal', 'force', 'all', 'format', 'quiet', 'stats', 'interval', 'root', 'log', 'log-format', 'debug', 'systemd-cgroup'];
+const pick = (argv) => Object.fromEntries(KEYS.filter((k) => argv[k] !== undefined).map((k) => [k, argv[k]]));
+
+/** What the handler gets from yargs, or { refused } with yargs' message. */
+async function viaYargs(args) {
+  let got;
+  try {
+    await yargsParser(args, subcommand(args), (argv) => {
+      got = argv;
+    }, (msg, err) => {
+      throw new Error(msg || (err && err.message) || 'refused');
+    }).parseAsync();
+  } catch (e) {
+    return { refused: e.message };
+  }
+  return got ? pick(got) : { refused: 'no handler ran' };
+}
+
+const READ = [
+  ['state', 'c1'],
+  ['state', '123'],
+  ['state', '0x10'],
+  ['--root', '/r', 'state', 'c1'],
+  ['--root=/r', '--log', '/l', '--log-format', 'json', 'start', 'x.y-z'],
+  ['--log-format=json', '--debug', '--systemd-cgroup', 'pause', 'c'],
+  ['--debug', 'resume', 'c'],
+  ['delete', 'c'],
+  ['delete', '--force', 'c'],
+  ['delete', '-f', 'c'],
+  ['kill', 'c'],
+  ['kill', 'c', 'KILL'],
+  ['kill', '--all', 'c', '9'],
+  ['kill', '-a', 'c', 'SIGRTMIN+1'],
+  ['list'],
+  ['list', '-q'],
+  ['list', '--quiet', '--format', 'json'],
+  ['list', '-f', 'json'],
+  ['list', '--format=table'],
+  ['events', '--stats', 'c'],
+  ['events', '--interval', '2s', 'c'],
+  ['events', '--interval=250ms', '--stats', 'c'],
+];
+
+const LEFT_TO_YARGS = [
+  // yargs reads these (differently, or not at all): main() hands them over
+  ['state', 'c', '--debug'],
+  ['delete', 'c', '--force'],
+  ['--root', '/a', '--root', '/b', 'state', 'c'],
+  ['--debug', 'true', 'state', 'c'],
+  ['--debug=false', 'state', 'c'],
+  ['state', '--', 'c'],
+  ['list', '-qf', 'json'],
+  ['--root', '', 'state', 'c'],
+  ['exec', 'c', 'true'],
+  ['create', 'c'],
+  ['--rootless', 'true', 'state', 'c'],
+  ['state'],
+  ['events', '--interval', 'c'],
+];
+
+// yargs refuses these, with its words (the oracle above says so too)
+const REFUSED = [
+  ['state', 'a', 'b'],
+  ['kill', 'c', '9', 'x'],
+  ['delete', '--nope', 'c'],
+  ['--log-format', 'xml', 'state', 'c'],
+  ['--root'],
+  ['list', 'x'],
+];
+
+test('lines it reads: exactly the argv yargs gives the handler', async () => {
+  for (const args of READ) {
+    const fast = fastArgs(args);
+    assert.ok(fast, `${args.join(' ')}: not read`);
+    assert.equal(pick(fast.argv), await viaYargs(args), args.join(' '));
+  }
+});
+
+test('lines it leaves to yargs, and every one yargs refuses', async () => {
+  for (const args of [...LEFT_TO_YARGS, ...REFUSED]) assert.is(fastArgs(args), undefined, args.join(' '));
+  for (const args of REFUSED) assert.ok((await viaYargs(args)).refused, `yargs refuses ${args.join(' ')}`);
+});
+
+test('ids and signals stay words through yargs too ("123" is an id, not a number)', async () => {
+  assert.equal(await viaYargs(['state', '123']), { _: ['state'], id: '123', 'log-format': 'text' });
+  assert.equal((await viaYargs(['kill', '007', '9'])).signal, '9');
+});
+
+test.run();
