@@ -203,8 +203,13 @@ const CRAFT = `
   const [bundle, cacheDir, marker] = process.argv.slice(1);
   const src = fs.readFileSync(bundle, 'utf8');
   const payload = 'process.getuid()===0&&require("fs").writeFileSync(' + JSON.stringify(marker) + ',"0");';
-  let mod = payload + src.replace(/^\\/\\/ [^\\n]*$/gm, ''); // esbuild's "// <path>" lines make room
-  mod = mod.replace('\\n', ' '.repeat(src.length - mod.length) + '\\n');
+  // room for it comes out of the bundle's message texts (runs of letters and spaces are in strings)
+  let excess = payload.length;
+  let mod = payload + src.replace(/[A-Za-z ]{40,}/g, (run) => {
+    const cut = Math.min(excess, run.length - 10);
+    excess -= cut;
+    return run.slice(cut);
+  });
   if (mod.length !== src.length) throw new Error('could not keep the length');
   const script = new vm.Script(Module.wrap(mod), { filename: bundle });
   script.runInThisContext(); // compiles the module wrapper, with the payload, into the cache
