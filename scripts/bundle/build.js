@@ -59,7 +59,6 @@ const outfile = path.join(ROOT, 'dist', 'tsrunc.js');
  */
 function toAscii(file) {
   const text = fs.readFileSync(file, 'utf8');
-  // eslint-disable-next-line no-control-regex
   const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (ascii !== text) fs.writeFileSync(file, ascii);
 }
