@@ -1,6 +1,6 @@
 // The command lines callers send most (containerd's shim, conmon, CRI, the
-// bench): a lifecycle command on one container, with the global flags they
-// pass, all flags before the arguments. Read here without yargs, whose loading
+// bench): a lifecycle command (create and run too) on one container, with the
+// global flags they pass, all flags before the arguments. Read here without yargs, whose loading
 // and set-up cost about 6 ms of commands that take a few ms of their own.
 // Anything else (another flag or form of one, a missing or extra argument,
 // "--", a flag given twice, help) is not read here: main() gives it to yargs
@@ -16,10 +16,21 @@ interface CommandFlags {
   /** The positional arguments, in order; the optional ones last. */
   args: { name: string; optional?: boolean }[];
   /** yargs' defaults of the command's options. */
-  defaults?: Record<string, string>;
+  defaults?: Record<string, string | number>;
+  /** Value flags of type number: digits only here, read as a number. */
+  numbers?: string[];
 }
 
 const ID = { name: 'id' };
+
+/** create's flags (src/cli/create-flags.ts), run's too. */
+const CREATE: CommandFlags = {
+  bools: { '--no-pivot': 'no-pivot', '--no-new-keyring': 'no-new-keyring' },
+  values: { '--bundle': 'bundle', '-b': 'bundle', '--console-socket': 'console-socket', '--pid-file': 'pid-file', '--preserve-fds': 'preserve-fds' },
+  args: [ID],
+  defaults: { 'preserve-fds': 0 },
+  numbers: ['preserve-fds'],
+};
 
 const FAST: Partial<Record<CommandName, CommandFlags>> = {
   state: { args: [ID] },
@@ -30,6 +41,8 @@ const FAST: Partial<Record<CommandName, CommandFlags>> = {
   kill: { bools: { '--all': 'all', '-a': 'all' }, args: [ID, { name: 'signal', optional: true }] },
   list: { bools: { '--quiet': 'quiet', '-q': 'quiet' }, values: { '--format': 'format', '-f': 'format' }, args: [], defaults: { format: 'table' } },
   events: { bools: { '--stats': 'stats' }, values: { '--interval': 'interval' }, args: [ID], defaults: { interval: '5s' } },
+  create: CREATE,
+  run: { ...CREATE, bools: { ...CREATE.bools, '--detach': 'detach', '-d': 'detach', '--keep': 'keep', '--no-subreaper': 'no-subreaper' } },
 };
 
 const GLOBAL: CommandFlags = {
@@ -64,7 +77,12 @@ function readFlags(args: string[], i: number, flags: CommandFlags, argv: Record<
     }
     const v = eq >= 0 ? args[i].slice(eq + 1) : args[++i];
     if (v === undefined || v === '' || v.startsWith('-')) return -1;
-    argv[name] = v;
+    if (flags.numbers?.includes(name)) {
+      if (!/^\d{1,9}$/.test(v)) return -1; // yargs' own reading of anything else (NaN, 1e3, 0x10)
+      argv[name] = Number(v);
+    } else {
+      argv[name] = v;
+    }
   }
   return i;
 }

@@ -9,7 +9,8 @@ const { fastArgs } = require('../../dist/cli/fast-args.js');
 const { yargsParser } = require('../../dist/cli/main.js');
 const { subcommand } = require('../../dist/cli/argv.js');
 
-const KEYS = ['_', 'id', 'signal', 'force', 'all', 'format', 'quiet', 'stats', 'interval', 'root', 'log', 'log-format', 'debug', 'systemd-cgroup'];
+const KEYS = ['_', 'id', 'signal', 'force', 'all', 'format', 'quiet', 'stats', 'interval', 'root', 'log', 'log-format', 'debug', 'systemd-cgroup',
+  'bundle', 'console-socket', 'pid-file', 'no-pivot', 'no-new-keyring', 'preserve-fds', 'detach', 'keep', 'no-subreaper'];
 const pick = (argv) => Object.fromEntries(KEYS.filter((k) => argv[k] !== undefined).map((k) => [k, argv[k]]));
 
 /** What the handler gets from yargs, or { refused } with yargs' message. */
@@ -50,6 +51,14 @@ const READ = [
   ['events', '--stats', 'c'],
   ['events', '--interval', '2s', 'c'],
   ['events', '--interval=250ms', '--stats', 'c'],
+  ['create', 'c'],
+  ['create', '--bundle', '/b', '--pid-file', '/p', 'c'],
+  ['--root', '/r', '--log', '/l', '--log-format', 'json', '--systemd-cgroup', 'create', '--bundle', '/b', '--pid-file', '/p', '--console-socket', '/s', '--no-pivot', '--no-new-keyring', 'c'],
+  ['create', '-b', 'bundle', '--preserve-fds', '3', 'c'],
+  ['create', '--preserve-fds=0', 'c'],
+  ['run', '-b', '/b', 'c'],
+  ['run', '-d', '--keep', '--no-subreaper', '--pid-file', 'p', '-b', '/b', 'c'],
+  ['run', '--detach', '--bundle=/b', '123'],
 ];
 
 const LEFT_TO_YARGS = [
@@ -63,10 +72,14 @@ const LEFT_TO_YARGS = [
   ['list', '-qf', 'json'],
   ['--root', '', 'state', 'c'],
   ['exec', 'c', 'true'],
-  ['create', 'c'],
   ['--rootless', 'true', 'state', 'c'],
   ['state'],
   ['events', '--interval', 'c'],
+  ['create', '--preserve-fds', '1e1', 'c'],
+  ['create', '--preserve-fds', '0x3', 'c'],
+  ['create', '--bundle', '-', 'c'],
+  ['run', '--tty', 'c'],
+  ['create', '-d', 'c'],
 ];
 
 // yargs refuses these, with its words (the oracle above says so too)
