@@ -10,6 +10,7 @@
 const fs = require('fs');
 const path = require('path');
 const esbuild = require('esbuild');
+const Module = require('module');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -78,6 +79,9 @@ esbuild.build({
   minifySyntax: true,
   legalComments: 'none',
   charset: 'ascii',
+  // node's module wrapper, which bin/tsrunc would otherwise add by copying the bundle's text
+  banner: { js: Module.wrapper[0] },
+  footer: { js: Module.wrapper[1] },
 })
   .then(() => toAscii(outfile))
   .catch(() => process.exit(1));

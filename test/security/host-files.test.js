@@ -48,9 +48,20 @@ function bothRuntimes(name, fn) {
   }
 }
 
-/** Runs a node script as nobody (the copy's node: the same V8 as the runtime's). */
+/**
+ * The V8 flags bin/tsrunc starts node with (its sh line): V8 runs a code cache
+ * only under the flags it was made with, so the attacker uses the same.
+ */
+function launcherFlags() {
+  const line = fs.readFileSync(path.join(runtimeCopies().project, 'bin', 'tsrunc'), 'utf8').split('\n')[1];
+  const m = / node ((?:--[\w=-]+ )+)-- /.exec(line);
+  assert.ok(m && m[1].includes('--single-threaded'), `the node flags in bin/tsrunc's sh line: ${line}`);
+  return m[1].trim().split(' ');
+}
+
+/** Runs a node script as nobody (the copy's node: the same V8, and the flags, of the runtime's). */
 function asNobody(script, ...args) {
-  const r = spawnSync(runtimeCopies().node, ['--single-threaded', '-e', script, ...args], {
+  const r = spawnSync(runtimeCopies().node, [...launcherFlags(), '-e', script, ...args], {
     uid: NOBODY, gid: NOBODY, encoding: 'utf8', cwd: '/', timeout: 30000,
   });
   if (r.status !== 0) throw new Error(`attacker script failed (${r.status}): ${r.stderr}`);
@@ -205,13 +216,15 @@ const CRAFT = `
   const payload = 'process.getuid()===0&&require("fs").writeFileSync(' + JSON.stringify(marker) + ',"0");';
   // room for it comes out of the bundle's message texts (runs of letters and spaces are in strings)
   let excess = payload.length;
-  let mod = payload + src.replace(/[A-Za-z ]{40,}/g, (run) => {
+  const shorter = src.replace(/[A-Za-z ]{40,}/g, (run) => {
     const cut = Math.min(excess, run.length - 10);
     excess -= cut;
     return run.slice(cut);
   });
+  const at = shorter.indexOf('{') + 1; // inside node's module wrapper, where require is
+  const mod = shorter.slice(0, at) + payload + shorter.slice(at);
   if (mod.length !== src.length) throw new Error('could not keep the length');
-  const script = new vm.Script(Module.wrap(mod), { filename: bundle });
+  const script = new vm.Script(mod, { filename: bundle }); // as bin/tsrunc: the bundle is in its module wrapper
   script.runInThisContext(); // compiles the module wrapper, with the payload, into the cache
   const data = script.createCachedData();
   let names;
@@ -254,13 +267,14 @@ test('code cache: a cache dir made under umask 000 takes no cache from another u
 test('code cache: a cache dir left writable by others is not used (tsrunc)', () => {
   const c = contexts.tsrunc;
   // as an older launcher left it under umask 000
-  const { marker, planted } = cacheAttack(c, { tamper: (dir) => fs.chmodSync(dir, 0o777) });
+  const { marker, planted, second } = cacheAttack(c, { tamper: (dir) => fs.chmodSync(dir, 0o777) });
   assert.is(marker, '(none)', `root ran the attacker's code cache (attacker: ${planted})`);
+  assert.match(second.stderr, /container does not exist/, 'the bundle itself answered');
 });
 
 test('code cache: a cache file writable by others is not used (tsrunc)', () => {
   const c = contexts.tsrunc;
-  const { marker, planted } = cacheAttack(c, {
+  const { marker, planted, second } = cacheAttack(c, {
     // as an older launcher left them: the dir made under umask 022, the file under 000
     tamper: (dir) => {
       fs.chmodSync(dir, 0o755);
@@ -269,6 +283,7 @@ test('code cache: a cache file writable by others is not used (tsrunc)', () => {
   });
   assert.match(planted, /overwritten/, 'the attacker wrote into the 0666 file');
   assert.is(marker, '(none)', `root ran the attacker's code cache (attacker: ${planted})`);
+  assert.match(second.stderr, /container does not exist/, 'the bundle itself answered');
 });
 
 // ---------------------------------------------------------------- the caller's NODE_* variables

@@ -34,10 +34,13 @@ function withLayout(fn) {
   }
 }
 
+/** A module's code in node's module wrapper, as scripts/bundle/build.js writes the bundle. */
+const wrapped = (code) => require('module').wrap(code);
+
 /** A stand-in bundle: main() prints `letter` and the arguments it got. */
 function writeBundle(dir, letter) {
   fs.writeFileSync(path.join(dir, 'dist', 'tsrunc.js'),
-    `exports.main = async (args) => { require('fs').writeSync(1, '${letter} ' + args.join(' ') + '\\n'); };\n`);
+    wrapped(`exports.main = async (args) => { require('fs').writeSync(1, '${letter} ' + args.join(' ') + '\\n'); };\n`));
 }
 
 function launch(dir, args) {
@@ -165,7 +168,7 @@ test('a cache dir another user owns is neither run from nor written to', () => w
 /** A stand-in bundle whose main() prints the environment as JSON. */
 function writeEnvBundle(dir) {
   fs.writeFileSync(path.join(dir, 'dist', 'tsrunc.js'),
-    'exports.main = async () => { require(\'fs\').writeSync(1, JSON.stringify(process.env)); };\n');
+    wrapped('exports.main = async () => { require(\'fs\').writeSync(1, JSON.stringify(process.env)); };\n'));
 }
 
 const NODE_DIRS = ['/usr/bin', '/bin'];
