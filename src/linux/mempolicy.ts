@@ -51,5 +51,5 @@ export function setMemoryPolicy(p: MemoryPolicy): void {
   for (const n of nodes) mask[n >> 3] |= 1 << (n & 7);
   // maxnode counts one more than the mask's bits (the kernel's historic off-by-one)
   const ret = nodes.length ? lib().syscall6(SYS_set_mempolicy, mode, ptr(mask), MAX_NUMNODES + 1, 0, 0) : lib().syscall6(SYS_set_mempolicy, mode, 0, 0, 0, 0);
-  if (Number(ret) < 0) fail('set_mempolicy', [[p.mode, ...(p.flags ?? [])].join('|'), `nodes "${p.nodes ?? ''}"`]);
+  if (Number(ret) < 0) fail('set_mempolicy', [[p.mode, ...(p.flags ?? [])].join('|'), p.nodes ?? '']);
 }
