@@ -164,7 +164,8 @@ function checkLinuxExtras(spec: Spec, namespaces: Set<string>, problems: string[
   // Without SELinux a mount label has nothing to label: ignored, as crun does (runc 1.1.5
   // passes context= to the kernel anyway and fails on EINVAL mounting /dev).
   if (linux.mountLabel && selinuxEnabled()) problems.push('linux.mountLabel: SELinux mount labels are not supported by tsrunc yet');
-  if (linux.netDevices) checkNetDevices(linux.netDevices, linux.namespaces ?? [], problems);
+  // an empty set moves nothing and needs nothing (as runc)
+  if (linux.netDevices && Object.keys(linux.netDevices).length) checkNetDevices(linux.netDevices, linux.namespaces ?? [], problems);
   if (linux.memoryPolicy) checkMemoryPolicy(linux.memoryPolicy, problems);
 }
 

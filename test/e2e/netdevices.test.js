@@ -234,6 +234,16 @@ tsruncOnly('bad configs are refused by field, before anything exists; the device
   }
 });
 
+tsruncOnly('an empty netDevices moves nothing and needs no network namespace (as runc)', () => {
+  const b1 = ctx.shBundle('true', (c) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n) => n.type !== 'network');
+    c.linux.netDevices = {};
+  });
+  const id = ctx.id('nd');
+  ok(ctx.rt(['run', '--bundle', b1.dir, id]), 'run');
+  ctx.leftovers({ id, bundle: b1 });
+});
+
 tsruncOnly('in a container with a user namespace (its network namespace is owned by it) the move and the addresses work', async () => {
   const why = userNamespacesWork();
   if (why) return skip(`user namespaces: ${why}`);
