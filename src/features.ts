@@ -8,6 +8,7 @@ import { seccompFeatures } from './seccomp/compile';
 import { versionString as libseccompVersion } from './seccomp/libseccomp';
 import { apparmorEnabled, selinuxEnabled } from './linux/lsm';
 import { NAMESPACE_FILES } from './linux/namespaces';
+import { MPOL_MODES, MPOL_FLAGS } from './linux/mempolicy';
 
 export function features(): Record<string, unknown> {
   const seccomp = seccompFeatures();
@@ -28,7 +29,8 @@ export function features(): Record<string, unknown> {
       selinux: { enabled: selinuxEnabled() },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
-      netDevices: { enabled: false },
+      memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS) },
+      netDevices: { enabled: true },
     },
     annotations,
   };

@@ -2,7 +2,7 @@
 // about this host. Each problem is a message that names the field.
 import * as fs from 'fs';
 import * as path from 'path';
-import { type Spec, type Process, type IdMapping } from './spec-types';
+import { type Spec, type Process, type IdMapping, type Namespace, type NetDevice, type MemoryPolicy } from './spec-types';
 import { parseMountOptions, checkMountData } from './mount-options';
 import { capNumber, currentBoundingSet, kernelLastCap } from '../linux/capabilities';
 import { sysctlNamespace } from './sysctl';
@@ -10,6 +10,8 @@ import { SCHED_POLICIES, SCHED_FLAGS, IOPRIO_CLASSES, PERSONALITY_DOMAINS, parse
 import { apparmorEnabled, selinuxEnabled } from '../linux/lsm';
 import * as os from 'os';
 import { namespaceTypeAt } from '../linux/namespaces';
+import { deviceNameProblem } from '../linux/netlink';
+import { MPOL_MODES, MPOL_FLAGS, parseNodeList } from '../linux/mempolicy';
 
 /**
  * A namespace to join must be of the type it is listed as: setns(2) would
@@ -162,8 +164,93 @@ function checkLinuxExtras(spec: Spec, namespaces: Set<string>, problems: string[
   // Without SELinux a mount label has nothing to label: ignored, as crun does (runc 1.1.5
   // passes context= to the kernel anyway and fails on EINVAL mounting /dev).
   if (linux.mountLabel && selinuxEnabled()) problems.push('linux.mountLabel: SELinux mount labels are not supported by tsrunc yet');
-  for (const field of ['netDevices', 'memoryPolicy']) {
-    if (linux[field] !== undefined) problems.push(`linux.${field}: is not supported by tsrunc yet`);
+  // an empty set moves nothing and needs nothing (as runc)
+  if (linux.netDevices && Object.keys(linux.netDevices).length) checkNetDevices(linux.netDevices, linux.namespaces ?? [], problems);
+  if (linux.memoryPolicy) checkMemoryPolicy(linux.memoryPolicy, problems);
+}
+
+/**
+ * linux.netDevices: a network namespace to move them into, device names the
+ * kernel takes, no two devices to one name. Whether each exists and its name
+ * is free in the container is checked once the namespace exists (container/netdevices.ts).
+ */
+function checkNetDevices(devices: Record<string, NetDevice>, namespaces: Namespace[], problems: string[]): void {
+  const netns = namespaces.find((n) => n.type === 'network');
+  if (!netns) problems.push('linux.netDevices: unable to move network devices without a NET namespace (linux.namespaces has no "network")');
+  else if (netns.path && sameFile(netns.path, '/proc/self/ns/net')) {
+    problems.push(`linux.netDevices: the "network" namespace ${netns.path} is the runtime's own: the devices cannot move into it`);
+  }
+  if (process.geteuid?.() !== 0) problems.push('linux.netDevices: network devices are not supported for rootless containers');
+  const names = new Map<string, string>();
+  for (const [hostName, d] of Object.entries(devices)) {
+    const field = `linux.netDevices[${JSON.stringify(hostName)}]`;
+    const bad = deviceNameProblem(hostName, false);
+    if (bad) problems.push(`${field}: invalid network device name ${JSON.stringify(hostName)}: ${bad}`);
+    if (d.name) {
+      const badName = deviceNameProblem(d.name, true);
+      if (badName) problems.push(`${field}.name: invalid network device name ${JSON.stringify(d.name)}: ${badName}`);
+    }
+    const name = d.name || hostName;
+    if (name.includes('%')) continue; // a template: the kernel picks a free name
+    const other = names.get(name);
+    if (other !== undefined) problems.push(`${field}: "${other}" is moved in as "${name}" too: two devices cannot have one name`);
+    else names.set(name, hostName);
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [x, y] = [fs.statSync(a), fs.statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+const ANY_NODE_FLAGS = ['MPOL_F_STATIC_NODES', 'MPOL_F_RELATIVE_NODES'];
+
+/** linux.memoryPolicy: what set_mempolicy(2) would refuse, said by field before anything exists. */
+function checkMemoryPolicy(mp: MemoryPolicy, problems: string[]): void {
+  const field = 'linux.memoryPolicy';
+  if (typeof mp.mode !== 'string') return void problems.push(`${field}.mode: is required`);
+  if (MPOL_MODES[mp.mode] === undefined) problems.push(`${field}.mode: unknown mode "${mp.mode}"`);
+  const flags = mp.flags ?? [];
+  flags.forEach((f, i) => {
+    if (MPOL_FLAGS[f] === undefined) problems.push(`${field}.flags[${i}]: unknown flag "${f}"`);
+  });
+  const nodes = parseNodeList(mp.nodes);
+  if (typeof nodes === 'string') return void problems.push(`${field}.nodes: ${nodes}`);
+  const anyNode = ANY_NODE_FLAGS.filter((f) => flags.includes(f));
+  if (anyNode.length === 2) problems.push(`${field}.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other`);
+  if (flags.includes('MPOL_F_NUMA_BALANCING') && mp.mode !== 'MPOL_BIND' && mp.mode !== 'MPOL_PREFERRED_MANY') {
+    problems.push(`${field}.flags: MPOL_F_NUMA_BALANCING is only for MPOL_BIND and MPOL_PREFERRED_MANY (the mode is ${mp.mode})`);
+  }
+  switch (mp.mode) {
+    case 'MPOL_DEFAULT':
+    case 'MPOL_LOCAL':
+      if (nodes.length) problems.push(`${field}.nodes: ${mp.mode} takes no nodes (got "${mp.nodes}")`);
+      if (mp.mode === 'MPOL_LOCAL' && anyNode.length) problems.push(`${field}.flags: MPOL_LOCAL takes no ${anyNode.join(' or ')}`);
+      return;
+    case 'MPOL_PREFERRED':
+      if (!nodes.length && anyNode.length) problems.push(`${field}.nodes: MPOL_PREFERRED with ${anyNode.join(' or ')} needs at least one node`);
+      break;
+    default:
+      if (!nodes.length) problems.push(`${field}.nodes: ${mp.mode} needs at least one node`);
+  }
+  // Without those flags the kernel keeps only the nodes that have memory, and refuses none at all.
+  const withMemory = nodes.length && !anyNode.length ? nodesWithMemory() : undefined;
+  if (withMemory && !nodes.some((n) => withMemory.includes(n))) {
+    problems.push(`${field}.nodes: none of nodes "${mp.nodes}" has memory on this host (nodes with memory: ${withMemory.join(',')})`);
+  }
+}
+
+/** The NUMA nodes with memory, or undefined when the host does not say. */
+function nodesWithMemory(): number[] | undefined {
+  try {
+    const nodes = parseNodeList(fs.readFileSync('/sys/devices/system/node/has_memory', 'utf8').trim());
+    return typeof nodes === 'string' ? undefined : nodes;
+  } catch {
+    return undefined;
   }
 }
 

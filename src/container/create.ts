@@ -23,6 +23,7 @@ import { SPEC_VERSION } from '../version';
 import { NAMESPACE_FILES } from '../linux/namespaces';
 import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
+import { moveNetDevices } from './netdevices';
 
 export interface CreateOptions {
   id: string;
@@ -147,7 +148,8 @@ export function createContainer(opts: CreateOptions): Created {
     session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
     fault('create:forked');
     initPid = session.processPid((stage1Pid) => writeIdMaps(stage1Pid, spec));
-    owned.init = { pid: initPid, startTime: processStartTime(initPid) ?? '' };
+    const init = { pid: initPid, startTime: processStartTime(initPid) ?? '' };
+    owned.init = init;
     record();
     fault('create:init-pid');
     cgroup?.addProcess(initPid);
@@ -157,6 +159,10 @@ export function createContainer(opts: CreateOptions): Created {
       record();
     }
     fault('create:in-cgroup');
+    if (spec.linux?.netDevices) {
+      moveNetDevices(spec.linux.netDevices, init);
+      fault('create:netdevices');
+    }
     session.proceed();
     session.untilReady({
       console: (fd) => (opts.onConsole ? opts.onConsole(fd) : sys.close(fd)),

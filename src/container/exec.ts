@@ -64,6 +64,7 @@ export function execInContainer(opts: ExecOptions): number {
     namespaces: state.namespacePaths ?? {},
     process: opts.process,
     personality: spec.linux?.personality,
+    memoryPolicy: spec.linux?.memoryPolicy,
     seccomp,
     passFds: pass.count,
   };

@@ -4,9 +4,10 @@
 // and against ours, and everything it lists really works in a container:
 // ociVersionMin/Max as config ociVersion, every hook, every namespace, every
 // mount option (in a real tmpfs and bind mount), every seccomp action,
-// operator, architecture and supported flag, every capability the host has;
-// what it says is not there (LSMs, Intel RDT, idmapped mounts, netDevices) is
-// refused with a clear error.
+// operator, architecture and supported flag, every capability the host has
+// (network devices and memory policy modes and flags: netdevices.test.js and
+// mempolicy.test.js); what it says is not there (LSMs, Intel RDT, idmapped
+// mounts) is refused with a clear error.
 //
 // Against runc (TSRUNC_TEST_RUNTIME=/usr/sbin/runc) only the schema checks
 // run: the content is tsrunc's own (runc 1.1.5's lists things it does not

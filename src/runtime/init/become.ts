@@ -1,5 +1,5 @@
 // The last steps of any container process, the init's and exec's alike:
-// rlimits, scheduling, LSM labels, personality, user and capabilities, cwd,
+// rlimits, scheduling, LSM labels, personality, memory policy, user and capabilities, cwd,
 // no_new_privs, seccomp, the executable's lookup, and execve.
 import * as fs from 'fs';
 import * as sys from '../../linux/sys';
@@ -8,12 +8,14 @@ import { type Process, type Linux } from '../../bundle/spec-types';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { applyScheduler, applyIoPriority, applyPersonality } from '../../linux/sched';
 import { applyApparmor, applySelinuxLabel } from './lsm';
+import { setMemoryPolicy } from '../../linux/mempolicy';
 import * as proc from './process';
 import { type CompiledFilter, loadSeccomp, loadPointFor } from '../../seccomp/load';
 
 export interface ProcessPlan {
   process: Process;
   personality?: Linux['personality'];
+  memoryPolicy?: Linux['memoryPolicy'];
   seccomp?: CompiledFilter;
   /** A verified procfs fd (src/linux/procfs.ts) for the process's own /proc files, if the container has one. */
   procFd?: number;
@@ -52,6 +54,8 @@ export function prepareProcess(plan: ProcessPlan, chan: Channel<ChildMessage, Pa
   if (p.apparmorProfile) applyApparmor(p.apparmorProfile, plan.procFd);
   if (p.selinuxLabel) applySelinuxLabel(p.selinuxLabel, plan.procFd);
   if (plan.personality) named('linux.personality', () => applyPersonality(plan.personality!));
+  // before seccomp, which may deny set_mempolicy (Docker's profile does without CAP_SYS_NICE)
+  if (plan.memoryPolicy) named('linux.memoryPolicy', () => setMemoryPolicy(plan.memoryPolicy!));
   // seccomp: installed at one of two points, see loadPointFor (src/seccomp/load.ts).
   const seccompAt = plan.seccomp && loadPointFor(p);
   const installSeccomp = () => {

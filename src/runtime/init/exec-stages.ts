@@ -20,6 +20,7 @@ export interface ExecPlan {
   namespaces: Record<string, string>;
   process: Process;
   personality?: Linux['personality'];
+  memoryPolicy?: Linux['memoryPolicy'];
   seccomp?: CompiledFilter;
   /** How many fds from 3 on the process keeps (--preserve-fds, checked by the parent). */
   passFds: number;
@@ -87,7 +88,7 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
       chan.send({ type: 'console' }, pty.master);
       sys.close(pty.master);
     }
-    const ready = prepareProcess({ process: p, personality: plan.personality, seccomp: plan.seccomp, procFd: containerProcfs() }, chan);
+    const ready = prepareProcess({ process: p, personality: plan.personality, memoryPolicy: plan.memoryPolicy, seccomp: plan.seccomp, procFd: containerProcfs() }, chan);
     chan.send({ type: 'ready' });
     proc.prepareFds(plan.passFds); // closes the channel at exec: EOF tells the runtime it worked
     execProcess(ready);

@@ -184,7 +184,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     makeRootReadonly(spec);
 
     step = 'setting up the process';
-    const ready = prepareProcess({ process: p, personality: spec.linux?.personality, seccomp: plan.seccomp, procFd }, chan);
+    const ready = prepareProcess({ process: p, personality: spec.linux?.personality, memoryPolicy: spec.linux?.memoryPolicy, seccomp: plan.seccomp, procFd }, chan);
 
     step = STEP_WAIT_START;
     chan.send({ type: 'ready' });
