@@ -1,11 +1,12 @@
 'use strict';
 // Helpers for the end-to-end tests that drive tsrunc (and runc, the reference)
-// through the real callers: a private containerd (ctr and the CRI gRPC API) and
-// podman (conmon). Everything lives under one temp dir per test file
-// (/tmp/tsrunc-callers-<name>-XXXX): containerd's root/state/sockets, podman's
-// root/runroot/tmpdir, the image archive, the runtime wrappers and their call
-// logs. cleanup() undoes all of it, also on failure and on process exit:
-// containerd and its shims are killed, the container processes too, mounts
+// through the real callers: a private containerd (ctr and the CRI gRPC API),
+// podman (conmon) and dockerd. Everything lives under one temp dir per test
+// file (/tmp/tsrunc-callers-<name>-XXXX): containerd's root/state/sockets,
+// podman's root/runroot/tmpdir, dockerd's data-root/exec-root/socket, the image
+// archive, the runtime wrappers and their call logs. cleanup() undoes all of
+// it, also on failure and on process exit: dockerd, containerd and its shims
+// are killed, the container processes too, mounts
 // under the temp dir are unmounted, the cgroup dirs the callers made are
 // removed, the temp dir is deleted.
 //
