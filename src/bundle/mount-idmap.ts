@@ -41,7 +41,8 @@ export function mountIdmap(spec: Spec, m: Mount): MountIdmap | undefined {
 
 /**
  * Problems with mounts[i]'s id mapping, each naming the field. `checkRanges`
- * checks one mapping's ranges (the rules of linux.uidMappings).
+ * checks one mapping's ranges (the rules of linux.uidMappings). One of
+ * uidMappings and gidMappings without the other is the schema's to refuse.
  */
 export function mountIdmapProblems(spec: Spec, i: number, checkRanges: (field: string, maps: IdMapping[]) => string[]): string[] {
   const m = (spec.mounts ?? [])[i];
@@ -55,9 +56,6 @@ export function mountIdmapProblems(spec: Spec, i: number, checkRanges: (field: s
   const problems: string[] = [];
   if (!parsed.bind) problems.push(`${asked}: idmapped mounts are only supported for bind mounts (type "${m.type ?? ''}" without "bind" or "rbind")`);
   if (process.geteuid?.() !== 0) problems.push(`${asked}: idmapped mounts need a runtime running as root (MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the source's filesystem)`);
-  if (hasUid !== hasGid) {
-    problems.push(hasUid ? `${field}.gidMappings: is required with uidMappings` : `${field}.uidMappings: is required with gidMappings`);
-  }
   for (const [name, maps] of [['uidMappings', m.uidMappings], ['gidMappings', m.gidMappings]] as const) {
     if (maps === undefined) continue;
     if (maps.length === 0) problems.push(`${field}.${name}: must list at least one mapping`);
