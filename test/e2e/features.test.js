@@ -6,8 +6,7 @@
 // mount option (in a real tmpfs and bind mount), every seccomp action,
 // operator, architecture and supported flag, every capability the host has;
 // idmapped mounts apply a mount's mapping; what it says is not there (LSMs,
-// Intel RDT, netDevices) is
-// refused with a clear error.
+// Intel RDT, netDevices) is refused with a clear error.
 //
 // Against runc (TSRUNC_TEST_RUNTIME=/usr/sbin/runc) only the schema checks
 // run: the content is tsrunc's own (runc 1.1.5's lists things it does not
