@@ -28,7 +28,7 @@ export function features(): Record<string, unknown> {
       apparmor: { enabled: apparmorEnabled() },
       selinux: { enabled: selinuxEnabled() },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
       memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS) },
       netDevices: { enabled: true },
     },

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { type Spec, type Process, type IdMapping, type Namespace, type NetDevice, type MemoryPolicy } from './spec-types';
 import { parseMountOptions, checkMountData } from './mount-options';
+import { mountIdmapProblems } from './mount-idmap';
 import { capNumber, currentBoundingSet, kernelLastCap } from '../linux/capabilities';
 import { sysctlNamespace } from './sysctl';
 import { SCHED_POLICIES, SCHED_FLAGS, IOPRIO_CLASSES, PERSONALITY_DOMAINS, parseCpuList } from '../linux/sched';
@@ -88,7 +89,7 @@ export function semanticProblems(spec: Spec, rootfs: string): string[] {
     const parsed = parseMountOptions(m.options, m.type);
     for (const msg of checkMountData(m.type ?? '', parsed)) problems.push(`mounts[${i}].options: ${msg}`);
     if (!m.type && !parsed.bind) problems.push(`mounts[${i}].type: is required unless options contain "bind" or "rbind"`);
-    if (parsed.idmap) problems.push(`mounts[${i}].options: idmapped mounts are not supported yet`);
+    problems.push(...mountIdmapProblems(spec, i, mappingProblems));
     if (parsed.tmpcopyup && m.type !== 'tmpfs') problems.push(`mounts[${i}].options: tmpcopyup is only for tmpfs mounts`);
   });
 
@@ -291,9 +292,13 @@ export function processProblems(p: Process): string[] {
   return problems;
 }
 
-/** Id ranges the kernel would refuse in uid_map/gid_map: empty, or overlapping on either side. */
+// uid_map and gid_map take at most this many lines (user_namespaces(7), since Linux 4.15)
+const MAX_ID_RANGES = 340;
+
+/** Id ranges the kernel would refuse in uid_map/gid_map: empty, too many, or overlapping on either side. */
 function mappingProblems(field: string, maps: IdMapping[] | undefined): string[] {
   const problems: string[] = [];
+  if ((maps ?? []).length > MAX_ID_RANGES) problems.push(`${field}: ${maps?.length} ranges, the kernel takes at most ${MAX_ID_RANGES}`);
   (maps ?? []).forEach((m, i) => {
     if (!(m.size > 0)) problems.push(`${field}[${i}].size: must be at least 1 (got ${m.size})`);
   });

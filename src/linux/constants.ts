@@ -46,6 +46,7 @@ export const MOUNT_ATTR_RELATIME = 0x0;
 export const MOUNT_ATTR_NOATIME = 0x10;
 export const MOUNT_ATTR_STRICTATIME = 0x20;
 export const MOUNT_ATTR_NODIRATIME = 0x80;
+export const MOUNT_ATTR_IDMAP = 0x100000;
 export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
 
 export const O_RDONLY = 0;

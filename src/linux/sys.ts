@@ -534,6 +534,20 @@ export function mountSetattrFd(fd: number, recursive: boolean, set: number, clea
   check('mount_setattr', [fd, '', recursive ? 'AT_EMPTY_PATH|AT_RECURSIVE' : 'AT_EMPTY_PATH', '0x' + set.toString(16), '0x' + clear.toString(16)], r);
 }
 
+/**
+ * mount_setattr(2) MOUNT_ATTR_IDMAP on a detached mount (open_tree(OPEN_TREE_CLONE)): its
+ * ids are mapped through the user namespace `usernsFd`, the whole tree with `recursive`.
+ */
+export function mountSetattrIdmap(fd: number, recursive: boolean, usernsFd: number): void {
+  // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
+  const attr = Buffer.alloc(32);
+  attr.writeUInt32LE(C.MOUNT_ATTR_IDMAP, 0);
+  attr.writeUInt32LE(usernsFd >>> 0, 24);
+  const flags = C.AT_EMPTY_PATH | (recursive ? C.AT_RECURSIVE : 0);
+  const r = Number(lib().syscallPathBuf(SYS_mount_setattr, fd, '', flags, attr, 32));
+  check('mount_setattr', [fd, '', recursive ? 'AT_EMPTY_PATH|AT_RECURSIVE' : 'AT_EMPTY_PATH', 'MOUNT_ATTR_IDMAP', `userns_fd=${usernsFd}`], r);
+}
+
 /** strerror(3): the system's text for an errno. */
 export function strerror(e: number): string {
   return String(lib().strerror(e));

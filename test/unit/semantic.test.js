@@ -175,9 +175,62 @@ test('mounts[].type missing without bind', () => {
   one((s) => s.mounts.push({ destination: '/x', source: 'tmpfs' }), 'mounts[7].type');
 });
 
-test('mounts[].options: idmap not supported', () => {
-  one((s) => s.mounts.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] }), 'mounts[7].options', /idmap/);
-  one((s) => s.mounts.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'ridmap'] }), 'mounts[7].options', /idmap/);
+// idmapped mounts (config.md): mappings on the mount, or the container's user namespace's
+const MAP = [{ containerID: 0, hostID: 100000, size: 65536 }];
+const withUserns = (s) => {
+  s.linux.namespaces.push({ type: 'user' });
+  s.linux.uidMappings = MAP;
+  s.linux.gidMappings = MAP;
+};
+
+test('mounts[]: idmapped binds with their own mappings, or with the container\'s user namespace, are valid', () => {
+  const s = clone(defaultSpec());
+  s.mounts.push({ destination: '/a', type: 'bind', source: '/tmp', options: ['bind', 'idmap'], uidMappings: MAP, gidMappings: MAP });
+  s.mounts.push({ destination: '/b', source: '/tmp', options: ['rbind', 'ridmap'], uidMappings: MAP, gidMappings: MAP });
+  s.mounts.push({ destination: '/c', source: '/tmp', options: ['rbind'], uidMappings: MAP, gidMappings: MAP }); // runc: mappings alone are "idmap"
+  assert.equal(semanticProblems(s, rootfs), []);
+  withUserns(s);
+  s.mounts.push({ destination: '/d', source: '/tmp', options: ['rbind', 'ridmap'] });
+  assert.equal(semanticProblems(s, rootfs), []);
+});
+
+test('mounts[].options: idmap without mappings needs a user namespace to take them from', () => {
+  for (const o of ['idmap', 'ridmap']) {
+    one((s) => s.mounts.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', o] }), 'mounts[7].options', new RegExp(`^mounts\\[7\\]\\.options: "${o}": no uidMappings and gidMappings on the mount, and no user namespace in linux.namespaces`));
+  }
+  // a joined user namespace has a mapping too
+  const s = clone(defaultSpec());
+  s.linux.namespaces.push({ type: 'user', path: '/proc/self/ns/user' });
+  s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'idmap'] });
+  assert.equal(semanticProblems(s, rootfs), []);
+});
+
+test('mounts[]: uidMappings and gidMappings each with at least one valid range', () => {
+  one((s) => s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'idmap'], uidMappings: [], gidMappings: MAP }), 'mounts[7].uidMappings', /at least one mapping/);
+  one((s) => s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'idmap'], uidMappings: MAP, gidMappings: [...MAP, { containerID: 10, hostID: 0, size: 1 }] }), 'mounts[7].gidMappings[1]', /container ids overlap with mounts\[7\]\.gidMappings\[0\]/);
+  one((s) => s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1, size: 0 }], gidMappings: MAP }), 'mounts[7].uidMappings[0].size');
+  const many = Array.from({ length: 341 }, (_, i) => ({ containerID: i, hostID: 100000 + i, size: 1 }));
+  one((s) => s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'idmap'], uidMappings: many, gidMappings: MAP }), 'mounts[7].uidMappings', /341 ranges, the kernel takes at most 340/);
+});
+
+test('mounts[]: an idmapped mount must be a bind mount (as runc)', () => {
+  one((s) => s.mounts.push({ destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['idmap'], uidMappings: MAP, gidMappings: MAP }), 'mounts[7].options', /"idmap": idmapped mounts are only supported for bind mounts \(type "tmpfs"/);
+  one((s) => s.mounts.push({ destination: '/x', type: 'tmpfs', source: 'tmpfs', uidMappings: MAP, gidMappings: MAP }), 'mounts[7].uidMappings', /only supported for bind mounts/);
+});
+
+test('mounts[]: idmapped mounts need a runtime running as root (checked as uid 65534)', () => {
+  // the check reads the euid: run it in a child that drops to nobody
+  const code = `const { semanticProblems } = require(${JSON.stringify(require.resolve('../../dist/bundle/semantic.js'))});
+    const s = ${JSON.stringify((() => {
+      const s = clone(defaultSpec());
+      s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'idmap'], uidMappings: MAP, gidMappings: MAP });
+      return s;
+    })())};
+    process.stdout.write(JSON.stringify(semanticProblems(s, ${JSON.stringify(rootfs)})));`;
+  const r = require('child_process').spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', code], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const problems = JSON.parse(r.stdout).filter((p) => p.startsWith('mounts[7]'));
+  assert.equal(problems, ['mounts[7].options: "idmap": idmapped mounts need a runtime running as root (MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the source\'s filesystem)']);
 });
 
 test('linux.devices[].path relative', () => {

@@ -18,6 +18,7 @@ import { parseMountOptions, type ParsedMountOptions } from '../../bundle/mount-o
 import { openInRoot, mkdirAllInRoot, createFileInRoot, fdPath, fdLink } from '../../linux/inroot';
 import { copyTree } from './copytree';
 import type { CgroupView } from '../../cgroups/manager';
+import type { MountSource } from './bind-sources';
 
 export type { CgroupView };
 
@@ -92,20 +93,29 @@ export function bindOnto(target: number, source: number, recursive: boolean, fla
     return mounted;
   }
   try {
-    let attrsSet = true;
-    try {
-      setMountAttrs(tree, flags, clear, recursiveAttrs);
-    } catch (e) {
-      if (!isNoSys(e)) throw e;
-      attrsSet = false; // before 5.12: set once attached, by remount
-    }
-    sys.moveMount(tree, '', target, '', C.MOVE_MOUNT_F_EMPTY_PATH | C.MOVE_MOUNT_T_EMPTY_PATH);
-    if (!attrsSet) setMountAttrs(tree, flags, clear, recursiveAttrs);
-    return tree;
+    return attachTree(target, tree, flags, clear, recursiveAttrs);
   } catch (e) {
     sys.close(tree);
     throw e;
   }
+}
+
+/**
+ * Attaches a detached mount (tree) onto the `target` fd with its attributes
+ * set first; returns `tree`, now the new mount's fd. The caller closes it,
+ * also when this throws.
+ */
+export function attachTree(target: number, tree: number, flags: number, clear: number, recursiveAttrs = false): number {
+  let attrsSet = true;
+  try {
+    setMountAttrs(tree, flags, clear, recursiveAttrs);
+  } catch (e) {
+    if (!isNoSys(e)) throw e;
+    attrsSet = false; // before 5.12: set once attached, by remount
+  }
+  sys.moveMount(tree, '', target, '', C.MOVE_MOUNT_F_EMPTY_PATH | C.MOVE_MOUNT_T_EMPTY_PATH);
+  if (!attrsSet) setMountAttrs(tree, flags, clear, recursiveAttrs);
+  return tree;
 }
 
 /** Runs `fn` with an O_PATH fd of a host path (a bind source from the caller: trusted). */
@@ -261,8 +271,14 @@ export function readonlyLater(m: Mount): boolean {
   return !o.bind && (o.flags & C.MS_RDONLY) !== 0;
 }
 
-/** Mounts one entry of mounts[] below the root; returns an O_PATH fd of the new mount (the caller closes it). */
-export function mountOne(root: RootRef, bundleDir: string, m: Mount, cgroups: CgroupView[], cgroupV2: boolean, sourceFd?: number): number {
+/**
+ * Mounts one entry of mounts[] below the root; returns an O_PATH fd of the
+ * new mount (the caller closes it). `source`: what the host's root made for
+ * a bind (bind-sources.ts), an idmapped tree is attached as it is.
+ */
+export function mountOne(root: RootRef, bundleDir: string, m: Mount, cgroups: CgroupView[], cgroupV2: boolean, source?: MountSource): number {
+  if (source?.kind === 'error') throw new Error(source.message);
+  const sourceFd = source?.fd;
   const o = parseMountOptions(m.options, m.type);
   if (readonlyLater(m)) o.flags &= ~C.MS_RDONLY;
   const dest = m.destination;
@@ -290,7 +306,9 @@ export function mountOne(root: RootRef, bundleDir: string, m: Mount, cgroups: Cg
       mounted = withSource((src) => {
         // over /proc only a procfs, checked on the very file that is mounted
         checkProcMount(dest, inRoot, () => sys.fstatfsType(src) === C.PROC_SUPER_MAGIC);
-        return bindOnto(target, src, (o.flags & C.MS_REC) !== 0, o.flags & ~C.MS_BIND & ~C.MS_REC, o.clearFlags, reopen);
+        const attrs = o.flags & ~C.MS_BIND & ~C.MS_REC;
+        if (source?.kind === 'tree') return attachTree(target, src, attrs, o.clearFlags);
+        return bindOnto(target, src, (o.flags & C.MS_REC) !== 0, attrs, o.clearFlags, reopen);
       });
     } else {
       checkProcMount(dest, inRoot, () => m.type === 'proc');

@@ -11,6 +11,7 @@ import { parseMountOptions } from '../../bundle/mount-options';
 import { mountOne, readonlyLater, setMountAttrs, bindOnto, reopenMounted, pathInRoot, type CgroupView, type RootRef } from './mounts';
 import { openInRoot, mkdirAllInRoot, fdPath, fdLink } from '../../linux/inroot';
 import { devicesToCreate, createDevice, bindDevice, createDevSymlinks } from './devices';
+import { type MountSource } from './bind-sources';
 
 export interface RootfsPlan {
   rootfs: string;
@@ -20,8 +21,8 @@ export interface RootfsPlan {
   cgroupViews: CgroupView[];
   cgroupV2: boolean;
   inUserNs: boolean;
-  /** O_PATH fds of bind sources opened as the host's root, per mounts[] entry (user namespaces; bind-sources.ts); closed once used. */
-  bindSourceFds?: (number | undefined)[];
+  /** Per mounts[] entry, the source the host's root opened or idmapped (bind-sources.ts); closed once used. */
+  mountSources?: (MountSource | undefined)[];
 }
 
 /** What the rootfs steps hand on: the rootfs (fd and host path) and, if the config mounts one, its verified /proc. */
@@ -65,14 +66,15 @@ export function setupRootfs(plan: RootfsPlan): PreparedRoot {
   let procFd: number | undefined;
   const roLater: number[] = [];
   for (const [i, m] of (spec.mounts ?? []).entries()) {
-    let mounted: number;
+    let mounted: number | undefined;
+    const src = plan.mountSources?.[i];
     try {
-      mounted = mountOne(root, plan.bundleDir, m, plan.cgroupViews, plan.cgroupV2, plan.bindSourceFds?.[i]);
+      mounted = mountOne(root, plan.bundleDir, m, plan.cgroupViews, plan.cgroupV2, src);
     } catch (e) {
       throw new Error(`mounting ${m.source ?? m.type} to ${m.destination}: ${(e as Error).message}`, { cause: e });
     } finally {
-      const src = plan.bindSourceFds?.[i];
-      if (src !== undefined) sys.close(src);
+      // an attached tree's fd is the new mount's, returned as `mounted`
+      if (src && src.kind !== 'error' && src.fd !== mounted) sys.close(src.fd);
     }
     // the container's /proc, proven procfs by mountOne, serves the init's /proc writes
     if (m.type === 'proc' && pathInRoot(root, mounted) === '/proc') {
