@@ -269,6 +269,21 @@ test("containerd's RuntimeDefault profile (and its process: no no_new_privs, no 
   assert.match(r.stdout, /^NoNewPrivs:\s+0$/m);
 });
 
+// runtime-tools' linux_seccomp: the filter goes in before the user switch (no no_new_privs, no
+// CAP_SYS_ADMIN to keep), and the runtime's own check of the cwd (CVE-2024-21626) needs getcwd.
+test('a profile that denies getcwd, without no_new_privs or CAP_SYS_ADMIN: the process still starts', () => {
+  if (!IS_TSRUNC) return skip('runc 1.1.5 fails it: "failed to verify if current working directory is safe: operation not permitted"');
+  const r = runWith({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getcwd'], action: 'SCMP_ACT_ERRNO' }] },
+    'echo started; grep Seccomp: /proc/self/status',
+    (p) => {
+      p.noNewPrivileges = false;
+      p.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] };
+    });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /started/);
+  assert.match(r.stdout, /^Seccomp:\s+2$/m);
+});
+
 test('a non-root process without no_new_privs or capabilities still gets the filter', () => {
   const r = runWith({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] },
     'id -u; grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; mkdir /tmp/d; echo "rc=$?"',
