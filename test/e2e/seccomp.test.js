@@ -483,9 +483,13 @@ test('SCMP_ACT_NOTIFY with no agent listening: create fails and cleans up', () =
   ctx.leftovers({ id, bundle: b });
 });
 
+// Also: a listener with the ENOSYS stub in front of the filter (containerd's profile denies by default).
 test('SCMP_ACT_NOTIFY: a listenerPath "@name" is the abstract socket "\\0name", as runc dials it', async () => {
   const agent = startSeccompAgent(ctx, 28, { abstract: true });
-  const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: agent.sock, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+  const seccomp = criProfile();
+  for (const rule of seccomp.syscalls) rule.names = rule.names.filter((n) => n !== 'mkdir' && n !== 'mkdirat');
+  seccomp.syscalls.push({ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' });
+  seccomp.listenerPath = agent.sock;
   const r = runWith(seccomp, 'mkdir /tmp/d; echo "rc=$?"');
   await agent.done(r.status === 0 ? 5000 : 0);
   assert.is(r.status, 0, `${r.stderr}\nagent: ${agent.stderr()}`);
