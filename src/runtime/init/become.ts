@@ -62,13 +62,18 @@ export function prepareProcess(plan: ProcessPlan, chan: Channel<ChildMessage, Pa
     const listener = loadSeccomp(plan.seccomp!);
     if (listener !== undefined) sendListenerToParent(chan, listener);
   };
-  if (seccompAt === 'before-user') installSeccomp();
   // runc's order: the cwd is entered as root first (a directory only root may enter),
-  // and again after the uid change only where root was refused (a volume owned by the user)
+  // and again after the uid change only where root was refused (a volume owned by the user).
+  // Checked before an early filter is in force: a profile may deny getcwd (runtime-tools'
+  // linux_seccomp does; runc then fails, crun does not).
   const entered = enterCwd(p.cwd, true);
+  if (entered) checkCwdInRoot();
+  if (seccompAt === 'before-user') installSeccomp();
   proc.applyUserAndCapabilities(p);
-  if (!entered) enterCwd(p.cwd, false);
-  checkCwdInRoot();
+  if (!entered) {
+    enterCwd(p.cwd, false);
+    checkCwdInRoot();
+  }
   if (p.noNewPrivileges) sys.prctl(C.PR_SET_NO_NEW_PRIVS, 1);
   const env = proc.processEnv(p);
   const args = p.args as string[];
@@ -95,13 +100,16 @@ function enterCwd(cwd: string, mayRetry: boolean): boolean {
  * getcwd(3) then fails with ENOENT (the kernel's path starts "(unreachable)").
  */
 function checkCwdInRoot(): void {
+  const breakout = 'current working directory is outside of container mount namespace root -- possible container breakout detected';
   let cwd: string;
   try {
     cwd = process.cwd();
-  } catch {
-    cwd = '';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(breakout, { cause: e });
+    // e.g. EPERM from a seccomp profile that denies getcwd: runc's words
+    throw new Error(`failed to verify if current working directory is safe: ${(e as Error).message}`, { cause: e });
   }
-  if (!cwd.startsWith('/')) throw new Error('current working directory is outside of container mount namespace root -- possible container breakout detected');
+  if (!cwd.startsWith('/')) throw new Error(breakout);
 }
 
 /** execve; on failure says so where the process's output goes (nobody may be listening). */
