@@ -184,6 +184,17 @@ test('--help, -h, help, and no arguments: the main help, runc\'s layout', () => 
   }
 });
 
+test('create --help and run --help: --no-pivot says why it is unsafe', () => {
+  // runc 1.1.5's says only when to use it (a ramdisk); its man page calls it unsafe
+  if (!h.IS_TSRUNC) return;
+  for (const c of ['create', 'run']) {
+    const line = run([c, '--help']).stdout.split('\n').find((l) => l.startsWith('   --no-pivot '));
+    assert.ok(line, `${c} --help lists --no-pivot`);
+    assert.match(line, /Unsafe: the host's mounts stay in the container's mount namespace/, line);
+    assert.match(line, /ramdisk/, line);
+  }
+});
+
 test('a flag the command does not have: "Incorrect Usage" and the command\'s help on stdout, the error logged, exit status 1', () => {
   for (const args of [['state', '--pcli-foo', 'pcli-x'], ['kill', '-pcli-foo', 'pcli-x'], ['delete', '--pcli-foo=1', 'pcli-x']]) {
     const r = run(args);

@@ -193,13 +193,8 @@ export function protectPaths(root: RootRef, spec: Spec): void {
   readonlyPaths(root, spec.linux?.readonlyPaths ?? []);
 }
 
-/** Makes the prepared rootfs "/" of the container: pivot_root, or MS_MOVE + chroot with --no-pivot. */
-export function enterRootfs(root: RootRef, noPivot: boolean): void {
-  if (noPivot) moveRoot(root);
-  else pivotRoot(root);
-}
-
-function pivotRoot(root: RootRef): void {
+/** Makes the prepared rootfs "/" of the container with pivot_root (--no-pivot: no-pivot.ts). */
+export function enterRootfs(root: RootRef): void {
   const oldRoot = sys.open('/', C.O_DIRECTORY | C.O_RDONLY | C.O_CLOEXEC);
   try {
     sys.fchdir(root.fd);
@@ -223,28 +218,22 @@ const MAX_STACKED = 16;
  * "/.." (which the kernel resolves to the topmost mount on the root) and a
  * process that joins the mount namespace (`exec`) land in the host's "/".
  * Detach every such mount, checking before each (one more would detach the
- * container's own root), until "/.." is the mount "/" is.
+ * container's own root), until "/.." is the mount "/" is. Each stops
+ * propagating first, so that the unmounts of its tree never reach the host.
  */
-function detachStackedRoots(): void {
+export function detachStackedRoots(): void {
   for (let i = 0; !sameMount('/', '/..'); i++) {
     if (i === MAX_STACKED) throw new Error('a mount stacked over the container\'s root cannot be detached: "/.." is not "/"');
+    sys.mount(null, '/..', null, C.MS_SLAVE | C.MS_REC, null);
     sys.umount2('/..', C.MNT_DETACH);
   }
 }
 
-function sameMount(a: string, b: string): boolean {
+export function sameMount(a: string, b: string): boolean {
   const x = sys.statx(C.AT_FDCWD, a, 0);
   const y = sys.statx(C.AT_FDCWD, b, 0);
   if (x.mntId !== undefined && y.mntId !== undefined) return x.mntId === y.mntId;
   return x.devMajor === y.devMajor && x.devMinor === y.devMinor && x.ino === y.ino; // kernels before 5.8
-}
-
-/** --no-pivot: move the rootfs mount over "/" and chroot into it. */
-function moveRoot(root: RootRef): void {
-  sys.fchdir(root.fd);
-  sys.mount(root.path, '/', null, C.MS_MOVE, null);
-  sys.chroot('.');
-  process.chdir('/');
 }
 
 /**

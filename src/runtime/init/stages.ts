@@ -8,6 +8,7 @@ import { type Spec } from '../../bundle/spec-types';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { type CgroupView } from './mounts';
 import { setupRootfs, makeCwd, protectPaths, enterRootfs, finishRootfs, finishReadonlyMounts, makeRootReadonly } from './rootfs';
+import { moveRoot } from './no-pivot';
 import { runContainerHooks } from './hooks';
 import { hookContext } from '../../hooks/state';
 import { applySysctl } from './sysctl';
@@ -167,7 +168,8 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     step = 'preparing the root filesystem';
     if (spec.linux?.sysctl) applySysctl(procFd, spec.linux.sysctl); // before /proc/sys turns read-only
     protectPaths(prepared.root, spec);
-    enterRootfs(prepared.root, plan.noPivot);
+    if (plan.noPivot) moveRoot(prepared.root);
+    else enterRootfs(prepared.root);
     sys.close(prepared.root.fd);
     finishRootfs(spec);
     if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
