@@ -14,6 +14,11 @@ import { namespaceTypeAt } from '../linux/namespaces';
 import { deviceNameProblem } from '../linux/netlink';
 import { MPOL_MODES, MPOL_FLAGS, parseNodeList } from '../linux/mempolicy';
 
+/** No mount namespace is listed: the container runs in the runtime's (runtime-spec: an unlisted type is inherited). */
+export function inRuntimeMountNs(spec: Spec): boolean {
+  return !(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount');
+}
+
 /**
  * A namespace to join must be of the type it is listed as: setns(2) would
  * only say EINVAL (runc 1.1.5: "failed to setns into net namespace: Invalid
@@ -65,11 +70,14 @@ export function semanticProblems(spec: Spec, rootfs: string): string[] {
     }
   });
   if (!types.has('mount')) {
-    // runc 1.1.5 refuses masked and read-only paths without one, in these words; it runs
-    // a config without either in its own mount namespace (chroot), which tsrunc does not.
-    problems.push((spec.linux?.maskedPaths?.length || spec.linux?.readonlyPaths?.length)
-      ? 'linux.namespaces: unable to restrict sys entries without a private MNT namespace (no "mount" namespace, and linux.maskedPaths or linux.readonlyPaths are set)'
-      : 'linux.namespaces: a mount namespace is required (running in the runtime\'s own mount namespace is not supported by tsrunc)');
+    // The container then runs in the runtime's mount namespace (runtime-spec: an unlisted
+    // type is inherited), chrooted into a private bind of the rootfs that holds its mounts.
+    // runc 1.1.5 refuses masked and read-only paths without one, in these words.
+    if (spec.linux?.maskedPaths?.length || spec.linux?.readonlyPaths?.length) {
+      problems.push('linux.namespaces: unable to restrict sys entries without a private MNT namespace (no "mount" namespace, and linux.maskedPaths or linux.readonlyPaths are set)');
+    }
+    // a user namespace cannot mount in the runtime's mount namespace, which it does not own
+    if (types.has('user')) problems.push('linux.namespaces: a user namespace needs a mount namespace of its own to mount the rootfs (no "mount" namespace is listed)');
   }
   if (spec.hostname && !types.has('uts')) problems.push('hostname: cannot set a hostname without a UTS namespace (linux.namespaces has no "uts")');
   if (spec.domainname && !types.has('uts')) problems.push('domainname: cannot set a domainname without a UTS namespace (linux.namespaces has no "uts")');

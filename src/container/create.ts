@@ -24,6 +24,7 @@ import { NAMESPACE_FILES } from '../linux/namespaces';
 import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
 import { moveNetDevices } from './netdevices';
+import { hostRootfsBefore, detachHostRootfs } from './host-rootfs';
 
 export interface CreateOptions {
   id: string;
@@ -115,6 +116,8 @@ export function createContainer(opts: CreateOptions): Created {
   try {
     record();
     fault('create:claimed');
+    owned.hostRootfs = hostRootfsBefore(spec, bundle.rootfs);
+    if (owned.hostRootfs) record();
     const manager = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup, spec.annotations);
     // An existing cgroup that is frozen would freeze the init mid-setup. Refused, as runc,
     // before anything is made or recorded: the caller's cgroup stays as it was.
@@ -191,6 +194,8 @@ export function createContainer(opts: CreateOptions): Created {
       annotations: spec.annotations,
       cgroup: cgroup ? { version: cgroup.version, paths: cgroup.paths, created: true, systemd: cgroup.systemd } : undefined,
       namespacePaths: namespacePaths(initPid, spec.linux?.namespaces?.map((n) => n.type) ?? []),
+      hostRootfs: owned.hostRootfs,
+      sessionKeyring: plan.keyringName,
       config: spec,
     };
     opts.store.save(state);
@@ -205,6 +210,11 @@ export function createContainer(opts: CreateOptions): Created {
         /* already gone */
       }
       waitInitGone(initPid);
+    }
+    try {
+      if (owned.hostRootfs) detachHostRootfs(owned.hostRootfs);
+    } catch {
+      /* report the original error */
     }
     try {
       cgroup?.destroy();

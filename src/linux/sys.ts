@@ -140,12 +140,26 @@ export function setdomainname(name: string): void {
 
 const SYS_keyctl = process.arch === 'arm64' ? 219 : 250;
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
+const KEYCTL_SETPERM = 5;
+const KEYCTL_DESCRIBE = 6;
 
-/** Joins a new session keyring named `name`, so containers don't share the host's. */
-export function joinSessionKeyring(name: string): void {
+/**
+ * Joins the session keyring named `name`: one of that name the process may
+ * search, or a new one (so containers don't share the host's). Its serial.
+ */
+export function joinSessionKeyring(name: string): number {
   const nameBuf = Buffer.from(name + '\0');
   const ret = lib().syscall6(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, ptr(nameBuf), 0, 0, 0);
-  check('keyctl', ['KEYCTL_JOIN_SESSION_KEYRING', name], ret);
+  return check('keyctl', ['KEYCTL_JOIN_SESSION_KEYRING', name], ret);
+}
+
+/** Adds permission bits (KEY_USR_SEARCH...) to a key's: KEYCTL_DESCRIBE's "type;uid;gid;perm;description", then KEYCTL_SETPERM. */
+export function addKeyPermissions(serial: number, bits: number): void {
+  const buf = Buffer.alloc(4096);
+  const n = check('keyctl', ['KEYCTL_DESCRIBE', serial], lib().syscall6(SYS_keyctl, KEYCTL_DESCRIBE, serial, ptr(buf), buf.length, 0));
+  const perm = parseInt(buf.toString('utf8', 0, Math.min(n, buf.length)).split(';')[3], 16);
+  if (!Number.isInteger(perm)) throw new Error(`keyctl(KEYCTL_DESCRIBE, ${serial}): no permissions in the description`);
+  check('keyctl', ['KEYCTL_SETPERM', serial], lib().syscall6(SYS_keyctl, KEYCTL_SETPERM, serial, (perm | bits) >>> 0, 0, 0));
 }
 
 const SYS_mount_setattr = 442; // same number on x86_64 and aarch64

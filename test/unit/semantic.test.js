@@ -129,6 +129,16 @@ test('linux.namespaces[].path relative, or missing', () => {
 test('linux.namespaces: no mount namespace', () => {
   // the default spec has masked and read-only paths: runc's words, naming the field
   one((s) => (s.linux.namespaces = s.linux.namespaces.filter((n) => n.type !== 'mount')), 'linux.namespaces', /unable to restrict sys entries without a private MNT namespace/);
+  // without them it runs in the runtime's mount namespace, as the spec allows; not with a user namespace
+  const s = clone(defaultSpec());
+  s.linux.namespaces = s.linux.namespaces.filter((n) => n.type !== 'mount');
+  delete s.linux.maskedPaths;
+  delete s.linux.readonlyPaths;
+  assert.equal(semanticProblems(s, rootfs), []);
+  s.linux.namespaces.push({ type: 'user' });
+  s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  assert.equal(semanticProblems(s, rootfs), ['linux.namespaces: a user namespace needs a mount namespace of its own to mount the rootfs (no "mount" namespace is listed)']);
 });
 
 test('hostname / domainname without a UTS namespace', () => {
@@ -260,9 +270,9 @@ test('several problems are all reported', () => {
   }
 });
 
-test('a minimal config without linux still names what is missing', () => {
+test('a minimal config without linux: every namespace the runtime\'s', () => {
   const problems = semanticProblems({ ociVersion: '1.0.2', process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } }, root: { path: 'rootfs' } }, rootfs);
-  assert.equal(problems, ['linux.namespaces: a mount namespace is required (running in the runtime\'s own mount namespace is not supported by tsrunc)']);
+  assert.equal(problems, []);
 });
 
 test.after(() => {

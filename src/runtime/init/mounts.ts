@@ -77,10 +77,11 @@ function setPropagation(fd: number, prop: number): void {
  * Bind-mounts the file or directory the `source` fd refers to onto the
  * `target` fd: a detached copy of its mount (tree, with `recursive`) whose
  * attributes are set before it is attached, so the mount is never visible
- * with the wrong ones. Returns an O_PATH fd of the new mount. `reopen` finds
- * the new mount on kernels without open_tree.
+ * with the wrong ones (and the propagation, MS_PRIVATE... with MS_REC for
+ * the tree, when given). Returns an O_PATH fd of the new mount. `reopen`
+ * finds the new mount on kernels without open_tree.
  */
-export function bindOnto(target: number, source: number, recursive: boolean, flags: number, clear: number, reopen: () => number, recursiveAttrs = false): number {
+export function bindOnto(target: number, source: number, recursive: boolean, flags: number, clear: number, reopen: () => number, recursiveAttrs = false, propagation = 0): number {
   let tree: number;
   try {
     tree = sys.openTree(source, '', C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC | C.AT_EMPTY_PATH | (recursive ? C.AT_RECURSIVE : 0));
@@ -89,11 +90,12 @@ export function bindOnto(target: number, source: number, recursive: boolean, fla
     // Kernels before 5.2: mount(2) through the fds' magic links, then find the new mount
     sys.mount(fdLink(source), fdLink(target), null, C.MS_BIND | (recursive ? C.MS_REC : 0), null);
     const mounted = reopen();
+    if (propagation) setPropagation(mounted, propagation);
     setMountAttrs(mounted, flags, clear, recursiveAttrs);
     return mounted;
   }
   try {
-    return attachTree(target, tree, flags, clear, recursiveAttrs);
+    return attachTree(target, tree, flags, clear, recursiveAttrs, propagation);
   } catch (e) {
     sys.close(tree);
     throw e;
@@ -102,10 +104,20 @@ export function bindOnto(target: number, source: number, recursive: boolean, fla
 
 /**
  * Attaches a detached mount (tree) onto the `target` fd with its attributes
- * set first; returns `tree`, now the new mount's fd. The caller closes it,
+ * (and propagation, when given) set first; returns `tree`, now the new mount's fd. The caller closes it,
  * also when this throws.
  */
-export function attachTree(target: number, tree: number, flags: number, clear: number, recursiveAttrs = false): number {
+export function attachTree(target: number, tree: number, flags: number, clear: number, recursiveAttrs = false, propagation = 0): number {
+  // before 5.12 (no mount_setattr): propagation and attributes are set once attached, through mount(2)
+  let propagationSet = !propagation;
+  if (propagation) {
+    try {
+      sys.mountSetattrFd(tree, (propagation & C.MS_REC) !== 0, 0, 0, propagation & ~C.MS_REC);
+      propagationSet = true;
+    } catch (e) {
+      if (!isNoSys(e)) throw e;
+    }
+  }
   let attrsSet = true;
   try {
     setMountAttrs(tree, flags, clear, recursiveAttrs);
@@ -114,6 +126,7 @@ export function attachTree(target: number, tree: number, flags: number, clear: n
     attrsSet = false; // before 5.12: set once attached, by remount
   }
   sys.moveMount(tree, '', target, '', C.MOVE_MOUNT_F_EMPTY_PATH | C.MOVE_MOUNT_T_EMPTY_PATH);
+  if (!propagationSet) setPropagation(tree, propagation);
   if (!attrsSet) setMountAttrs(tree, flags, clear, recursiveAttrs);
   return tree;
 }

@@ -5,9 +5,11 @@ import * as fs from 'fs';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { type Spec } from '../../bundle/spec-types';
+import { inRuntimeMountNs } from '../../bundle/semantic';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { type CgroupView } from './mounts';
-import { setupRootfs, makeCwd, protectPaths, enterRootfs, finishRootfs, finishReadonlyMounts, makeRootReadonly } from './rootfs';
+import { setupRootfs, makeCwd, protectPaths, enterRootfs, chrootRootfs, finishRootfs, finishReadonlyMounts, makeRootReadonly } from './rootfs';
+import { moveRoot } from './no-pivot';
 import { runContainerHooks } from './hooks';
 import { hookContext } from '../../hooks/state';
 import { applySysctl } from './sysctl';
@@ -143,11 +145,15 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     }
     if (plan.keyringName !== undefined) {
       step = 'joining a new session keyring';
+      let serial: number | undefined;
       try {
-        sys.joinSessionKeyring(plan.keyringName);
+        serial = sys.joinSessionKeyring(plan.keyringName);
       } catch (e) {
         if ((e as { code?: string }).code !== 'ENOSYS') throw e; // kernels without keyrings
       }
+      // searchable, as runc makes it, so that `exec` finds it by name and joins it:
+      // by its user, or in a user namespace by others
+      if (serial !== undefined) sys.addKeyPermissions(serial, plan.inUserNs ? C.KEY_OTH_SEARCH : C.KEY_USR_SEARCH);
     }
 
     step = 'preparing the root filesystem';
@@ -169,7 +175,9 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     step = 'preparing the root filesystem';
     if (spec.linux?.sysctl) applySysctl(procFd, spec.linux.sysctl); // before /proc/sys turns read-only
     protectPaths(prepared.root, spec);
-    enterRootfs(prepared.root, plan.noPivot);
+    if (inRuntimeMountNs(spec)) chrootRootfs(prepared.root);
+    else if (plan.noPivot) moveRoot(prepared.root);
+    else enterRootfs(prepared.root);
     sys.close(prepared.root.fd);
     finishRootfs(spec);
     if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
