@@ -470,12 +470,13 @@ test('--console-socket with -d -t: the pty master goes to the socket, the proces
   const c = start();
   const recv = ctx.consoleReceiver({ rows: 24, cols: 80 });
   await recv.listening();
-  const script = 'tty; i=0; while [ "$(stty size)" = "0 0" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; stty size; echo console-done';
+  // the receiver sets the size once it has the master: wait for that (up to 60 s on a loaded machine)
+  const script = 'tty; i=0; while [ "$(stty size)" = "0 0" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; stty size; echo console-done';
   const r = exec(['-d', '-t', '--console-socket', recv.socket, c.id, 'sh', '-c', script]);
   ok(r, 'exec -d -t --console-socket');
   assert.is(r.stdout, '');
   await recv.ready();
-  await recv.done(15000);
+  await recv.done(75000);
   assert.match(recv.meta(), /^fds=1$/m);
   const out = recv.output().replace(/\r/g, '');
   assert.match(out, /^\/dev\/pts\/\d+$/m);
