@@ -6,7 +6,8 @@ import { TSRUNC_VERSION, SPEC_VERSION } from '../version';
 import { makeLogger } from './context';
 import { reportFatal } from './log';
 import { printOut } from './output';
-import { COMMAND_NAMES, type CommandName, subcommand } from './argv';
+import { COMMAND_NAMES, type CommandName, subcommand, subcommandIndex } from './argv';
+import { arityProblem } from './arity';
 import { helpRequest, mainHelpText, commandHelpText, versionText } from './help';
 import { defaultRoot } from '../api';
 import { phase } from '../trace';
@@ -89,6 +90,23 @@ function globalLogArgs(args: string[]): { log?: string; 'log-format'?: string } 
   return out;
 }
 
+/**
+ * A wrong number of arguments (or a flag without its value), answered as
+ * runc's checkArgs does: "Incorrect Usage." and the command's help on stdout,
+ * the error logged, exit status 1 (src/cli/arity.ts). True when that was the
+ * answer.
+ */
+function answerArity(args: string[], command: CommandName | undefined): boolean {
+  if (!command) return false;
+  // runc names itself as invoked (os.Args[0]); node gives the launcher's path
+  const problem = arityProblem(command, args.slice(subcommandIndex(args) + 1), process.argv[1] ?? NAME);
+  if (!problem) return false;
+  printOut(`${problem.heading}\n\n${commandHelpText(command, NAME) ?? ''}`);
+  reportFatal(makeLogger(globalLogArgs(args)), problem.error);
+  process.exitCode = 1;
+  return true;
+}
+
 export async function main(args: string[]): Promise<void> {
   phase('cli: bundle modules of main');
   if (answerHelp(args)) return;
@@ -101,6 +119,8 @@ export async function main(args: string[]): Promise<void> {
     await mod.handler(fast.argv);
     return;
   }
+  // a wrong number of arguments, in runc's words (the lines read above have the right number)
+  if (answerArity(args, invoked)) return;
   const parser = yargsParser(args, invoked);
   phase('cli: yargs set-up, the command\'s modules');
   await parser.parseAsync();
@@ -155,6 +175,15 @@ export function yargsParser(
     // ids and exec's arguments are words: "123" is a container id and `exec ID echo 0x10` prints 0x10
     .parserConfiguration({ 'boolean-negation': false, 'unknown-options-as-args': false, 'parse-numbers': false, 'parse-positional-numbers': false });
 
+  // words after "--" are arguments (runc counts them): yargs leaves them in argv._, not in the positionals
+  if (invoked) {
+    const names = [...COMMANDS[invoked][0].matchAll(/\[(\w+)\]/g)].map((m) => m[1]);
+    parser.middleware((argv) => {
+      const rest = argv._.slice(1);
+      for (const name of names) if (argv[name] === undefined && rest.length) argv[name] = String(rest.shift());
+      argv._ = [...argv._.slice(0, 1), ...rest];
+    });
+  }
   skipHelpCache(parser);
   for (const name of COMMAND_NAMES) {
     const [usage, describe, load] = COMMANDS[name];

@@ -25,6 +25,8 @@ import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
 import { phase } from '../trace';
 import { openCgroupJoin, cgroupJoinFds, addToV2 } from '../cgroups/join';
+import { moveNetDevices } from './netdevices';
+import { hostRootfsBefore, detachHostRootfs } from './host-rootfs';
 
 export interface CreateOptions {
   id: string;
@@ -117,6 +119,8 @@ export function createContainer(opts: CreateOptions): Created {
   try {
     record();
     fault('create:claimed');
+    owned.hostRootfs = hostRootfsBefore(spec, bundle.rootfs);
+    if (owned.hostRootfs) record();
     phase('create: claim the id, record');
     const manager = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup, spec.annotations);
     // An existing cgroup that is frozen would freeze the init mid-setup. Refused, as runc,
@@ -159,7 +163,8 @@ export function createContainer(opts: CreateOptions): Created {
     phase('create: fork stage-1');
     initPid = session.processPid((stage1Pid) => writeIdMaps(stage1Pid, spec));
     phase('create: wait for stage-1 (namespaces, fork of stage-2, exit)');
-    owned.init = { pid: initPid, startTime: processStartTime(initPid) ?? '' };
+    const init = { pid: initPid, startTime: processStartTime(initPid) ?? '' };
+    owned.init = init;
     record();
     fault('create:init-pid');
     if (cgroup?.systemd) cgroup.addProcess(initPid);
@@ -170,6 +175,10 @@ export function createContainer(opts: CreateOptions): Created {
       record();
     }
     fault('create:in-cgroup');
+    if (spec.linux?.netDevices) {
+      moveNetDevices(spec.linux.netDevices, init);
+      fault('create:netdevices');
+    }
     phase('create: record the init, join its cgroup');
     session.proceed();
     session.untilReady({
@@ -200,6 +209,8 @@ export function createContainer(opts: CreateOptions): Created {
       annotations: spec.annotations,
       cgroup: cgroup ? { version: cgroup.version, paths: cgroup.paths, created: true, systemd: cgroup.systemd } : undefined,
       namespacePaths: namespacePaths(initPid, spec.linux?.namespaces?.map((n) => n.type) ?? []),
+      hostRootfs: owned.hostRootfs,
+      sessionKeyring: plan.keyringName,
       config: spec,
     };
     opts.store.save(state);
@@ -215,6 +226,11 @@ export function createContainer(opts: CreateOptions): Created {
         /* already gone */
       }
       waitInitGone(initPid);
+    }
+    try {
+      if (owned.hostRootfs) detachHostRootfs(owned.hostRootfs);
+    } catch {
+      /* report the original error */
     }
     try {
       cgroup?.destroy();

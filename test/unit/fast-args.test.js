@@ -7,7 +7,8 @@ const { test } = require('uvu');
 const assert = require('uvu/assert');
 const { fastArgs } = require('../../dist/cli/fast-args.js');
 const { yargsParser } = require('../../dist/cli/main.js');
-const { subcommand } = require('../../dist/cli/argv.js');
+const { subcommand, subcommandIndex } = require('../../dist/cli/argv.js');
+const { arityProblem } = require('../../dist/cli/arity.js');
 
 const KEYS = ['_', 'id', 'signal', 'force', 'all', 'format', 'quiet', 'stats', 'interval', 'root', 'log', 'log-format', 'debug', 'systemd-cgroup',
   'bundle', 'console-socket', 'pid-file', 'no-pivot', 'no-new-keyring', 'preserve-fds', 'detach', 'keep', 'no-subreaper'];
@@ -97,6 +98,8 @@ test('lines it reads: exactly the argv yargs gives the handler', async () => {
     const fast = fastArgs(args);
     assert.ok(fast, `${args.join(' ')}: not read`);
     assert.equal(pick(fast.argv), await viaYargs(args), args.join(' '));
+    // main() reads these before its argument-count check: they must pass it
+    assert.is(arityProblem(fast.command, args.slice(subcommandIndex(args) + 1), 'tsrunc'), undefined, args.join(' '));
   }
 });
 

@@ -22,11 +22,16 @@ export interface ExecPlan {
   namespaces: Record<string, string>;
   process: Process;
   personality?: Linux['personality'];
+  memoryPolicy?: Linux['memoryPolicy'];
   seccomp?: CompiledFilter;
   /** How many fds from 3 on the process keeps (--preserve-fds, checked by the parent). */
   passFds: number;
   /** The cgroups to join, open for the first stage (src/cgroups/join.ts). */
   cgroupJoin?: CgroupJoin;
+  /** /proc/<init>/root, for a container without a mount namespace: its root is a chroot, entered here. */
+  root?: string;
+  /** The init's session keyring ("_ses.<id>"), joined as runc's exec does; none with --no-new-keyring. */
+  sessionKeyring?: string;
 }
 
 type ChildChannel = Channel<ChildMessage, ParentMessage>;
@@ -49,6 +54,27 @@ function containerProcfs(): number | undefined {
   }
 }
 
+/** No mount namespace to join: the container's root is the init's chroot, entered through its /proc/<pid>/root. */
+function enterRootOf(link: string): void {
+  const fd = sys.open(link, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
+  try {
+    sys.fchdir(fd);
+  } finally {
+    sys.close(fd);
+  }
+  sys.chroot('.');
+  process.chdir('/');
+}
+
+/** The init's session keyring, found by its name (runc's exec joins it too): not the caller's. */
+function joinKeyring(name: string): void {
+  try {
+    sys.joinSessionKeyring(name);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ENOSYS') throw e; // kernels without keyrings
+  }
+}
+
 export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
   forked('stage-1');
   try {
@@ -61,6 +87,7 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
     const types = Object.keys(plan.namespaces).sort(byJoinOrder);
     // Open them all first: once in the container's mount namespace, /proc/<init> may not be reachable.
     const fds = types.map((t) => ({ t, fd: sys.open(plan.namespaces[t], C.O_RDONLY | C.O_CLOEXEC) }));
+    if (plan.root) enterRootOf(plan.root);
     for (const { t, fd } of fds) {
       sys.setns(fd, NAMESPACE_FLAGS[t], `${t} ${plan.namespaces[t]}`);
       sys.close(fd);
@@ -87,6 +114,7 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
     if (!go || go.msg.type !== 'continue') sys.exit(1);
     phase('wait for continue (parent: cgroup)');
     const p = plan.process;
+    if (plan.sessionKeyring !== undefined) joinKeyring(plan.sessionKeyring);
     // execCPUAffinity.final: once in the container's cgroup
     const final = p.execCPUAffinity?.final;
     if (final) setAffinity(parseCpuList(final) ?? []);
@@ -97,7 +125,7 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
       chan.send({ type: 'console' }, pty.master);
       sys.close(pty.master);
     }
-    const ready = prepareProcess({ process: p, personality: plan.personality, seccomp: plan.seccomp, procFd: containerProcfs() }, chan);
+    const ready = prepareProcess({ process: p, personality: plan.personality, memoryPolicy: plan.memoryPolicy, seccomp: plan.seccomp, procFd: containerProcfs() }, chan);
     phase('process: terminal, user, capabilities, rlimits, seccomp, LSM');
     chan.send({ type: 'ready', trace: collect() });
     proc.prepareFds(plan.passFds); // closes the channel at exec: EOF tells the runtime it worked
