@@ -64,7 +64,7 @@ test('exec, a failing command, and --log json: the table is there; nothing witho
   r = ctx.rt(['state', 'tr-no-such'], traced);
   assert.is(r.status, 1);
   assert.match(r.stderr, 'container does not exist');
-  assert.ok(has(rows(r.stderr), /^cli: argument parsing/));
+  assert.ok(has(rows(r.stderr), /^cli: arguments$/));
 
   const log = ctx.tmp('log');
   r = ctx.rt(['--log', log, '--log-format', 'json', 'state', id], traced);
