@@ -9,9 +9,10 @@
 // - v2 (the v2 hierarchy of a hybrid host too): clone3(CLONE_INTO_CGROUP)
 //   creates the process in the cgroup (the fork path takes the lock for
 //   reading only). Where the kernel lacks it (before 5.7) or a seccomp
-//   filter refuses it, and in a user namespace (whose root may not write the
-//   host's cgroup), the stage forks as before and the runtime writes
-//   cgroup.procs.
+//   filter refuses it, in a user namespace (whose root may not write the
+//   host's cgroup), and for an init that runs hooks (it forks them with
+//   fork(3), see sys.tryForkIntoCgroup), the stage forks as before and the
+//   runtime writes cgroup.procs.
 // The runtime opens the files, the stage only writes through them: the kernel
 // checks the opener's credentials, and the stage needs no path of the host.
 import * as fs from 'fs';
@@ -78,7 +79,8 @@ const UNSUPPORTED = new Set([38 /* ENOSYS */, 22 /* EINVAL */, 7 /* E2BIG */, 1 
 /**
  * In the first stage, after joinV1Self(): forks the container's process,
  * born in the v2 cgroup unless `plainFork` (the stage is in a user
- * namespace) or the kernel cannot. `joined`: it is in every cgroup of `join`
+ * namespace, or the process will fork with fork(3): see tryForkIntoCgroup)
+ * or the kernel cannot. `joined`: it is in every cgroup of `join`
  * (false: the runtime must still add it to the v2 one). The v2 fd is closed
  * in both processes.
  * A clone3 refused for the cgroup itself is an error, not a reason to fork:

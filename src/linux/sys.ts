@@ -360,7 +360,10 @@ const CLONE_INTO_CGROUP = 0x200000000n;
  * Only from a single-threaded process: unlike fork(3), the raw system call
  * takes none of libc's locks first (a forked runtime stage has no other
  * thread to hold one), and leaves the child's libc the parent's cached
- * thread id, which glibc's raise() and tsrunc's stages do not use.
+ * thread id, which glibc's raise() and tsrunc's stages do not use. Nor does
+ * it run the child handlers of pthread_atfork(3) in the child: one that will
+ * itself fork(3) must not be made this way (libuv's handler would close, in
+ * that grandchild, the fds it had in the parent, numbers others hold now).
  */
 export function tryForkIntoCgroup(cgroupFd: number): number {
   const clone3 = lib().syscallClone3; // bound now: nothing may be allocated between the madvise and the clone

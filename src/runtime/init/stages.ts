@@ -124,7 +124,11 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     }
     sys.close(hostProc);
     phase('join and create namespaces');
-    const { pid, joined } = forkJoined(plan.cgroupJoin, newUserNs || joins.some((j) => j.ns.type === 'user'));
+    // fork(3) when stage 2 forks too (its createContainer and startContainer hooks): the child handlers
+    // of libc and libuv must have run in it; a raw clone runs none, and libuv's then closes, in the
+    // hook's process, fds that are no longer its own (the hook's stdin became libuv's lock pipe)
+    const forks = Boolean(plan.spec.hooks?.createContainer?.length || plan.spec.hooks?.startContainer?.length);
+    const { pid, joined } = forkJoined(plan.cgroupJoin, forks || newUserNs || joins.some((j) => j.ns.type === 'user'));
     if (pid === 0) stage2(plan, chan);
     phase('fork stage-2');
     chan.send({ type: 'init-pid', pid, joinedCgroup: joined, trace: collect() });
