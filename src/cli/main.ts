@@ -7,7 +7,7 @@ import { makeLogger } from './context';
 import { reportFatal } from './log';
 import { printOut } from './output';
 import { COMMAND_NAMES, type CommandName, subcommand, subcommandIndex } from './argv';
-import { arityProblem } from './arity';
+import type * as Arity from './arity';
 import { helpRequest, mainHelpText, commandHelpText, versionText } from './help';
 import { defaultRoot } from '../api';
 import { phase } from '../trace';
@@ -99,6 +99,8 @@ function globalLogArgs(args: string[]): { log?: string; 'log-format'?: string } 
 function answerArity(args: string[], command: CommandName | undefined): boolean {
   if (!command) return false;
   // runc names itself as invoked (os.Args[0]); node gives the launcher's path
+  // loaded here: the lines fast-args.ts reads never come this far
+  const { arityProblem } = require('./arity') as typeof Arity;
   const problem = arityProblem(command, args.slice(subcommandIndex(args) + 1), process.argv[1] ?? NAME);
   if (!problem) return false;
   printOut(`${problem.heading}\n\n${commandHelpText(command, NAME) ?? ''}`);

@@ -11,7 +11,11 @@ import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
 import { fault } from '../faults';
 import { phase } from '../trace';
-import { detachHostRootfs } from './host-rootfs';
+import type * as HostRootfs from './host-rootfs';
+
+// only a container without a mount namespace has mounts in the runtime's: its module (with the
+// semantic checks it uses) is loaded for it alone, not for every start, state and delete
+const hostRootfs = (): typeof HostRootfs => require('./host-rootfs');
 
 export function loadWithStatus(store: StateStore, id: string): { state: SavedState; status: Status } {
   const state = store.load(id, initProblem);
@@ -185,7 +189,7 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, w
   if (state.cgroup) cgroupManagerFromState(state.cgroup).destroy();
   fault('delete:cgroup');
   phase('delete: remove the cgroup');
-  if (state.hostRootfs) detachHostRootfs(state.hostRootfs);
+  if (state.hostRootfs) hostRootfs().detachHostRootfs(state.hostRootfs);
   // The poststop hooks are owed until the state dir that records them goes: a delete
   // killed before they ran leaves them to the next one (run twice rather than never).
   const spec = state.config as Spec;
@@ -207,7 +211,7 @@ function removeBroken(store: StateStore, found: Found, warn: (msg: string) => vo
   const cgroup = owned ? owned.cgroup : defaultCgroup(found.id);
   killAndWait(owned?.init ? [owned.init] : [], cgroup);
   if (cgroup) cgroupManagerFromState(cgroup).destroy();
-  if (owned?.hostRootfs) detachHostRootfs(owned.hostRootfs);
+  if (owned?.hostRootfs) hostRootfs().detachHostRootfs(owned.hostRootfs);
   const spec = owned?.config as Spec | undefined;
   if (spec && owned?.bundle && (owned.hooksStarted || (owned.init && spec.hooks?.createContainer?.length))) {
     runPoststopHooks(spec.hooks?.poststop, hookContext(spec, found.id, owned.init?.pid ?? 0, owned.bundle), warn);
