@@ -41,6 +41,8 @@ const FAST: Partial<Record<CommandName, CommandFlags>> = {
   kill: { bools: { '--all': 'all', '-a': 'all' }, args: [ID, { name: 'signal', optional: true }] },
   list: { bools: { '--quiet': 'quiet', '-q': 'quiet' }, values: { '--format': 'format', '-f': 'format' }, args: [], defaults: { format: 'table' } },
   events: { bools: { '--stats': 'stats' }, values: { '--interval': 'interval' }, args: [ID], defaults: { interval: '5s' } },
+  // ps ID alone: words after the id go to ps(1), a line yargs reads
+  ps: { values: { '--format': 'format', '-f': 'format' }, args: [ID], defaults: { format: 'table' } },
   create: CREATE,
   run: { ...CREATE, bools: { ...CREATE.bools, '--detach': 'detach', '-d': 'detach', '--keep': 'keep', '--no-subreaper': 'no-subreaper' } },
 };
