@@ -15,6 +15,7 @@ import { loadWithStatus } from './lifecycle';
 import { writePidFile } from './pidfile';
 import { passedFds } from './passfds';
 import { StageSession } from './stage-session';
+import { wasmPlan } from './wasm';
 import { fault } from '../faults';
 import { RuntimeError } from '../errors';
 
@@ -66,6 +67,7 @@ export function execInContainer(opts: ExecOptions): number {
     personality: spec.linux?.personality,
     seccomp,
     passFds: pass.count,
+    ...wasmPlan(spec.annotations),
   };
   let pid = 0;
   const session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });

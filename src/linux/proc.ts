@@ -40,3 +40,29 @@ export function processExiting(pid: number): boolean {
   // rest[6] is field 9, the kernel's PF_* flags
   return (Number(rest[6]) & PF_EXITING) !== 0;
 }
+
+/** Where this process's argv and environment strings lie (what /proc/PID/cmdline and environ read). */
+export interface ArgEnvAreas {
+  argStart: number;
+  argEnd: number;
+  envStart: number;
+  envEnd: number;
+}
+
+/**
+ * This process's argv and environment areas (fields 48-51 of
+ * /proc/self/stat). A forked child has them at the same addresses: fork
+ * copies the address space as it is.
+ */
+export function argEnvAreas(): ArgEnvAreas | undefined {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    // rest[0] is field 3: field N is rest[N - 3]
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ').map(Number);
+    const [argStart, argEnd, envStart, envEnd] = rest.slice(45, 49);
+    if (![argStart, argEnd, envStart, envEnd].every((n) => Number.isSafeInteger(n) && n > 0) || argEnd < argStart || envEnd < envStart) return undefined;
+    return { argStart, argEnd, envStart, envEnd };
+  } catch {
+    return undefined;
+  }
+}

@@ -14,6 +14,8 @@ import { applySysctl } from './sysctl';
 import { openPty, attachSlave } from './terminal';
 import * as proc from './process';
 import { type CompiledFilter } from '../../seccomp/load';
+import { type WasmMarking } from '../../bundle/wasm';
+import { type ArgEnvAreas } from '../../linux/proc';
 import { prepareProcess, execProcess } from './become';
 import { bringUpLoopback } from '../../linux/loopback';
 import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
@@ -40,6 +42,11 @@ export interface InitPlan {
   fifoFd: number;
   /** linux.seccomp compiled by the parent (src/seccomp/); installed by stage 2 at loadPointFor's point. */
   seccomp?: CompiledFilter;
+  /** The container is marked as WebAssembly (src/bundle/wasm.ts). */
+  wasm?: WasmMarking;
+  /** With `wasm`: where the runtime's argv and environment lie, and its eventfds (the same in its forked children). */
+  argEnvAreas?: ArgEnvAreas;
+  eventfds?: number[];
   /** With a user namespace: O_PATH fds of the bind sources per mounts[] entry, opened as the host's root (bind-sources.ts); set by stage 1. */
   bindSourceFds?: (number | undefined)[];
 }
@@ -184,7 +191,16 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     makeRootReadonly(spec);
 
     step = 'setting up the process';
-    const ready = prepareProcess({ process: p, personality: spec.linux?.personality, seccomp: plan.seccomp, procFd }, chan);
+    const ready = prepareProcess({
+      process: p,
+      personality: spec.linux?.personality,
+      seccomp: plan.seccomp,
+      procFd,
+      passFds: plan.passFds,
+      wasm: plan.wasm,
+      argEnvAreas: plan.argEnvAreas,
+      eventfds: plan.eventfds,
+    }, chan);
 
     step = STEP_WAIT_START;
     chan.send({ type: 'ready' });
