@@ -66,3 +66,38 @@ export function argEnvAreas(): ArgEnvAreas | undefined {
     return undefined;
   }
 }
+
+/** A file this process has mapped or runs, as "major:minor:inode" and by path. */
+export interface MappedFiles {
+  ids: string[];
+  paths: string[];
+}
+
+/**
+ * The files this process runs and maps (its executable, shared libraries,
+ * native addons): /proc/self/exe and every file-backed line of
+ * /proc/self/maps, whose "major:minor inode" is the file /proc/self/map_files
+ * leads to. A forked child has the same.
+ */
+export function mappedFiles(): MappedFiles {
+  const ids = new Set<string>();
+  const paths = new Set<string>();
+  try {
+    const st = fs.statSync('/proc/self/exe', { bigint: true });
+    ids.add(`${Number(st.dev >> 8n) & 0xfff}:${Number(st.dev & 0xffn) | (Number(st.dev >> 12n) & 0xfff00)}:${st.ino}`);
+    paths.add(fs.readlinkSync('/proc/self/exe'));
+  } catch {
+    /* no /proc: nothing to compare with, and nothing to reach either */
+  }
+  try {
+    for (const line of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+      const m = /^\S+ \S+ \S+ ([0-9a-f]+):([0-9a-f]+) (\d+)\s+(\/.*)$/.exec(line);
+      if (!m || m[3] === '0') continue;
+      ids.add(`${parseInt(m[1], 16)}:${parseInt(m[2], 16)}:${m[3]}`);
+      paths.add(m[4].replace(/ \(deleted\)$/, ''));
+    }
+  } catch {
+    /* as above */
+  }
+  return { ids: [...ids], paths: [...paths] };
+}

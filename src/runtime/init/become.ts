@@ -12,7 +12,7 @@ import { applyApparmor, applySelinuxLabel } from './lsm';
 import * as proc from './process';
 import { type CompiledFilter, loadSeccomp, loadPointFor } from '../../seccomp/load';
 import { type WasmMarking, runsAsWasm } from '../../bundle/wasm';
-import { type ArgEnvAreas } from '../../linux/proc';
+import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
 import { type WasmProcess, loadModule, runModule } from './wasm';
 
 export interface ProcessPlan {
@@ -29,6 +29,8 @@ export interface ProcessPlan {
   argEnvAreas?: ArgEnvAreas;
   /** Node's eventfd numbers in the runtime, which a module's process gives new eventfds (wasm.ts). */
   eventfds?: number[];
+  /** The files the runtime runs and maps, which a module may not open (wasi-guard.ts). */
+  mappedFiles?: MappedFiles;
 }
 
 /** What execProcess needs once the caller has done its own last steps (fifo, fds). */
@@ -85,7 +87,7 @@ export function prepareProcess(plan: ProcessPlan, chan: Channel<ChildMessage, Pa
   let ready: ReadyProcess;
   if (runsAsWasm(plan.wasm, args[0])) {
     const m = loadModule(args[0], env, plan.wasm!);
-    ready = { exe: m.file, args, env, wasm: { ...m, args, env, passFds: plan.passFds, areas: plan.argEnvAreas, eventfds: plan.eventfds ?? [] } };
+    ready = { exe: m.file, args, env, wasm: { ...m, args, env, passFds: plan.passFds, areas: plan.argEnvAreas, eventfds: plan.eventfds ?? [], mapped: plan.mappedFiles ?? { ids: [], paths: [] } } };
   } else {
     ready = { exe: proc.lookupExecutable(args[0], env), args, env };
   }

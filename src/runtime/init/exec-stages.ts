@@ -8,7 +8,7 @@ import { type Process, type Linux } from '../../bundle/spec-types';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { type CompiledFilter } from '../../seccomp/load';
 import { type WasmMarking } from '../../bundle/wasm';
-import { type ArgEnvAreas } from '../../linux/proc';
+import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
 import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
 import { openPty, attachSlave } from './terminal';
 import { prepareProcess, execProcess } from './become';
@@ -27,9 +27,10 @@ export interface ExecPlan {
   passFds: number;
   /** The container is marked as WebAssembly (src/bundle/wasm.ts). */
   wasm?: WasmMarking;
-  /** With `wasm`: where the runtime's argv and environment lie, and its eventfds (the same in its forked children). */
+  /** With `wasm`: where the runtime's argv and environment lie, its eventfds, the files it maps (the same in its forked children). */
   argEnvAreas?: ArgEnvAreas;
   eventfds?: number[];
+  mappedFiles?: MappedFiles;
 }
 
 type ChildChannel = Channel<ChildMessage, ParentMessage>;
@@ -103,6 +104,7 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
       wasm: plan.wasm,
       argEnvAreas: plan.argEnvAreas,
       eventfds: plan.eventfds,
+      mappedFiles: plan.mappedFiles,
     }, chan);
     chan.send({ type: 'ready' });
     proc.prepareFds(plan.passFds); // closes the channel at exec: EOF tells the runtime it worked

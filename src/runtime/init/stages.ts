@@ -15,7 +15,7 @@ import { openPty, attachSlave } from './terminal';
 import * as proc from './process';
 import { type CompiledFilter } from '../../seccomp/load';
 import { type WasmMarking } from '../../bundle/wasm';
-import { type ArgEnvAreas } from '../../linux/proc';
+import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
 import { prepareProcess, execProcess } from './become';
 import { bringUpLoopback } from '../../linux/loopback';
 import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
@@ -44,9 +44,10 @@ export interface InitPlan {
   seccomp?: CompiledFilter;
   /** The container is marked as WebAssembly (src/bundle/wasm.ts). */
   wasm?: WasmMarking;
-  /** With `wasm`: where the runtime's argv and environment lie, and its eventfds (the same in its forked children). */
+  /** With `wasm`: where the runtime's argv and environment lie, its eventfds, the files it maps (the same in its forked children). */
   argEnvAreas?: ArgEnvAreas;
   eventfds?: number[];
+  mappedFiles?: MappedFiles;
   /** With a user namespace: O_PATH fds of the bind sources per mounts[] entry, opened as the host's root (bind-sources.ts); set by stage 1. */
   bindSourceFds?: (number | undefined)[];
 }
@@ -200,6 +201,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
       wasm: plan.wasm,
       argEnvAreas: plan.argEnvAreas,
       eventfds: plan.eventfds,
+      mappedFiles: plan.mappedFiles,
     }, chan);
 
     step = STEP_WAIT_START;

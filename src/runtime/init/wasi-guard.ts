@@ -2,13 +2,16 @@
 // its WASI imports give: stdio, clocks, random bytes, and the files under its
 // preopen, the container's root. Under that root is the container's /proc,
 // and in it /proc/self: the module's own process, a Node process forked from
-// the runtime, whose mem, environ, cmdline, maps, auxv and exe show the
-// runtime's memory (its heap, its caller's paths) and the host's node binary.
-// A root module without a user namespace may open those files of its own
-// process (the kernel allows a process its own /proc), so the module may not
-// open any file on procfs.
+// the runtime. Its mem, environ, maps, auxv show the runtime's memory and the
+// host's paths, its exe and map_files lead to the host's node binary and
+// libraries. The kernel lets a process open its own /proc files, and uvwasi
+// lets the kernel follow a path's last symlink (a magic link too) when the
+// module does not ask to follow symlinks. So a module may not open a file on
+// procfs, nor, by whatever path, a file this process runs or maps; and
+// path_readlink does not give it the host path of one.
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
+import { type MappedFiles } from '../../linux/proc';
 
 /** WASI's errno for "permission denied". */
 const WASI_EACCES = 2;
@@ -24,26 +27,43 @@ function lowestFreeFd(): number {
 }
 
 /**
- * The WASI import object with path_open checked: the file it opened must
- * not be on procfs. uvwasi opens exactly one fd per path_open, the lowest
- * free one (open(2)'s rule; this process has one thread), so the fd to check
- * is the lowest free before the call. A file on procfs, or an fd that is not
- * where it must be, is closed again and the module gets EACCES.
+ * The WASI import object with path_open and path_readlink checked.
+ * uvwasi opens exactly one fd per path_open, the lowest free one (open(2)'s
+ * rule; this process has one thread), so the fd to check is the lowest free
+ * before the call. A refused file, or an fd that is not where it must be, is
+ * closed again and the module gets EACCES.
  */
-export function guardImports(imports: Record<string, WasiImports>, memory: () => WebAssembly.Memory): Record<string, WasiImports> {
+export function guardImports(imports: Record<string, WasiImports>, memory: () => WebAssembly.Memory, host: MappedFiles): Record<string, WasiImports> {
+  const hostIds = new Set(host.ids);
+  const hostPaths = new Set(host.paths);
+  const allowed = (fd: number): boolean => {
+    if (!sys.fdIsOpen(fd) || sys.fstatfsType(fd) === C.PROC_SUPER_MAGIC) return false;
+    const st = sys.fstatx(fd);
+    return !hostIds.has(`${st.devMajor}:${st.devMinor}:${st.ino}`);
+  };
   const out: Record<string, WasiImports> = {};
   for (const [ns, fns] of Object.entries(imports)) {
-    const pathOpen = fns.path_open;
-    const fdClose = fns.fd_close;
+    const { path_open: pathOpen, path_readlink: pathReadlink, fd_close: fdClose } = fns;
     out[ns] = {
       ...fns,
       path_open: (...args: unknown[]): number => {
         const next = lowestFreeFd();
         const r = pathOpen(...args);
+        if (r !== 0 || allowed(next)) return r;
+        fdClose(new DataView(memory().buffer).getUint32(Number(args[8]), true));
+        return WASI_EACCES;
+      },
+      // (fd, path, path_len, buf, buf_len, bufused)
+      path_readlink: (...args: unknown[]): number => {
+        const r = pathReadlink(...args);
         if (r !== 0) return r;
-        if (sys.fdIsOpen(next) && sys.fstatfsType(next) !== C.PROC_SUPER_MAGIC) return 0;
-        const opened = new DataView(memory().buffer).getUint32(Number(args[8]), true);
-        fdClose(opened);
+        const [buf, usedAt] = [Number(args[3]), Number(args[5])];
+        const view = new DataView(memory().buffer);
+        const used = view.getUint32(usedAt, true);
+        const bytes = new Uint8Array(memory().buffer, buf, used);
+        if (!hostPaths.has(Buffer.from(bytes).toString())) return r;
+        bytes.fill(0);
+        view.setUint32(usedAt, 0, true);
         return WASI_EACCES;
       },
     };

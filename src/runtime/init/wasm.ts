@@ -10,7 +10,7 @@ import type * as NodeWasi from 'wasi';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { closeAllFdsExcept } from '../../linux/fds';
-import { type ArgEnvAreas } from '../../linux/proc';
+import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
 import { type WasmMarking } from '../../bundle/wasm';
 import { restoreWasmTrapHandlers } from './stage-guard';
 import { guardImports } from './wasi-guard';
@@ -32,6 +32,8 @@ export interface WasmProcess {
   areas?: ArgEnvAreas;
   /** The numbers of Node's eventfds in the runtime (from before the fork). */
   eventfds: number[];
+  /** The files the runtime runs and maps: the host's, which the module may not open (wasi-guard.ts). */
+  mapped: MappedFiles;
 }
 
 /**
@@ -196,7 +198,7 @@ function runHere(w: WasmProcess): never {
     const wasi = newWasi({ version: w.version, args: w.args, env: envObject(w.env), preopens: { '/': '/' }, returnOnExit: true });
     let instance: WebAssembly.Instance | undefined;
     const memory = () => instance!.exports.memory as WebAssembly.Memory;
-    instance = new WebAssembly.Instance(w.module, guardImports(wasi.getImportObject() as never, memory) as WebAssembly.Imports);
+    instance = new WebAssembly.Instance(w.module, guardImports(wasi.getImportObject() as never, memory, w.mapped) as WebAssembly.Imports);
     try {
       code = wasi.start(instance) ?? 0;
     } catch (e) {
