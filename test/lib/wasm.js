@@ -75,6 +75,9 @@ const PRELUDE = `
 
 /** The modules, by name: `_start` and data of each. */
 const MODULES = {
+  // returns at once: exit 0 (a /bin/true)
+  true: `
+  (func (export "_start"))`,
   // "hello from wasm" on stdout, "to stderr" on stderr, exit 3
   hello: `
   (data (i32.const 40000) "hello from wasm\\n")

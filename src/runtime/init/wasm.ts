@@ -149,8 +149,7 @@ export function loadModule(arg0: string, env: string[], marking: WasmMarking): {
  * process of the pid namespace), replaced by the module's args; its name.
  */
 function dropRuntime(w: WasmProcess): void {
-  closeAllFdsExcept(Array.from({ length: w.passFds }, (_, i) => 3 + i));
-  recreateEventfds(w.eventfds);
+  closeRuntimeFds(w);
   sys.clearenv();
   if (w.areas) {
     const { argStart, argEnd, envStart, envEnd } = w.areas;
@@ -161,6 +160,12 @@ function dropRuntime(w: WasmProcess): void {
     sys.overwriteMemory(envStart, envEnd - envStart, Buffer.alloc(0));
   }
   sys.prctl(C.PR_SET_NAME, sys.ptr(Buffer.from(`${path.basename(w.file).slice(0, 15)}\0`)));
+}
+
+/** Every fd but stdio and the passed ones; Node's eventfds made anew (recreateEventfds). */
+function closeRuntimeFds(w: WasmProcess): void {
+  closeAllFdsExcept(Array.from({ length: w.passFds }, (_, i) => 3 + i));
+  recreateEventfds(w.eventfds);
 }
 
 /**
@@ -224,6 +229,7 @@ export function runModule(w: WasmProcess): never {
   sys.blockAllSignals();
   const child = sys.safeFork();
   if (child === 0) {
+    closeRuntimeFds(w); // libuv's fork handler made a signal pipe
     sys.unblockAllSignals();
     sys.prctl(C.PR_SET_PDEATHSIG, 9);
     runHere(w);
