@@ -162,45 +162,52 @@ function run(cmd, args, opts = {}) {
   return r.stdout;
 }
 
-/** Writes the docker-archive with the IMAGES to `dir`/images.tar; returns its path. */
-function buildImageArchive(dir) {
-  const work = path.join(dir, 'image-build');
+/**
+ * Writes a docker-archive to `dir`/`name`.tar (returned): one layer, the tree
+ * at `rootfs`, and one image per entry of `configs` (tag -> the image
+ * config's `config`: Env, Cmd, Entrypoint).
+ */
+function writeImageArchive(dir, name, rootfs, configs) {
+  const work = path.join(dir, `${name}-build`);
   fs.mkdirSync(work, { recursive: true });
-  const rootfs = busyboxRootfs();
   const layerTmp = path.join(work, 'layer.tar');
   run('tar', ['--numeric-owner', '--owner=0', '--group=0', '--sort=name', '--mtime=@0', '--exclude=./.complete',
     '-C', rootfs, '-cf', layerTmp, '.']);
   const layerHex = sha256File(layerTmp);
   fs.mkdirSync(path.join(work, layerHex));
   fs.renameSync(layerTmp, path.join(work, layerHex, 'layer.tar'));
-  const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
-  const configs = {
-    busybox: { Env: env, Cmd: ['sh'] },
-    pause: { Env: env, Entrypoint: ['/bin/sleep', '2147483647'] },
-    broken: { Env: env, Entrypoint: ['/no/such/binary'] },
-  };
   const manifest = [];
   const files = [];
-  for (const [key, cfg] of Object.entries(configs)) {
+  for (const [tag, cfg] of Object.entries(configs)) {
     const conf = {
       architecture: process.arch === 'arm64' ? 'arm64' : 'amd64',
       os: 'linux',
       created: '2024-01-01T00:00:00Z',
       config: cfg,
       rootfs: { type: 'layers', diff_ids: [`sha256:${layerHex}`] },
-      history: [{ created: '2024-01-01T00:00:00Z', created_by: `tsrunc e2e-callers: ${key}` }],
+      history: [{ created: '2024-01-01T00:00:00Z', created_by: `tsrunc e2e-callers: ${tag}` }],
     };
     const text = JSON.stringify(conf);
     const hex = crypto.createHash('sha256').update(text).digest('hex');
     fs.writeFileSync(path.join(work, `${hex}.json`), text);
     files.push(`${hex}.json`);
-    manifest.push({ Config: `${hex}.json`, RepoTags: [IMAGES[key]], Layers: [`${layerHex}/layer.tar`] });
+    manifest.push({ Config: `${hex}.json`, RepoTags: [tag], Layers: [`${layerHex}/layer.tar`] });
   }
   fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify(manifest));
-  const out = path.join(dir, 'images.tar');
+  const out = path.join(dir, `${name}.tar`);
   run('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', work, '-cf', out, 'manifest.json', ...files, `${layerHex}/layer.tar`]);
   fs.rmSync(work, { recursive: true, force: true });
   return out;
+}
+
+/** Writes the docker-archive with the IMAGES to `dir`/images.tar; returns its path. */
+function buildImageArchive(dir) {
+  const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  return writeImageArchive(dir, 'images', busyboxRootfs(), {
+    [IMAGES.busybox]: { Env: env, Cmd: ['sh'] },
+    [IMAGES.pause]: { Env: env, Entrypoint: ['/bin/sleep', '2147483647'] },
+    [IMAGES.broken]: { Env: env, Entrypoint: ['/no/such/binary'] },
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -716,9 +723,9 @@ class Containerd {
     return ['ctr', '--address', this.address, '--namespace', ns || this.namespace, ...args].map(shq).join(' ');
   }
 
-  /** Imports the test images into namespace `ns` (default ours). */
-  importImages(ns) {
-    const r = this.ctr(['images', 'import', '--no-unpack=false', this.env.images()], { ns, timeout: 120000 });
+  /** Imports the test images (or the docker-archive `archive`) into namespace `ns` (default ours). */
+  importImages(ns, archive = this.env.images()) {
+    const r = this.ctr(['images', 'import', '--no-unpack=false', archive], { ns, timeout: 120000 });
     if (r.status !== 0) throw new Error(`ctr images import: ${r.stderr}${r.stdout}`);
     return r;
   }
@@ -939,6 +946,7 @@ module.exports = {
   Podman,
   CriClient,
   buildImageArchive,
+  writeImageArchive,
   wrapperScript,
   readCalls,
   formatCalls,

@@ -212,7 +212,10 @@ function runHere(w: WasmProcess): never {
       code = 134;
     }
   } catch (e) {
-    fs.writeSync(2, `tsrunc: exec failed: ${w.args[0]}: ${(e as Error).message}\n`);
+    const message = (e as Error).message;
+    // with guard regions (how V8 bounds-checks wasm memory) a memory reserves 10 GiB of address space
+    const hint = /Cannot allocate Wasm memory/.test(message) ? ' (a module\'s memory takes 10 GiB of address space: check process.rlimits RLIMIT_AS)' : '';
+    fs.writeSync(2, `tsrunc: exec failed: ${w.args[0]}: ${message}${hint}\n`);
     code = 127;
   }
   sys.exit(code);
