@@ -150,6 +150,14 @@ const MODULES = {
     (loop $next
       (call $sleep (i64.const 1000000000))
       (br $next)))`,
+  // "tick" on stdout every 100 ms, for ever (poll_oneoff, fd_write)
+  tick: `
+  (data (i32.const 40000) "tick")
+  (func (export "_start")
+    (loop $next
+      (call $sleep (i64.const 100000000))
+      (call $puts (i32.const 1) (i32.const 40000))
+      (br $next)))`,
   // grows its memory by argv[1] pages of 64 KiB, one at a time, writing every
   // 4 KiB of each; "grown" and exit 0, or "grow failed" and exit 2
   grow: `
