@@ -122,10 +122,10 @@ function checkCwdInRoot(): void {
   if (!cwd.startsWith('/')) throw new Error('current working directory is outside of container mount namespace root -- possible container breakout detected');
 }
 
-/** execve; on failure says so where the process's output goes (nobody may be listening). */
+/** execve (or runs the module); on failure says so where the process's output goes (nobody may be listening). */
 export function execProcess(r: ReadyProcess): never {
-  if (r.wasm) runModule(r.wasm);
   try {
+    if (r.wasm) runModule(r.wasm);
     sys.execve(r.exe, r.args, r.env);
   } catch (e) {
     fs.writeSync(2, `tsrunc: exec failed: ${(e as Error).message}\n`);
