@@ -7,7 +7,7 @@
 /** Where a fault may be injected: one per step of create, start, exec and delete. */
 export type FaultPoint =
   | 'create:claimed' | 'create:cgroup' | 'create:forked' | 'create:init-pid' | 'create:in-cgroup' | 'create:hooks'
-  | 'create:ready' | 'create:saved'
+  | 'create:netdev-moved' | 'create:netdevices' | 'create:ready' | 'create:saved'
   | 'start:opened' | 'start:read' | 'start:answered'
   | 'exec:forked' | 'exec:in-cgroup' | 'exec:ready'
   | 'delete:killed' | 'delete:cgroup' | 'delete:removed';

@@ -8,6 +8,7 @@ import { seccompFeatures } from './seccomp/compile';
 import { versionString as libseccompVersion } from './seccomp/libseccomp';
 import { apparmorEnabled, selinuxEnabled } from './linux/lsm';
 import { NAMESPACE_FILES } from './linux/namespaces';
+import { MPOL_MODES, MPOL_FLAGS } from './linux/mempolicy';
 
 export function features(): Record<string, unknown> {
   const seccomp = seccompFeatures();
@@ -33,8 +34,9 @@ export function features(): Record<string, unknown> {
       apparmor: { enabled: apparmorEnabled() },
       selinux: { enabled: selinuxEnabled() },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
-      netDevices: { enabled: false },
+      mountExtensions: { idmap: { enabled: true } },
+      memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS) },
+      netDevices: { enabled: true },
     },
     annotations,
   };

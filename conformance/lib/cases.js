@@ -242,6 +242,95 @@ def('mounts', 'mounts: tmpfs with options, bind, read-only bind, rbind vs bind, 
   void bundle;
 });
 
+// ---- idmapped mounts (config.md: idmap, ridmap, a mount's uidMappings/gidMappings) ----
+
+/** Skip reason unless the runtime says it has idmapped mounts and the kernel has mount_setattr. */
+function idmapSkip(userNs) {
+  return (env) => {
+    const r = userNs ? nsSkip('user')(env) : needRoot(env);
+    if (r) return r;
+    const idmap = env.features && env.features.linux && env.features.linux.mountExtensions && env.features.linux.mountExtensions.idmap;
+    if (!idmap || !idmap.enabled) return 'the runtime\'s features document does not enable linux.mountExtensions.idmap';
+    const [major, minor] = require('os').release().split('.').map(Number);
+    if (major < 5 || (major === 5 && minor < 12)) return 'the kernel has no mount_setattr(MOUNT_ATTR_IDMAP) (5.12)';
+    return null;
+  };
+}
+
+/** Source files with on-disk owners, and a tree whose sub/ is a host bind mount (what rbind takes along). */
+function idmapSources(ctx) {
+  // (files/ has no mount below it: a bind, not rbind, of such a directory fails in a user namespace)
+  const src = path.join(ctx.dir, 'idmap-src');
+  mkfile(path.join(src, 'files/file'), 'idmap\n');
+  fs.chownSync(path.join(src, 'files/file'), 3, 4);
+  mkfile(path.join(src, 'tree/top'), 'top\n');
+  mkfile(path.join(src, 'sub/file'), 'sub\n');
+  fs.chownSync(path.join(src, 'sub/file'), 1, 2);
+  fs.mkdirSync(path.join(src, 'tree/sub'));
+  mountOrThrow(ctx, ['--bind', path.join(src, 'sub'), path.join(src, 'tree/sub')], path.join(src, 'tree/sub'));
+  return path.join(src, 'files');
+}
+
+const ownerIs = (ctx, facts, p, uid, gid, name) => {
+  const st = facts.stat[p];
+  ctx.add(name, Boolean(st) && st.uid === uid && st.gid === gid, `${p}: ${JSON.stringify(st)}, want ${uid}:${gid}`);
+};
+
+def('mounts-idmap', 'idmapped bind mounts with their own mappings: idmap, ridmap over an rbind tree, mappings without an option', async (ctx) => {
+  const uidMappings = [{ containerID: 0, hostID: 4000, size: 10 }];
+  const gidMappings = [{ containerID: 0, hostID: 5000, size: 10 }];
+  let src;
+  const { facts } = await ctx.runChecker(base((c) => {
+    const at = (p) => path.join(ctx.dir, 'idmap-src', p);
+    c.mounts.push(
+      { destination: '/mnt/idmap', type: 'bind', source: at('files'), options: ['bind', 'idmap'], uidMappings, gidMappings },
+      { destination: '/mnt/ridmap', type: 'bind', source: at('tree'), options: ['rbind', 'ridmap'], uidMappings, gidMappings },
+      { destination: '/mnt/idmap-tree', type: 'bind', source: at('tree'), options: ['rbind', 'idmap'], uidMappings, gidMappings },
+      { destination: '/mnt/mappings-only', type: 'bind', source: at('files'), options: ['bind', 'ro'], uidMappings, gidMappings },
+    );
+  }), {
+    tag: 'idmap',
+    prepare: () => { src = idmapSources(ctx); },
+    extraArgs: ['stat=/mnt/idmap/file', 'stat=/mnt/ridmap/top', 'stat=/mnt/ridmap/sub/file', 'stat=/mnt/idmap-tree/top',
+      'stat=/mnt/idmap-tree/sub/file', 'stat=/mnt/mappings-only/file', 'write=/mnt/idmap'],
+  });
+  ownerIs(ctx, facts, '/mnt/idmap/file', 4003, 5004, 'idmap: on-disk 3:4 is seen as the mapping\'s 4003:5004');
+  ownerIs(ctx, facts, '/mnt/ridmap/top', 4000, 5000, 'ridmap: the top of the tree is mapped');
+  ownerIs(ctx, facts, '/mnt/ridmap/sub/file', 4001, 5002, 'ridmap: the mount below the source is mapped too');
+  ownerIs(ctx, facts, '/mnt/idmap-tree/top', 4000, 5000, 'idmap over an rbind tree: the top is mapped');
+  ownerIs(ctx, facts, '/mnt/idmap-tree/sub/file', 1, 2, 'idmap over an rbind tree: the mount below the source is not');
+  ownerIs(ctx, facts, '/mnt/mappings-only/file', 4003, 5004, 'mappings without idmap/ridmap map the mount (as runc)');
+  // the container's root, host uid 0, has no id in the mapping: it cannot make files there
+  ctx.add('a uid outside the mapping cannot create files (EOVERFLOW)', /Value too large/.test(facts.write['/mnt/idmap'] || ''), `write probe: ${facts.write['/mnt/idmap']}`);
+  ctx.add('the source on the host is untouched', fs.statSync(path.join(src, 'file')).uid === 3 && fs.readdirSync(src).join(',') === 'file', fs.readdirSync(src).join(','));
+}, idmapSkip(false));
+
+def('mounts-idmap-userns', 'idmap and ridmap without mappings take the container\'s user namespace mapping', async (ctx) => {
+  const MAP = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const { facts } = await ctx.runChecker(base((c) => {
+    setNamespace(c, 'user');
+    c.linux.uidMappings = MAP;
+    c.linux.gidMappings = MAP;
+    const at = (p) => path.join(ctx.dir, 'idmap-src', p);
+    c.mounts.push(
+      { destination: '/mnt/idmap', type: 'bind', source: at('files'), options: ['bind', 'idmap'] },
+      { destination: '/mnt/ridmap', type: 'bind', source: at('tree'), options: ['rbind', 'ridmap'] },
+      { destination: '/mnt/plain', type: 'bind', source: at('files'), options: ['bind'] },
+    );
+  }), {
+    tag: 'idmap-userns',
+    // the container's root cannot make mount points in a rootfs the host's root owns
+    prepare: (rootfs) => {
+      idmapSources(ctx);
+      for (const d of ['idmap', 'ridmap', 'plain']) fs.mkdirSync(path.join(rootfs, 'mnt', d), { recursive: true });
+    },
+    extraArgs: ['stat=/mnt/idmap/file', 'stat=/mnt/ridmap/sub/file', 'stat=/mnt/plain/file'],
+  });
+  ownerIs(ctx, facts, '/mnt/idmap/file', 3, 4, 'idmap: on-disk 3:4 is the container\'s 3:4');
+  ownerIs(ctx, facts, '/mnt/ridmap/sub/file', 1, 2, 'ridmap: below the source too');
+  ownerIs(ctx, facts, '/mnt/plain/file', 65534, 65534, 'a plain bind of the same source: nobody\'s');
+}, idmapSkip(true));
+
 for (const mode of ['shared', 'slave', 'private', 'unbindable']) {
   def(`rootfs-propagation-${mode}`, `linux.rootfsPropagation=${mode}: flags of / and propagation between host and container`, async (ctx) => {
     // The runtime runs in a mount namespace where / is shared, like a

@@ -359,6 +359,18 @@ function checkFacts(config, facts, env) {
     if (opts.some((o) => o === 'slave' || o === 'rslave') && prop.master === null) problems.push('not a slave');
     if (opts.some((o) => o === 'private' || o === 'rprivate') && (prop.shared !== null || prop.master !== null)) problems.push('not private');
     if (opts.some((o) => o === 'unbindable' || o === 'runbindable') && !prop.unbindable) problems.push('not unbindable');
+    // idmap / ridmap, or a mount's own mappings (idmap, as runc): the kernel shows "idmapped";
+    // with rbind, the mounts the source had below it are idmapped by ridmap only
+    const idmapOpt = [...opts].reverse().find((o) => o === 'idmap' || o === 'ridmap') || (m.uidMappings || m.gidMappings ? 'idmap' : null);
+    if (idmapOpt) {
+      if (!got.mountOptions.includes('idmapped')) problems.push(`not idmapped (${idmapOpt})`);
+      const configured = new Set((config.mounts || []).map((x) => path.posix.resolve('/', x.destination)));
+      for (const sub of facts.mounts.filter((x) => x.mountPoint.startsWith(`${dest}/`) && !configured.has(x.mountPoint))) {
+        const mapped = sub.mountOptions.includes('idmapped');
+        if (idmapOpt === 'ridmap' && !mapped) problems.push(`ridmap: ${sub.mountPoint} below it is not idmapped`);
+        if (idmapOpt === 'idmap' && mapped) problems.push(`idmap (not recursive): ${sub.mountPoint} below it is idmapped`);
+      }
+    }
     add(`${label}: type and options`, problems.length === 0, [...problems, ...notes, `options ${fmt(opts)}`, got.line].join('; '));
     if (opts.includes('ro') && facts.write[m.destination] !== undefined) {
       add(`${label}: writing fails with EROFS`, /Read-only/i.test(facts.write[m.destination]), `write probe: ${facts.write[m.destination]}`);

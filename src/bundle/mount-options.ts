@@ -16,8 +16,8 @@ export interface ParsedMountOptions {
   bind: boolean;
   /** Copy the existing contents of the destination into a new tmpfs. */
   tmpcopyup: boolean;
-  /** idmap / ridmap were given. */
-  idmap: boolean;
+  /** idmap or ridmap, the last one given (config.md): the mount gets an id mapping, ridmap for its whole tree. */
+  idmap?: 'idmap' | 'ridmap';
 }
 
 const FLAG_SET: Record<string, number> = {
@@ -60,7 +60,7 @@ const RECURSIVE: Record<string, [number, number]> = {
 export function parseMountOptions(options: string[] | undefined, type?: string): ParsedMountOptions {
   const p: ParsedMountOptions = {
     flags: 0, clearFlags: 0, propagation: [], recursiveSet: 0, recursiveClear: 0,
-    data: [], bind: type === 'bind', tmpcopyup: false, idmap: false,
+    data: [], bind: type === 'bind', tmpcopyup: false,
   };
   for (const opt of options ?? []) {
     if (opt === 'bind') {
@@ -86,7 +86,7 @@ export function parseMountOptions(options: string[] | undefined, type?: string):
     } else if (opt === 'tmpcopyup') {
       p.tmpcopyup = true;
     } else if (opt === 'idmap' || opt === 'ridmap') {
-      p.idmap = true;
+      p.idmap = opt;
     } else {
       p.data.push(opt);
     }
@@ -123,7 +123,7 @@ export function checkMountData(type: string, parsed: ParsedMountOptions): string
 /** Every mount option name parseMountOptions recognises (for `features`). */
 export function knownMountOptions(): string[] {
   return [
-    'bind', 'rbind', 'tmpcopyup',
+    'bind', 'rbind', 'tmpcopyup', 'idmap', 'ridmap',
     ...Object.keys(FLAG_SET), ...Object.keys(FLAG_CLEAR), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE),
   ].sort();
 }

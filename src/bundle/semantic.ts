@@ -2,14 +2,22 @@
 // about this host. Each problem is a message that names the field.
 import * as fs from 'fs';
 import * as path from 'path';
-import { type Spec, type Process, type IdMapping } from './spec-types';
+import { type Spec, type Process, type IdMapping, type Namespace, type NetDevice, type MemoryPolicy } from './spec-types';
 import { parseMountOptions, checkMountData } from './mount-options';
+import { mountIdmapProblems } from './mount-idmap';
 import { capNumber, currentBoundingSet, kernelLastCap } from '../linux/capabilities';
 import { sysctlNamespace } from './sysctl';
 import { SCHED_POLICIES, SCHED_FLAGS, IOPRIO_CLASSES, PERSONALITY_DOMAINS, parseCpuList } from '../linux/sched';
 import { apparmorEnabled, selinuxEnabled } from '../linux/lsm';
 import * as os from 'os';
 import { namespaceTypeAt } from '../linux/namespaces';
+import { deviceNameProblem } from '../linux/netlink';
+import { MPOL_MODES, MPOL_FLAGS, parseNodeList } from '../linux/mempolicy';
+
+/** No mount namespace is listed: the container runs in the runtime's (runtime-spec: an unlisted type is inherited). */
+export function inRuntimeMountNs(spec: Spec): boolean {
+  return !(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount');
+}
 
 /**
  * A namespace to join must be of the type it is listed as: setns(2) would
@@ -62,11 +70,14 @@ export function semanticProblems(spec: Spec, rootfs: string): string[] {
     }
   });
   if (!types.has('mount')) {
-    // runc 1.1.5 refuses masked and read-only paths without one, in these words; it runs
-    // a config without either in its own mount namespace (chroot), which tsrunc does not.
-    problems.push((spec.linux?.maskedPaths?.length || spec.linux?.readonlyPaths?.length)
-      ? 'linux.namespaces: unable to restrict sys entries without a private MNT namespace (no "mount" namespace, and linux.maskedPaths or linux.readonlyPaths are set)'
-      : 'linux.namespaces: a mount namespace is required (running in the runtime\'s own mount namespace is not supported by tsrunc)');
+    // The container then runs in the runtime's mount namespace (runtime-spec: an unlisted
+    // type is inherited), chrooted into a private bind of the rootfs that holds its mounts.
+    // runc 1.1.5 refuses masked and read-only paths without one, in these words.
+    if (spec.linux?.maskedPaths?.length || spec.linux?.readonlyPaths?.length) {
+      problems.push('linux.namespaces: unable to restrict sys entries without a private MNT namespace (no "mount" namespace, and linux.maskedPaths or linux.readonlyPaths are set)');
+    }
+    // a user namespace cannot mount in the runtime's mount namespace, which it does not own
+    if (types.has('user')) problems.push('linux.namespaces: a user namespace needs a mount namespace of its own to mount the rootfs (no "mount" namespace is listed)');
   }
   if (spec.hostname && !types.has('uts')) problems.push('hostname: cannot set a hostname without a UTS namespace (linux.namespaces has no "uts")');
   if (spec.domainname && !types.has('uts')) problems.push('domainname: cannot set a domainname without a UTS namespace (linux.namespaces has no "uts")');
@@ -86,7 +97,7 @@ export function semanticProblems(spec: Spec, rootfs: string): string[] {
     const parsed = parseMountOptions(m.options, m.type);
     for (const msg of checkMountData(m.type ?? '', parsed)) problems.push(`mounts[${i}].options: ${msg}`);
     if (!m.type && !parsed.bind) problems.push(`mounts[${i}].type: is required unless options contain "bind" or "rbind"`);
-    if (parsed.idmap) problems.push(`mounts[${i}].options: idmapped mounts are not supported yet`);
+    problems.push(...mountIdmapProblems(spec, i, mappingProblems));
     if (parsed.tmpcopyup && m.type !== 'tmpfs') problems.push(`mounts[${i}].options: tmpcopyup is only for tmpfs mounts`);
   });
 
@@ -162,8 +173,93 @@ function checkLinuxExtras(spec: Spec, namespaces: Set<string>, problems: string[
   // Without SELinux a mount label has nothing to label: ignored, as crun does (runc 1.1.5
   // passes context= to the kernel anyway and fails on EINVAL mounting /dev).
   if (linux.mountLabel && selinuxEnabled()) problems.push('linux.mountLabel: SELinux mount labels are not supported by tsrunc yet');
-  for (const field of ['netDevices', 'memoryPolicy']) {
-    if (linux[field] !== undefined) problems.push(`linux.${field}: is not supported by tsrunc yet`);
+  // an empty set moves nothing and needs nothing (as runc)
+  if (linux.netDevices && Object.keys(linux.netDevices).length) checkNetDevices(linux.netDevices, linux.namespaces ?? [], problems);
+  if (linux.memoryPolicy) checkMemoryPolicy(linux.memoryPolicy, problems);
+}
+
+/**
+ * linux.netDevices: a network namespace to move them into, device names the
+ * kernel takes, no two devices to one name. Whether each exists and its name
+ * is free in the container is checked once the namespace exists (container/netdevices.ts).
+ */
+function checkNetDevices(devices: Record<string, NetDevice>, namespaces: Namespace[], problems: string[]): void {
+  const netns = namespaces.find((n) => n.type === 'network');
+  if (!netns) problems.push('linux.netDevices: unable to move network devices without a NET namespace (linux.namespaces has no "network")');
+  else if (netns.path && sameFile(netns.path, '/proc/self/ns/net')) {
+    problems.push(`linux.netDevices: the "network" namespace ${netns.path} is the runtime's own: the devices cannot move into it`);
+  }
+  if (process.geteuid?.() !== 0) problems.push('linux.netDevices: network devices are not supported for rootless containers');
+  const names = new Map<string, string>();
+  for (const [hostName, d] of Object.entries(devices)) {
+    const field = `linux.netDevices[${JSON.stringify(hostName)}]`;
+    const bad = deviceNameProblem(hostName, false);
+    if (bad) problems.push(`${field}: invalid network device name ${JSON.stringify(hostName)}: ${bad}`);
+    if (d.name) {
+      const badName = deviceNameProblem(d.name, true);
+      if (badName) problems.push(`${field}.name: invalid network device name ${JSON.stringify(d.name)}: ${badName}`);
+    }
+    const name = d.name || hostName;
+    if (name.includes('%')) continue; // a template: the kernel picks a free name
+    const other = names.get(name);
+    if (other !== undefined) problems.push(`${field}: "${other}" is moved in as "${name}" too: two devices cannot have one name`);
+    else names.set(name, hostName);
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [x, y] = [fs.statSync(a), fs.statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+const ANY_NODE_FLAGS = ['MPOL_F_STATIC_NODES', 'MPOL_F_RELATIVE_NODES'];
+
+/** linux.memoryPolicy: what set_mempolicy(2) would refuse, said by field before anything exists. */
+function checkMemoryPolicy(mp: MemoryPolicy, problems: string[]): void {
+  const field = 'linux.memoryPolicy';
+  if (typeof mp.mode !== 'string') return void problems.push(`${field}.mode: is required`);
+  if (MPOL_MODES[mp.mode] === undefined) problems.push(`${field}.mode: unknown mode "${mp.mode}"`);
+  const flags = mp.flags ?? [];
+  flags.forEach((f, i) => {
+    if (MPOL_FLAGS[f] === undefined) problems.push(`${field}.flags[${i}]: unknown flag "${f}"`);
+  });
+  const nodes = parseNodeList(mp.nodes);
+  if (typeof nodes === 'string') return void problems.push(`${field}.nodes: ${nodes}`);
+  const anyNode = ANY_NODE_FLAGS.filter((f) => flags.includes(f));
+  if (anyNode.length === 2) problems.push(`${field}.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other`);
+  if (flags.includes('MPOL_F_NUMA_BALANCING') && mp.mode !== 'MPOL_BIND' && mp.mode !== 'MPOL_PREFERRED_MANY') {
+    problems.push(`${field}.flags: MPOL_F_NUMA_BALANCING is only for MPOL_BIND and MPOL_PREFERRED_MANY (the mode is ${mp.mode})`);
+  }
+  switch (mp.mode) {
+    case 'MPOL_DEFAULT':
+    case 'MPOL_LOCAL':
+      if (nodes.length) problems.push(`${field}.nodes: ${mp.mode} takes no nodes (got "${mp.nodes}")`);
+      if (mp.mode === 'MPOL_LOCAL' && anyNode.length) problems.push(`${field}.flags: MPOL_LOCAL takes no ${anyNode.join(' or ')}`);
+      return;
+    case 'MPOL_PREFERRED':
+      if (!nodes.length && anyNode.length) problems.push(`${field}.nodes: MPOL_PREFERRED with ${anyNode.join(' or ')} needs at least one node`);
+      break;
+    default:
+      if (!nodes.length) problems.push(`${field}.nodes: ${mp.mode} needs at least one node`);
+  }
+  // Without those flags the kernel keeps only the nodes that have memory, and refuses none at all.
+  const withMemory = nodes.length && !anyNode.length ? nodesWithMemory() : undefined;
+  if (withMemory && !nodes.some((n) => withMemory.includes(n))) {
+    problems.push(`${field}.nodes: none of nodes "${mp.nodes}" has memory on this host (nodes with memory: ${withMemory.join(',')})`);
+  }
+}
+
+/** The NUMA nodes with memory, or undefined when the host does not say. */
+function nodesWithMemory(): number[] | undefined {
+  try {
+    const nodes = parseNodeList(fs.readFileSync('/sys/devices/system/node/has_memory', 'utf8').trim());
+    return typeof nodes === 'string' ? undefined : nodes;
+  } catch {
+    return undefined;
   }
 }
 
@@ -204,9 +300,13 @@ export function processProblems(p: Process): string[] {
   return problems;
 }
 
-/** Id ranges the kernel would refuse in uid_map/gid_map: empty, or overlapping on either side. */
+// uid_map and gid_map take at most this many lines (user_namespaces(7), since Linux 4.15)
+const MAX_ID_RANGES = 340;
+
+/** Id ranges the kernel would refuse in uid_map/gid_map: empty, too many, or overlapping on either side. */
 function mappingProblems(field: string, maps: IdMapping[] | undefined): string[] {
   const problems: string[] = [];
+  if ((maps ?? []).length > MAX_ID_RANGES) problems.push(`${field}: ${maps?.length} ranges, the kernel takes at most ${MAX_ID_RANGES}`);
   (maps ?? []).forEach((m, i) => {
     if (!(m.size > 0)) problems.push(`${field}[${i}].size: must be at least 1 (got ${m.size})`);
   });

@@ -88,7 +88,22 @@ export interface Linux {
   personality?: { domain: string; flags?: string[] };
   timeOffsets?: Record<string, { secs?: number; nanosecs?: number }>;
   intelRdt?: Record<string, unknown>;
+  /** Keyed by the device's name in the runtime's network namespace. */
+  netDevices?: Record<string, NetDevice>;
+  memoryPolicy?: MemoryPolicy;
   [key: string]: unknown;
+}
+
+export interface NetDevice {
+  /** Its name in the container (the host's name when absent or empty); "%d" makes it a template. */
+  name?: string;
+}
+
+export interface MemoryPolicy {
+  mode: string;
+  /** Node list, "0-3,7". */
+  nodes?: string;
+  flags?: string[];
 }
 
 export interface Spec {

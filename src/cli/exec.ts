@@ -92,7 +92,7 @@ function buildProcess(argv: ExecFlags, base: Process): Process {
     return p;
   }
   const args = argv.command ?? [];
-  if (args.length === 0) throw new RuntimeError('exec: no command given: "exec" requires a minimum of 2 arguments');
+  if (args.length === 0) throw new RuntimeError('process args cannot be empty'); // runc's words
   const p: Process = JSON.parse(JSON.stringify(base));
   p.args = args.map(String);
   p.terminal = Boolean(argv.tty);

@@ -24,7 +24,7 @@ OPTIONS:
    --bundle value, -b value  path to the root of the bundle directory, defaults to the current directory
    --console-socket value    path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal
    --pid-file value          specify the file to write the process id to
-   --no-pivot                do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on top of a ramdisk
+   --no-pivot                do not use pivot_root: move the rootfs over "/" and chroot into it, for a rootfs pivot_root cannot take (one on a ramdisk). Unsafe: the host's mounts stay in the container's mount namespace, hidden but not gone; the kernel counts them when the container mounts (the host's proc and sysfs are unmounted first for that), and a way out of the chroot would reach them
    --no-new-keyring          do not create a new session keyring for the container.  This will cause the container to inherit the calling processes session key
    --preserve-fds value      Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total) (default: 0)
    
@@ -171,7 +171,7 @@ OPTIONS:
    --keep                    do not delete the container after it exits
    --pid-file value          specify the file to write the process id to
    --no-subreaper            disable the use of the subreaper used to reap reparented processes
-   --no-pivot                do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on top of a ramdisk
+   --no-pivot                do not use pivot_root: move the rootfs over "/" and chroot into it, for a rootfs pivot_root cannot take (one on a ramdisk). Unsafe: the host's mounts stay in the container's mount namespace, hidden but not gone; the kernel counts them when the container mounts (the host's proc and sysfs are unmounted first for that), and a way out of the chroot would reach them
    --no-new-keyring          do not create a new session keyring for the container.  This will cause the container to inherit the calling processes session key
    --preserve-fds value      Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total) (default: 0)
    

@@ -37,18 +37,23 @@ const GLOBAL_VALUE_FLAGS = new Set(['--root', '-root', '--log', '-log', '--log-f
 const isHelpFlag = (w: string) => /^--?(h|help)(=(true|1|t|T|TRUE|True))?$/.test(w);
 const isVersionFlag = (w: string) => /^--?(v|version)(=(true|1|t|T|TRUE|True))?$/.test(w);
 
-/** The flags of `command` that take a value (`--bundle value, -b value` in its help). */
-function valueFlags(command: string): Set<string> {
-  const out = new Set<string>();
+/** The flags of `command` as its help lists them, each as --name and -name: all, and those that take a value (`--bundle value, -b value`). */
+export function commandFlags(command: string): { all: Set<string>; takesValue: Set<string> } {
+  const all = new Set<string>();
+  const takesValue = new Set<string>();
   const text = commandHelpText(command, 'x') ?? '';
-  for (const m of text.matchAll(/^ {3}(-.*?) {2}/gm)) {
+  for (const m of text.matchAll(/^ {3}(-.*?)(?: {2}|$)/gm)) {
     for (const part of m[1].split(', ')) {
       const [flag, value] = part.split(' ');
-      if (value === 'value') out.add(flag).add(flag.replace(/^--/, '-'));
+      const forms = [flag, flag.replace(/^--/, '-'), flag.replace(/^-(?!-)/, '--')];
+      for (const f of forms) all.add(f);
+      if (value === 'value') for (const f of forms) takesValue.add(f);
     }
   }
-  return out;
+  return { all, takesValue };
 }
+
+const valueFlags = (command: string): Set<string> => commandFlags(command).takesValue;
 
 /**
  * What `args` (the command line after the program's name) asks for, when it

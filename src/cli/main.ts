@@ -5,7 +5,8 @@ import { TSRUNC_VERSION, SPEC_VERSION } from '../version';
 import { makeLogger } from './context';
 import { reportFatal } from './log';
 import { printOut } from './output';
-import { COMMAND_NAMES, type CommandName, subcommand } from './argv';
+import { COMMAND_NAMES, type CommandName, subcommand, subcommandIndex } from './argv';
+import { arityProblem } from './arity';
 import { helpRequest, mainHelpText, commandHelpText, versionText } from './help';
 import { defaultRoot } from '../api';
 
@@ -86,9 +87,27 @@ function globalLogArgs(args: string[]): { log?: string; 'log-format'?: string } 
   return out;
 }
 
+/**
+ * A wrong number of arguments (or a flag without its value), answered as
+ * runc's checkArgs does: "Incorrect Usage." and the command's help on stdout,
+ * the error logged, exit status 1 (src/cli/arity.ts). True when that was the
+ * answer.
+ */
+function answerArity(args: string[], command: CommandName | undefined): boolean {
+  if (!command) return false;
+  // runc names itself as invoked (os.Args[0]); node gives the launcher's path
+  const problem = arityProblem(command, args.slice(subcommandIndex(args) + 1), process.argv[1] ?? NAME);
+  if (!problem) return false;
+  printOut(`${problem.heading}\n\n${commandHelpText(command, NAME) ?? ''}`);
+  reportFatal(makeLogger(globalLogArgs(args)), problem.error);
+  process.exitCode = 1;
+  return true;
+}
+
 export async function main(args: string[]): Promise<void> {
   if (answerHelp(args)) return;
   const invoked = subcommand(args);
+  if (answerArity(args, invoked)) return;
   const parser = yargs(args)
     .scriptName('tsrunc')
     .usage('tsrunc [global options] command [command options] [arguments...]\n\nA runc-compatible OCI container runtime.')
@@ -120,6 +139,15 @@ export async function main(args: string[]): Promise<void> {
     })
     .parserConfiguration({ 'boolean-negation': false, 'unknown-options-as-args': false });
 
+  // words after "--" are arguments (runc counts them): yargs leaves them in argv._, not in the positionals
+  if (invoked) {
+    const names = [...COMMANDS[invoked][0].matchAll(/\[(\w+)\]/g)].map((m) => m[1]);
+    parser.middleware((argv) => {
+      const rest = argv._.slice(1);
+      for (const name of names) if (argv[name] === undefined && rest.length) argv[name] = String(rest.shift());
+      argv._ = [...argv._.slice(0, 1), ...rest];
+    });
+  }
   skipHelpCache(parser);
   for (const name of COMMAND_NAMES) {
     const [usage, describe, load] = COMMANDS[name];

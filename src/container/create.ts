@@ -24,6 +24,8 @@ import { SPEC_VERSION } from '../version';
 import { NAMESPACE_FILES } from '../linux/namespaces';
 import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
+import { moveNetDevices } from './netdevices';
+import { hostRootfsBefore, detachHostRootfs } from './host-rootfs';
 
 export interface CreateOptions {
   id: string;
@@ -115,6 +117,8 @@ export function createContainer(opts: CreateOptions): Created {
   try {
     record();
     fault('create:claimed');
+    owned.hostRootfs = hostRootfsBefore(spec, bundle.rootfs);
+    if (owned.hostRootfs) record();
     const manager = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup, spec.annotations);
     // An existing cgroup that is frozen would freeze the init mid-setup. Refused, as runc,
     // before anything is made or recorded: the caller's cgroup stays as it was.
@@ -149,7 +153,8 @@ export function createContainer(opts: CreateOptions): Created {
     session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
     fault('create:forked');
     initPid = session.processPid((stage1Pid) => writeIdMaps(stage1Pid, spec));
-    owned.init = { pid: initPid, startTime: processStartTime(initPid) ?? '' };
+    const init = { pid: initPid, startTime: processStartTime(initPid) ?? '' };
+    owned.init = init;
     record();
     fault('create:init-pid');
     cgroup?.addProcess(initPid);
@@ -159,6 +164,10 @@ export function createContainer(opts: CreateOptions): Created {
       record();
     }
     fault('create:in-cgroup');
+    if (spec.linux?.netDevices) {
+      moveNetDevices(spec.linux.netDevices, init);
+      fault('create:netdevices');
+    }
     session.proceed();
     session.untilReady({
       console: (fd) => (opts.onConsole ? opts.onConsole(fd) : sys.close(fd)),
@@ -187,6 +196,8 @@ export function createContainer(opts: CreateOptions): Created {
       annotations: spec.annotations,
       cgroup: cgroup ? { version: cgroup.version, paths: cgroup.paths, created: true, systemd: cgroup.systemd } : undefined,
       namespacePaths: namespacePaths(initPid, spec.linux?.namespaces?.map((n) => n.type) ?? []),
+      hostRootfs: owned.hostRootfs,
+      sessionKeyring: plan.keyringName,
       config: spec,
     };
     opts.store.save(state);
@@ -201,6 +212,11 @@ export function createContainer(opts: CreateOptions): Created {
         /* already gone */
       }
       waitInitGone(initPid);
+    }
+    try {
+      if (owned.hostRootfs) detachHostRootfs(owned.hostRootfs);
+    } catch {
+      /* report the original error */
     }
     try {
       cgroup?.destroy();

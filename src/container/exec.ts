@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as sys from '../linux/sys';
 import { type Process, type Spec } from '../bundle/spec-types';
+import { inRuntimeMountNs } from '../bundle/semantic';
 import { type StateStore } from '../state/store';
 import { cgroupManagerFromState } from '../cgroups';
 import { execStage1, type ExecPlan } from '../runtime/init/exec-stages';
@@ -65,8 +66,11 @@ export function execInContainer(opts: ExecOptions): number {
     namespaces: state.namespacePaths ?? {},
     process: opts.process,
     personality: spec.linux?.personality,
+    memoryPolicy: spec.linux?.memoryPolicy,
     seccomp,
     passFds: pass.count,
+    root: inRuntimeMountNs(spec) ? `/proc/${state.pid}/root` : undefined,
+    sessionKeyring: state.sessionKeyring,
     ...wasmPlan(spec.annotations),
   };
   let pid = 0;

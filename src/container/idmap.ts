@@ -4,10 +4,7 @@ import * as sys from '../linux/sys';
 import { openProcfs, writeProcFile } from '../linux/procfs';
 import { type Spec, type IdMapping } from '../bundle/spec-types';
 import { RuntimeError } from '../errors';
-
-function format(maps: IdMapping[]): string {
-  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-}
+import { idMapText } from '../bundle/mount-idmap';
 
 /** True when an unprivileged caller maps exactly its own id (all the kernel lets it write). */
 function onlyOwnId(maps: IdMapping[], own: number): boolean {
@@ -29,12 +26,12 @@ export function writeIdMaps(pid: number, spec: Spec): void {
     // An unprivileged gid_map needs setgroups(2) disabled in the namespace first.
     if (rootless) writeProcFile(proc, `${pid}/setgroups`, 'deny');
     try {
-      writeProcFile(proc, `${pid}/uid_map`, format(uidMaps));
+      writeProcFile(proc, `${pid}/uid_map`, idMapText(uidMaps));
     } catch (e) {
       throw new RuntimeError(`linux.uidMappings: cannot write uid_map: ${(e as Error).message}`, 1, { cause: e });
     }
     try {
-      writeProcFile(proc, `${pid}/gid_map`, format(gidMaps));
+      writeProcFile(proc, `${pid}/gid_map`, idMapText(gidMaps));
     } catch (e) {
       throw new RuntimeError(`linux.gidMappings: cannot write gid_map: ${(e as Error).message}`, 1, { cause: e });
     }

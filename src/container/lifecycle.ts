@@ -10,6 +10,7 @@ import { type Spec } from '../bundle/spec-types';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
 import { fault } from '../faults';
+import { detachHostRootfs } from './host-rootfs';
 
 export function loadWithStatus(store: StateStore, id: string): { state: SavedState; status: Status } {
   const state = store.load(id, initProblem);
@@ -176,6 +177,7 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, w
   fault('delete:killed');
   if (state.cgroup) cgroupManagerFromState(state.cgroup).destroy();
   fault('delete:cgroup');
+  if (state.hostRootfs) detachHostRootfs(state.hostRootfs);
   // The poststop hooks are owed until the state dir that records them goes: a delete
   // killed before they ran leaves them to the next one (run twice rather than never).
   const spec = state.config as Spec;
@@ -196,6 +198,7 @@ function removeBroken(store: StateStore, found: Found, warn: (msg: string) => vo
   const cgroup = owned ? owned.cgroup : defaultCgroup(found.id);
   killAndWait(owned?.init ? [owned.init] : [], cgroup);
   if (cgroup) cgroupManagerFromState(cgroup).destroy();
+  if (owned?.hostRootfs) detachHostRootfs(owned.hostRootfs);
   const spec = owned?.config as Spec | undefined;
   if (spec && owned?.bundle && (owned.hooksStarted || (owned.init && spec.hooks?.createContainer?.length))) {
     runPoststopHooks(spec.hooks?.poststop, hookContext(spec, found.id, owned.init?.pid ?? 0, owned.bundle), warn);

@@ -46,6 +46,7 @@ export const MOUNT_ATTR_RELATIME = 0x0;
 export const MOUNT_ATTR_NOATIME = 0x10;
 export const MOUNT_ATTR_STRICTATIME = 0x20;
 export const MOUNT_ATTR_NODIRATIME = 0x80;
+export const MOUNT_ATTR_IDMAP = 0x100000;
 export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
 
 export const O_RDONLY = 0;
@@ -143,3 +144,7 @@ export const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 export const MOVE_MOUNT_T_SYMLINKS = 0x10;
 export const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
 export const MAXSYMLINKS = 40; // links one lookup may follow before ELOOP
+
+// key permissions (keyctl(2)): search by the key's user, by others
+export const KEY_USR_SEARCH = 0x00080000;
+export const KEY_OTH_SEARCH = 0x00000008;

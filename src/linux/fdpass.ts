@@ -65,20 +65,22 @@ export function recvMsg(sock: number, max = 65536): Received {
   return out;
 }
 
-/** Connects a new AF_UNIX stream socket to `path` (close-on-exec). */
+/** Connects a new AF_UNIX stream socket to `path` ("@name": an abstract socket) (close-on-exec). */
 export function connectUnix(path: string): number {
   const l = lib();
   const fd = l.socket(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_CLOEXEC, 0);
   if (fd < 0) fail('socket', ['AF_UNIX', 'SOCK_STREAM']);
   const addr = Buffer.alloc(110);
   addr.writeUInt16LE(C.AF_UNIX, 0);
-  const p = Buffer.from(path);
+  // "@name": the abstract socket "\0name" (as Go's net.Dial, and so runc, read it); its length has no trailing NUL
+  const abstract = path.startsWith('@');
+  const p = abstract ? Buffer.concat([Buffer.from([0]), Buffer.from(path.slice(1))]) : Buffer.from(path);
   if (p.length > 107) {
     l.close(fd);
     throw new Error(`socket path too long: ${path}`);
   }
   p.copy(addr, 2);
-  if (l.connect(fd, addr, 2 + p.length + 1) < 0) {
+  if (l.connect(fd, addr, 2 + p.length + (abstract ? 0 : 1)) < 0) {
     const e = errno();
     l.close(fd);
     throw new SyscallError('connect', [path], e, String(l.strerror(e)));

@@ -140,12 +140,26 @@ export function setdomainname(name: string): void {
 
 const SYS_keyctl = process.arch === 'arm64' ? 219 : 250;
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
+const KEYCTL_SETPERM = 5;
+const KEYCTL_DESCRIBE = 6;
 
-/** Joins a new session keyring named `name`, so containers don't share the host's. */
-export function joinSessionKeyring(name: string): void {
+/**
+ * Joins the session keyring named `name`: one of that name the process may
+ * search, or a new one (so containers don't share the host's). Its serial.
+ */
+export function joinSessionKeyring(name: string): number {
   const nameBuf = Buffer.from(name + '\0');
   const ret = lib().syscall6(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, ptr(nameBuf), 0, 0, 0);
-  check('keyctl', ['KEYCTL_JOIN_SESSION_KEYRING', name], ret);
+  return check('keyctl', ['KEYCTL_JOIN_SESSION_KEYRING', name], ret);
+}
+
+/** Adds permission bits (KEY_USR_SEARCH...) to a key's: KEYCTL_DESCRIBE's "type;uid;gid;perm;description", then KEYCTL_SETPERM. */
+export function addKeyPermissions(serial: number, bits: number): void {
+  const buf = Buffer.alloc(4096);
+  const n = check('keyctl', ['KEYCTL_DESCRIBE', serial], lib().syscall6(SYS_keyctl, KEYCTL_DESCRIBE, serial, ptr(buf), buf.length, 0));
+  const perm = parseInt(buf.toString('utf8', 0, Math.min(n, buf.length)).split(';')[3], 16);
+  if (!Number.isInteger(perm)) throw new Error(`keyctl(KEYCTL_DESCRIBE, ${serial}): no permissions in the description`);
+  check('keyctl', ['KEYCTL_SETPERM', serial], lib().syscall6(SYS_keyctl, KEYCTL_SETPERM, serial, (perm | bits) >>> 0, 0, 0));
 }
 
 const SYS_mount_setattr = 442; // same number on x86_64 and aarch64
@@ -581,6 +595,20 @@ export function mountSetattrFd(fd: number, recursive: boolean, set: number, clea
   const flags = C.AT_EMPTY_PATH | (recursive ? C.AT_RECURSIVE : 0);
   const r = Number(lib().syscallPathBuf(SYS_mount_setattr, fd, '', flags, attr, 32));
   check('mount_setattr', [fd, '', recursive ? 'AT_EMPTY_PATH|AT_RECURSIVE' : 'AT_EMPTY_PATH', '0x' + set.toString(16), '0x' + clear.toString(16)], r);
+}
+
+/**
+ * mount_setattr(2) MOUNT_ATTR_IDMAP on a detached mount (open_tree(OPEN_TREE_CLONE)): its
+ * ids are mapped through the user namespace `usernsFd`, the whole tree with `recursive`.
+ */
+export function mountSetattrIdmap(fd: number, recursive: boolean, usernsFd: number): void {
+  // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
+  const attr = Buffer.alloc(32);
+  attr.writeUInt32LE(C.MOUNT_ATTR_IDMAP, 0);
+  attr.writeUInt32LE(usernsFd >>> 0, 24);
+  const flags = C.AT_EMPTY_PATH | (recursive ? C.AT_RECURSIVE : 0);
+  const r = Number(lib().syscallPathBuf(SYS_mount_setattr, fd, '', flags, attr, 32));
+  check('mount_setattr', [fd, '', recursive ? 'AT_EMPTY_PATH|AT_RECURSIVE' : 'AT_EMPTY_PATH', 'MOUNT_ATTR_IDMAP', `userns_fd=${usernsFd}`], r);
 }
 
 /** strerror(3): the system's text for an errno. */

@@ -8,9 +8,12 @@
 // default action are skipped (libseccomp refuses them), an entry whose args
 // compare the same argument twice becomes one rule per arg (libseccomp cannot
 // AND two comparisons of one argument), anything else unknown is an error
-// naming the field.
+// naming the field. A syscall numbered above all the profile names gets
+// ENOSYS rather than a denying default action (enosys.ts). Errors runc
+// callers look for keep runc's words, after the field.
 import * as fs from 'fs';
 import * as L from './libseccomp';
+import { enosysStub, type ArchLastSyscall } from './enosys';
 import { declareSeccomp } from '../linux/sys';
 import {
   type CompiledFilter,
@@ -26,6 +29,7 @@ import {
 export { CompiledFilter } from './load';
 
 const EPERM = 1;
+const ENOSYS = 38;
 
 const ARCHES = new Set([
   'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64',
@@ -57,8 +61,22 @@ const FLAGS: Record<string, { bit: number; attr: number; sinceLib: [number, numb
   },
 };
 
-/** Syscalls the runtime itself needs after the filter is installed with a listener, before anyone listens. */
-const NOTIFY_FORBIDDEN = new Set(['sendmsg']);
+/**
+ * Syscalls SCMP_ACT_NOTIFY cannot stop: the init would wait for an agent that
+ * cannot have the listener yet. write: runc's rule (its init writes the fd's
+ * number to the runtime), kept so that a profile behaves the same with both;
+ * sendmsg: tsrunc's own (its init sends the fd itself).
+ */
+const NOTIFY_FORBIDDEN: Record<string, string> = {
+  write: '',
+  sendmsg: ' (tsrunc\'s init passes the listener to the runtime with it)',
+};
+
+/** Default actions that let a syscall through: a newer syscall is not refused with ENOSYS (runc's isAllowAction). */
+const PERMISSIVE_DEFAULTS = new Set(['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE']);
+
+/** libseccomp's API level needed for SCMP_ACT_NOTIFY (libseccomp >= 2.5.0 and Linux >= 5.7). */
+const NOTIFY_API_LEVEL = 6;
 
 class SeccompConfigError extends Error {
   constructor(field: string, message: string) {
@@ -206,7 +224,7 @@ export function compileSeccomp(seccomp: object): CompiledFilter {
   // Everything that needs no library first: a bad config fails the same way with or without libseccomp.
   const defaultAction = parseAction(`${F}.defaultAction`, s.defaultAction, s.defaultErrnoRet, `${F}.defaultErrnoRet`);
   if (defaultAction.name === 'SCMP_ACT_NOTIFY') {
-    throw new SeccompConfigError(`${F}.defaultAction`, 'SCMP_ACT_NOTIFY cannot be the default action');
+    throw new SeccompConfigError(`${F}.defaultAction`, 'SCMP_ACT_NOTIFY cannot be used as default action');
   }
   const archNames = s.architectures ?? [];
   if (!Array.isArray(archNames)) throw new SeccompConfigError(`${F}.architectures`, 'must be an array');
@@ -225,17 +243,16 @@ export function compileSeccomp(seccomp: object): CompiledFilter {
     }
     const action = parseAction(`${f}.action`, sc.action, sc.errnoRet, `${f}.errnoRet`);
     if (action.name === 'SCMP_ACT_NOTIFY') {
-      const bad = (sc.names as string[]).find((n) => NOTIFY_FORBIDDEN.has(n));
-      if (bad) {
-        throw new SeccompConfigError(`${f}.names`, `SCMP_ACT_NOTIFY cannot be used for "${bad}": the runtime needs it to pass the listener on`);
-      }
+      const bad = (sc.names as string[]).find((n) => Object.hasOwn(NOTIFY_FORBIDDEN, n));
+      if (bad) throw new SeccompConfigError(`${f}.names`, `SCMP_ACT_NOTIFY cannot be used for the ${bad} syscall${NOTIFY_FORBIDDEN[bad]}`);
     }
     return { field: f, names: sc.names as string[], action, conds: parseArgs(`${f}.args`, sc.args) };
   });
-  const notify = rules.some((r) => r.action.name === 'SCMP_ACT_NOTIFY');
+  const notifyAt = rules.findIndex((r) => r.action.name === 'SCMP_ACT_NOTIFY');
+  const notify = notifyAt >= 0;
   const listenerPath = s.listenerPath;
-  if (listenerPath !== undefined && (typeof listenerPath !== 'string' || listenerPath === '')) {
-    throw new SeccompConfigError(`${F}.listenerPath`, 'must be a non-empty string');
+  if (listenerPath !== undefined && typeof listenerPath !== 'string') {
+    throw new SeccompConfigError(`${F}.listenerPath`, `must be a string, got ${JSON.stringify(listenerPath)}`);
   }
   if (s.listenerMetadata !== undefined && (typeof s.listenerMetadata !== 'string')) {
     throw new SeccompConfigError(`${F}.listenerMetadata`, 'must be a string');
@@ -243,8 +260,9 @@ export function compileSeccomp(seccomp: object): CompiledFilter {
   if (s.listenerMetadata !== undefined && listenerPath === undefined) {
     throw new SeccompConfigError(`${F}.listenerMetadata`, 'must not be set without listenerPath');
   }
-  if (notify && listenerPath === undefined) {
-    throw new SeccompConfigError(`${F}.listenerPath`, 'required when a rule uses SCMP_ACT_NOTIFY');
+  // An empty path is no path (runc's check); without SCMP_ACT_NOTIFY the path is not used, as in runc.
+  if (notify && !listenerPath) {
+    throw new SeccompConfigError(`${F}.listenerPath`, `listenerPath is not set, and ${F}.syscalls[${notifyAt}] uses SCMP_ACT_NOTIFY`);
   }
 
   declareSeccomp(); // declared here, so the container's init only calls it
@@ -261,6 +279,13 @@ export function compileSeccomp(seccomp: object): CompiledFilter {
   }
 
   const l = L.libseccomp();
+  if (notify && L.apiLevel() < NOTIFY_API_LEVEL) {
+    throw new SeccompConfigError(
+      `${F}.syscalls[${notifyAt}].action`,
+      `seccomp notify unsupported: API level: got ${L.apiLevel()}, want at least ${NOTIFY_API_LEVEL}. ` +
+        'Please try with libseccomp >= 2.5.0 and Linux >= 5.7',
+    );
+  }
   const ctx = l.seccomp_init(defaultAction.value);
   if (!ctx) throw new Error(`seccomp: seccomp_init(${defaultAction.name}) failed (libseccomp ${L.versionString()})`);
   try {
@@ -273,11 +298,14 @@ export function compileSeccomp(seccomp: object): CompiledFilter {
       if (rc < 0) throw new SeccompConfigError(`${F}.flags[${i}]`, `flag "${name}" is not supported: ${L.describe(rc)}`);
     }
 
+    const tokens = new Set([l.seccomp_arch_native() as number]); // the native one first: the stub tests it first
     (archNames as unknown[]).forEach((name, i) => {
-      const rc = l.seccomp_arch_add(ctx, archToken(`${F}.architectures[${i}]`, name));
+      const token = archToken(`${F}.architectures[${i}]`, name);
+      const rc = l.seccomp_arch_add(ctx, token);
       if (rc < 0 && rc !== -17 /* EEXIST: already there, e.g. the native one */) {
         throw new SeccompConfigError(`${F}.architectures[${i}]`, `cannot add ${JSON.stringify(name)}: ${L.describe(rc)}`);
       }
+      tokens.add(token);
     });
 
     for (const r of rules) {
@@ -295,7 +323,10 @@ export function compileSeccomp(seccomp: object): CompiledFilter {
       }
     }
 
-    const bpf = exportBpf(ctx);
+    const stub = PERMISSIVE_DEFAULTS.has(defaultAction.name) || defaultAction.value === L.SCMP_ACT_ERRNO(ENOSYS)
+      ? Buffer.alloc(0) // nothing is refused, or everything already gets ENOSYS
+      : enosysStub(lastSyscalls(tokens, rules.flatMap((r) => r.names)));
+    const bpf = stub.length ? Buffer.concat([stub, exportBpf(ctx)]) : exportBpf(ctx);
     const insns = bpf.length / 8;
     if (insns > BPF_MAXINSNS) {
       throw new SeccompConfigError(F, `the compiled filter has ${insns} instructions, more than the kernel's limit of ${BPF_MAXINSNS}`);
@@ -311,6 +342,21 @@ export function compileSeccomp(seccomp: object): CompiledFilter {
   } finally {
     l.seccomp_release(ctx);
   }
+}
+
+/**
+ * Per architecture, the largest syscall number among all the names in the
+ * profile, whatever their action (runc's findLastSyscalls): names unknown in
+ * an architecture, or only multiplexed there (negative pseudo numbers), do not count.
+ */
+function lastSyscalls(tokens: Set<number>, names: string[]): ArchLastSyscall[] {
+  const l = L.libseccomp();
+  const unique = [...new Set(names)];
+  return [...tokens].map((token) => {
+    let max = 0;
+    for (const name of unique) max = Math.max(max, l.seccomp_syscall_resolve_name_arch(token, name) as number);
+    return { token, max };
+  });
 }
 
 const ACTION_NAMES = [

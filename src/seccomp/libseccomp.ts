@@ -72,6 +72,7 @@ function declare() {
     seccomp_arch_resolve_name: f('uint32_t seccomp_arch_resolve_name(const char *name)'),
     seccomp_attr_set: f('int seccomp_attr_set(void *ctx, int attr, uint32_t value)'),
     seccomp_syscall_resolve_name: f('int seccomp_syscall_resolve_name(const char *name)'),
+    seccomp_syscall_resolve_name_arch: f('int seccomp_syscall_resolve_name_arch(uint32_t arch_token, const char *name)'),
     seccomp_rule_add_array: f(
       'int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const scmp_arg_cmp *arg_array)',
     ),

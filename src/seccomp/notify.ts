@@ -39,18 +39,25 @@ export function containerProcessState(filter: CompiledFilter, st: ListenerState)
 }
 
 /**
- * Parent side: connects to the agent's socket and sends the state with the
- * listener fd attached (SCM_RIGHTS). Closes `listenerFd` either way. Any
- * failure is the command's error (the spec requires it).
+ * Parent side: connects to the agent's socket ("@name": an abstract one, as
+ * runc dials it) and sends the state with the listener fd attached
+ * (SCM_RIGHTS). Closes `listenerFd` either way. Any failure is the command's
+ * error (the spec requires it), in runc's words, which callers look for.
  */
 export function sendListenerToAgent(filter: CompiledFilter, listenerFd: number, st: ListenerState): void {
   const path = filter.listenerPath as string;
   let sock = -1;
   try {
-    sock = connectUnix(path);
-    sendMsg(sock, Buffer.from(JSON.stringify(containerProcessState(filter, st))), listenerFd);
-  } catch (e) {
-    throw new RuntimeError(`seccomp: sending the listener fd to ${JSON.stringify(path)} failed: ${(e as Error).message}`, 1, { cause: e });
+    try {
+      sock = connectUnix(path);
+    } catch (e) {
+      throw new RuntimeError(`failed to connect with seccomp agent specified in the seccomp profile: ${(e as Error).message}`, 1, { cause: e });
+    }
+    try {
+      sendMsg(sock, Buffer.from(JSON.stringify(containerProcessState(filter, st))), listenerFd);
+    } catch (e) {
+      throw new RuntimeError(`cannot send seccomp fd to ${path}: ${(e as Error).message}`, 1, { cause: e });
+    }
   } finally {
     if (sock >= 0) sys.close(sock);
     sys.close(listenerFd);

@@ -34,8 +34,19 @@ export interface SavedState {
   namespacePaths?: Record<string, string>;
   /** Set when the container's init was started by `start`. */
   started?: boolean;
+  /** Without a mount namespace: where its mounts are, in the runtime's (src/container/host-rootfs.ts). */
+  hostRootfs?: HostRootfs;
+  /** The session keyring the init joined ("_ses.<id>"), which `exec` joins too; none with --no-new-keyring. */
+  sessionKeyring?: string;
   /** The config as it was at create time (later commands never re-read the bundle). */
   config: unknown;
+}
+
+/** Where a container without a mount namespace has its mounts, in the runtime's (src/container/host-rootfs.ts). */
+export interface HostRootfs {
+  path: string;
+  /** The id of the mount the rootfs path was on before the container. */
+  mountBefore: number;
 }
 
 /** The transient unit of a container made with the systemd cgroup driver. */
@@ -62,6 +73,8 @@ export interface Owned {
   init?: { pid: number; startTime: string };
   /** Create hooks ran: poststop hooks are owed at delete. */
   hooksStarted?: boolean;
+  /** Recorded before the init exists, which may mount in the runtime's mount namespace. */
+  hostRootfs?: HostRootfs;
 }
 
 /** A container directory as found: its state when complete and readable, what it owns, and what is wrong. */

@@ -11,6 +11,7 @@ const assert = require('uvu/assert');
 const L = require('./lib');
 const wasm = require('../lib/wasm');
 const { skip } = require('../lib/skip');
+const { writeImageArchive } = require('../../scripts/busybox-image');
 
 const test = suite('containerd-wasm');
 const RT = 'tsrunc';
@@ -40,7 +41,9 @@ function setup() {
       const rootfs = path.join(env.base, 'wasm-rootfs');
       fs.mkdirSync(rootfs);
       wasm.installModules(rootfs, Object.keys(wasm.MODULES));
-      cd.importImages(undefined, L.writeImageArchive(env.base, 'wasm-image', rootfs, { [IMAGE]: { Entrypoint: ['/hello.wasm'] } }));
+      const archive = path.join(env.base, 'wasm-image.tar');
+      writeImageArchive(archive, rootfs, [{ name: IMAGE, config: { Entrypoint: ['/hello.wasm'] } }]);
+      cd.importImages(undefined, archive);
     })().catch((e) => {
       setupError = e;
     });

@@ -1,11 +1,12 @@
 'use strict';
 // Helpers for the end-to-end tests that drive tsrunc (and runc, the reference)
-// through the real callers: a private containerd (ctr and the CRI gRPC API) and
-// podman (conmon). Everything lives under one temp dir per test file
-// (/tmp/tsrunc-callers-<name>-XXXX): containerd's root/state/sockets, podman's
-// root/runroot/tmpdir, the image archive, the runtime wrappers and their call
-// logs. cleanup() undoes all of it, also on failure and on process exit:
-// containerd and its shims are killed, the container processes too, mounts
+// through the real callers: a private containerd (ctr and the CRI gRPC API),
+// podman (conmon) and dockerd. Everything lives under one temp dir per test
+// file (/tmp/tsrunc-callers-<name>-XXXX): containerd's root/state/sockets,
+// podman's root/runroot/tmpdir, dockerd's data-root/exec-root/socket, the image
+// archive, the runtime wrappers and their call logs. cleanup() undoes all of
+// it, also on failure and on process exit: dockerd, containerd and its shims
+// are killed, the container processes too, mounts
 // under the temp dir are unmounted, the cgroup dirs the callers made are
 // removed, the temp dir is deleted.
 //
@@ -25,6 +26,7 @@ const crypto = require('crypto');
 const { spawn, spawnSync } = require('child_process');
 const h = require('../lib/harness');
 const { busyboxRootfs, PROJECT } = require('../lib/rootfs');
+const { writeImageArchive, PATH_ENV } = require('../../scripts/busybox-image');
 
 const RUNTIME_BINS = {
   tsrunc: path.join(PROJECT, 'bin', 'tsrunc'),
@@ -136,78 +138,19 @@ function median(xs) {
 
 // ---------------------------------------------------------------------------
 // Images: one busybox layer, three image configs, written as a docker-archive
-// tar (manifest.json + config blobs + layer.tar) that both `ctr images import`
-// and `podman load` read.
-
-function sha256File(p) {
-  const hash = crypto.createHash('sha256');
-  const fd = fs.openSync(p, 'r');
-  const buf = Buffer.alloc(1 << 20);
-  try {
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (!n) break;
-      hash.update(buf.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}\n${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
-
-/**
- * Writes a docker-archive to `dir`/`name`.tar (returned): one layer, the tree
- * at `rootfs`, and one image per entry of `configs` (tag -> the image
- * config's `config`: Env, Cmd, Entrypoint).
- */
-function writeImageArchive(dir, name, rootfs, configs) {
-  const work = path.join(dir, `${name}-build`);
-  fs.mkdirSync(work, { recursive: true });
-  const layerTmp = path.join(work, 'layer.tar');
-  run('tar', ['--numeric-owner', '--owner=0', '--group=0', '--sort=name', '--mtime=@0', '--exclude=./.complete',
-    '-C', rootfs, '-cf', layerTmp, '.']);
-  const layerHex = sha256File(layerTmp);
-  fs.mkdirSync(path.join(work, layerHex));
-  fs.renameSync(layerTmp, path.join(work, layerHex, 'layer.tar'));
-  const manifest = [];
-  const files = [];
-  for (const [tag, cfg] of Object.entries(configs)) {
-    const conf = {
-      architecture: process.arch === 'arm64' ? 'arm64' : 'amd64',
-      os: 'linux',
-      created: '2024-01-01T00:00:00Z',
-      config: cfg,
-      rootfs: { type: 'layers', diff_ids: [`sha256:${layerHex}`] },
-      history: [{ created: '2024-01-01T00:00:00Z', created_by: `tsrunc e2e-callers: ${tag}` }],
-    };
-    const text = JSON.stringify(conf);
-    const hex = crypto.createHash('sha256').update(text).digest('hex');
-    fs.writeFileSync(path.join(work, `${hex}.json`), text);
-    files.push(`${hex}.json`);
-    manifest.push({ Config: `${hex}.json`, RepoTags: [tag], Layers: [`${layerHex}/layer.tar`] });
-  }
-  fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify(manifest));
-  const out = path.join(dir, `${name}.tar`);
-  run('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', work, '-cf', out, 'manifest.json', ...files, `${layerHex}/layer.tar`]);
-  fs.rmSync(work, { recursive: true, force: true });
-  return out;
-}
+// tar (scripts/busybox-image.js) that `ctr images import`, `podman load` and
+// `docker load` read.
 
 /** Writes the docker-archive with the IMAGES to `dir`/images.tar; returns its path. */
 function buildImageArchive(dir) {
-  const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
-  return writeImageArchive(dir, 'images', busyboxRootfs(), {
-    [IMAGES.busybox]: { Env: env, Cmd: ['sh'] },
-    [IMAGES.pause]: { Env: env, Entrypoint: ['/bin/sleep', '2147483647'] },
-    [IMAGES.broken]: { Env: env, Entrypoint: ['/no/such/binary'] },
-  });
+  const env = [PATH_ENV];
+  const configs = {
+    busybox: { Env: env, Cmd: ['sh'] },
+    pause: { Env: env, Entrypoint: ['/bin/sleep', '2147483647'] },
+    broken: { Env: env, Entrypoint: ['/no/such/binary'] },
+  };
+  const images = Object.entries(configs).map(([key, config]) => ({ name: IMAGES[key], config }));
+  return writeImageArchive(path.join(dir, 'images.tar'), busyboxRootfs(), images);
 }
 
 // ---------------------------------------------------------------------------
@@ -354,6 +297,7 @@ function lastLogMsg(text) {
 // The environment of one test file
 
 const envs = new Set();
+const OUTSIDE_DIRS = ['/run/containerd/s', '/run/containerd', '/var/lib/containers/cache', '/var/lib/containers', '/run/docker/plugins', '/run/docker'];
 
 class Env {
   /**
@@ -389,8 +333,9 @@ class Env {
     this._finished = false;
     this._runDirBefore = new Set(this._listRunS());
     // made outside our temp dir by the callers themselves: removed if they did not exist before
-    // (/run/containerd/s: the shims' sockets; /var/lib/containers/cache: podman's blob info cache)
-    this._outsideDirs = ['/run/containerd/s', '/run/containerd', '/var/lib/containers/cache', '/var/lib/containers'].filter((d) => !fs.existsSync(d));
+    // (/run/containerd/s: the shims' sockets; /var/lib/containers/cache: podman's blob info cache;
+    // /run/docker/plugins: dockerd makes it whatever its exec-root)
+    this._outsideDirs = OUTSIDE_DIRS.filter((d) => !fs.existsSync(d));
     envs.add(this);
   }
 
@@ -546,9 +491,9 @@ function sweepDeadRuns() {
     } catch {
       /* best effort */
     }
-    for (const d of ['/run/containerd/s', '/run/containerd']) {
+    for (const d of ['/run/containerd/s', '/run/containerd', '/run/docker/plugins', '/run/docker']) {
       try {
-        fs.rmdirSync(d); // only when empty: the shims' socket dir
+        fs.rmdirSync(d); // only when empty: the shims' socket dir, dockerd's plugin dir
       } catch {
         /* in use or gone */
       }
@@ -937,6 +882,133 @@ class Podman {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Docker
+
+class Docker {
+  /**
+   * A private dockerd (Debian's docker.io, 20.10) under env.base/docker, on the
+   * private containerd `cd` (--containerd: never a system one it would find at
+   * /run/containerd/containerd.sock): its own socket, data-root, exec-root,
+   * pidfile and key file (else /etc/docker/key.json), the cgroupfs driver
+   * under its own cgroup parent, and nothing of the host's network: no
+   * iptables rules, no bridge, ip_forward left alone (dockerd sets it to 1 by
+   * default). The runtimes are daemon.json `runtimes` entries named
+   * `e2e-<rt>` (Docker reserves the name runc) pointing at the wrappers.
+   */
+  constructor(env, cd) {
+    this.env = env;
+    this.cd = cd;
+    this.dir = path.join(env.base, 'docker');
+    this.dataRoot = path.join(this.dir, 'data');
+    this.execRoot = path.join(env.base, 'dx'); // dockerd's socket paths under it must stay short
+    this.host = `unix://${path.join(this.dir, 'docker.sock')}`;
+    this.configPath = path.join(this.dir, 'daemon.json');
+    this.logPath = path.join(this.dir, 'dockerd.log');
+    this.cliConfig = path.join(this.dir, 'cli');
+    this.cgroupParent = `/tsrunc-e2e-docker-${env.tag}`;
+    this.proc = null;
+    env.ownCgroup(this.cgroupParent);
+    env.onCleanup(() => this.stop());
+  }
+
+  /** The daemon.json `runtimes` name of runtime `rt`. */
+  runtimeName(rt) {
+    return `e2e-${rt}`;
+  }
+
+  config() {
+    const runtimes = {};
+    for (const rt of RUNTIMES) runtimes[this.runtimeName(rt)] = { path: this.env.wrappers[rt] };
+    return {
+      runtimes,
+      'data-root': this.dataRoot,
+      'exec-root': this.execRoot,
+      pidfile: path.join(this.dir, 'docker.pid'),
+      hosts: [this.host],
+      containerd: this.cd.address,
+      'deprecated-key-path': path.join(this.dir, 'key.json'),
+      'storage-driver': 'overlay2',
+      'exec-opts': ['native.cgroupdriver=cgroupfs'],
+      'cgroup-parent': this.cgroupParent,
+      iptables: false,
+      'ip-forward': false,
+      'ip-masq': false,
+      bridge: 'none',
+      'log-level': 'debug',
+    };
+  }
+
+  async start() {
+    for (const d of [this.dataRoot, this.execRoot, this.cliConfig]) fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(this.configPath, JSON.stringify(this.config(), null, 2));
+    const log = fs.openSync(this.logPath, 'a');
+    this.proc = spawn('dockerd', ['--config-file', this.configPath], { stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    this.exited = null;
+    this.proc.on('exit', (code, sig) => {
+      this.exited = { code, sig };
+    });
+    const end = Date.now() + 60000;
+    for (;;) {
+      if (this.exited) throw new Error(`dockerd exited (${JSON.stringify(this.exited)}):\n${this.logTail()}`);
+      if (this.docker(['version', '--format', '{{.Server.Version}}'], { timeout: 5000 }).status === 0) break;
+      if (Date.now() > end) throw new Error(`dockerd did not come up:\n${this.logTail()}`);
+      await delay(100);
+    }
+  }
+
+  logTail(n = 40) {
+    return (readSafe(this.logPath) || '').split('\n').slice(-n).join('\n');
+  }
+
+  envVars() {
+    return { ...process.env, DOCKER_CONFIG: this.cliConfig };
+  }
+
+  /** Debian's docker CLI (/usr/bin/docker: the daemon's own version) on our socket: { status, signal, stdout, stderr }. */
+  docker(args, opts = {}) {
+    const r = spawnSync('/usr/bin/docker', ['-H', this.host, ...args], {
+      encoding: 'utf8',
+      timeout: opts.timeout || 60000,
+      killSignal: 'SIGKILL',
+      input: opts.input,
+      env: this.envVars(),
+      cwd: this.dir,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { status: r.status, signal: r.signal, stdout: r.stdout || '', stderr: r.stderr || '', error: r.error };
+  }
+
+  /** The docker command line (for a tmux pane). */
+  dockerCommand(args) {
+    return ['env', `DOCKER_CONFIG=${shq(this.cliConfig)}`, ...['/usr/bin/docker', '-H', this.host, ...args].map(shq)].join(' ');
+  }
+
+  loadImages() {
+    const r = this.docker(['load', '-i', this.env.images()], { timeout: 120000 });
+    if (r.status !== 0) throw new Error(`docker load: ${r.stderr}${r.stdout}`);
+    return r;
+  }
+
+  stop() {
+    if (this.proc && !this.exited) {
+      try {
+        const ids = this.docker(['ps', '-aq'], { timeout: 20000 }).stdout.split('\n').filter(Boolean);
+        if (ids.length) this.docker(['rm', '-f', ...ids], { timeout: 60000 });
+      } catch {
+        /* best effort */
+      }
+      for (const pid of processesInCgroups([this.cgroupParent])) killQuiet(pid);
+      killQuiet(this.proc.pid, 'SIGTERM');
+      const end = Date.now() + 15000;
+      while (Date.now() < end && h.pidAlive(this.proc.pid)) sleepMs(20);
+      killQuiet(this.proc.pid, 'SIGKILL');
+    }
+    this.proc = null;
+  }
+}
+
 module.exports = {
   RUNTIMES,
   RUNTIME_BINS,
@@ -944,9 +1016,9 @@ module.exports = {
   Env,
   Containerd,
   Podman,
+  Docker,
   CriClient,
   buildImageArchive,
-  writeImageArchive,
   wrapperScript,
   readCalls,
   formatCalls,

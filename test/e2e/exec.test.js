@@ -12,7 +12,9 @@ const fs = require('fs');
 const path = require('path');
 const { suite } = require('uvu');
 const assert = require('uvu/assert');
+const { spawnSync } = require('child_process');
 const h = require('../lib/harness');
+const { skip } = require('../lib/skip');
 
 const test = suite('exec');
 const ctx = h.createContext('exec');
@@ -167,6 +169,39 @@ test('joins every namespace of the init (same /proc/PID/ns inodes)', () => {
   for (const n of ['pid', 'net', 'ipc', 'uts', 'mnt']) {
     assert.is.not(inside[n], fs.readlinkSync(`/proc/self/ns/${n}`), `${n} namespace is the container's, not the host's`);
   }
+});
+
+// Prints the calling process's session keyring: its serial and KEYCTL_DESCRIBE's text.
+const SESSION_KEYRING_C = `#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(void) {
+  long id = syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* KEY_SPEC_SESSION_KEYRING */, 0);
+  char d[256] = "";
+  long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, id, d, sizeof d - 1);
+  if (n < 0) d[0] = 0;
+  printf("%ld %s\\n", id, d);
+  return id < 0;
+}
+`;
+
+test('joins the init\'s session keyring "_ses.<id>", as runc\'s exec does (not the caller\'s)', () => {
+  const src = ctx.tmp('keyring.c');
+  const bin = ctx.tmp('keyring');
+  fs.writeFileSync(src, SESSION_KEYRING_C);
+  const cc = spawnSync('gcc', ['-static', '-O2', '-x', 'c', '-o', bin, src], { encoding: 'utf8' });
+  if (cc.error?.code === 'ENOENT') return skip('gcc is not installed: the helper that prints a process\'s session keyring cannot be built');
+  assert.is(cc.status, 0, `gcc: ${cc.stderr}`);
+  const c = start({ args: ['sh', '-c', '/keyring > /init-keyring.tmp && mv /init-keyring.tmp /init-keyring; exec sleep 1000'], readonly: false, edit: (cfg) => {
+    cfg.mounts.push({ destination: '/keyring', type: 'bind', source: bin, options: ['bind', 'ro'] });
+  } });
+  const initFile = path.join(c.b.rootfs, 'init-keyring');
+  for (const end = Date.now() + 10000; !fs.existsSync(initFile) && Date.now() < end;) h.sleepMs(20);
+  const init = fs.readFileSync(initFile, 'utf8').trim();
+  assert.match(init, new RegExp(`^\\d+ keyring;0;0;[0-9a-f]+;_ses\\.${c.id}$`), init);
+  const r = exec([c.id, '/keyring']);
+  ok(r);
+  assert.is(r.stdout.trim(), init, 'the same keyring as the init');
 });
 
 test('sees the container: PID 1 is its init, its hostname, its root filesystem', () => {
@@ -435,12 +470,13 @@ test('--console-socket with -d -t: the pty master goes to the socket, the proces
   const c = start();
   const recv = ctx.consoleReceiver({ rows: 24, cols: 80 });
   await recv.listening();
-  const script = 'tty; i=0; while [ "$(stty size)" = "0 0" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; stty size; echo console-done';
+  // the receiver sets the size once it has the master: wait for that (up to 60 s on a loaded machine)
+  const script = 'tty; i=0; while [ "$(stty size)" = "0 0" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; stty size; echo console-done';
   const r = exec(['-d', '-t', '--console-socket', recv.socket, c.id, 'sh', '-c', script]);
   ok(r, 'exec -d -t --console-socket');
   assert.is(r.stdout, '');
   await recv.ready();
-  await recv.done(15000);
+  await recv.done(75000);
   assert.match(recv.meta(), /^fds=1$/m);
   const out = recv.output().replace(/\r/g, '');
   assert.match(out, /^\/dev\/pts\/\d+$/m);

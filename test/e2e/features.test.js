@@ -4,9 +4,10 @@
 // and against ours, and everything it lists really works in a container:
 // ociVersionMin/Max as config ociVersion, every hook, every namespace, every
 // mount option (in a real tmpfs and bind mount), every seccomp action,
-// operator, architecture and supported flag, every capability the host has;
-// what it says is not there (LSMs, Intel RDT, idmapped mounts, netDevices) is
-// refused with a clear error.
+// operator, architecture and supported flag, every capability the host has
+// (network devices and memory policy modes and flags: netdevices.test.js and
+// mempolicy.test.js); idmapped mounts apply a mount's mapping; what it says is
+// not there (LSMs, Intel RDT) is refused with a clear error.
 //
 // Against runc (TSRUNC_TEST_RUNTIME=/usr/sbin/runc) only the schema checks
 // run: the content is tsrunc's own (runc 1.1.5's lists things it does not
@@ -174,7 +175,10 @@ tsruncOnly('every listed namespace type exists on this kernel and a container ge
 // mount options
 
 /** The options that can only be given to one kind of mount. */
-const BIND_ONLY = new Set(['bind', 'rbind']);
+const BIND_ONLY = new Set(['bind', 'rbind', 'idmap', 'ridmap']);
+/** Idmapped mounts need a mapping: without a user namespace, the mount's own. */
+const IDMAP = new Set(['idmap', 'ridmap']);
+const ONE_ID = [{ containerID: 0, hostID: 100000, size: 65536 }];
 const TMPFS_ONLY = new Set(['tmpcopyup']);
 
 /**
@@ -197,6 +201,7 @@ const SHOWS = {
   shared: { optional: /^shared:\d+$/ }, rshared: { optional: /^shared:\d+$/ },
   private: { noOptional: true }, rprivate: { noOptional: true },
   unbindable: { optional: /^unbindable$/ }, runbindable: { optional: /^unbindable$/ },
+  idmap: { has: 'idmapped' }, ridmap: { has: 'idmapped' },
 };
 
 function checkShown(opt, m, kind) {
@@ -215,7 +220,9 @@ function optionMounts(opts, src) {
   const mounts = [];
   for (const o of opts) {
     if (!BIND_ONLY.has(o)) mounts.push({ destination: `/mnt/t-${o}`, type: 'tmpfs', source: 'tmpfs', options: [o, 'size=1m'] });
-    if (!TMPFS_ONLY.has(o)) mounts.push({ destination: `/mnt/b-${o}`, type: 'bind', source: src, options: BIND_ONLY.has(o) ? [o] : ['rbind', o] });
+    if (TMPFS_ONLY.has(o)) continue;
+    const b = { destination: `/mnt/b-${o}`, type: 'bind', source: src, options: BIND_ONLY.has(o) && !IDMAP.has(o) ? [o] : ['rbind', o] };
+    mounts.push(IDMAP.has(o) ? { ...b, uidMappings: ONE_ID, gidMappings: ONE_ID } : b);
   }
   return mounts;
 }
@@ -435,6 +442,20 @@ tsruncOnly('SCMP_ACT_NOTIFY (with WAIT_KILLABLE_RECV when supported): the agent 
 
 // ---------------------------------------------------------------------------
 // what features says is not there
+
+tsruncOnly('mountExtensions.idmap is enabled, idmap and ridmap are listed, and a mount\'s uidMappings/gidMappings are applied', () => {
+  assert.equal(F.linux.mountExtensions, { idmap: { enabled: true } });
+  assert.ok(F.mountOptions.includes('idmap') && F.mountOptions.includes('ridmap'), F.mountOptions.join(' '));
+  const src = ctx.tmp('idmapsrc');
+  fs.mkdirSync(src);
+  fs.writeFileSync(path.join(src, 'f'), '');
+  fs.chownSync(path.join(src, 'f'), 7, 8);
+  const r = run('stat -c "%u:%g" /mnt/idmap/f', (c) => {
+    c.mounts.push({ destination: '/mnt/idmap', type: 'bind', source: src, options: ['bind'], uidMappings: [{ containerID: 7, hostID: 4000, size: 1 }], gidMappings: [{ containerID: 8, hostID: 4001, size: 1 }] });
+  });
+  ok(r, 'run with a mount\'s own mapping');
+  assert.is(r.stdout.trim(), '4000:4001');
+});
 
 tsruncOnly('features that are off are refused with an error naming the field', () => {
   const refused = (edit, ...mentions) => {

@@ -184,12 +184,97 @@ test('--help, -h, help, and no arguments: the main help, runc\'s layout', () => 
   }
 });
 
+test('create --help and run --help: --no-pivot says why it is unsafe', () => {
+  // runc 1.1.5's says only when to use it (a ramdisk); its man page calls it unsafe
+  if (!h.IS_TSRUNC) return;
+  for (const c of ['create', 'run']) {
+    const line = run([c, '--help']).stdout.split('\n').find((l) => l.startsWith('   --no-pivot '));
+    assert.ok(line, `${c} --help lists --no-pivot`);
+    assert.match(line, /Unsafe: the host's mounts stay in the container's mount namespace/, line);
+    assert.match(line, /ramdisk/, line);
+  }
+});
+
 test('a flag the command does not have: "Incorrect Usage" and the command\'s help on stdout, the error logged, exit status 1', () => {
   for (const args of [['state', '--pcli-foo', 'pcli-x'], ['kill', '-pcli-foo', 'pcli-x'], ['delete', '--pcli-foo=1', 'pcli-x']]) {
     const r = run(args);
     assert.is(r.status, 1, args.join(' '));
     assert.ok(r.stdout.startsWith(`Incorrect Usage: flag provided but not defined: -pcli-foo\n\nNAME:\n   ${NAME} ${args[0]} - `), `${args.join(' ')}:\n${r.stdout}`);
     assert.is(h.errorMessage(r.stderr), 'flag provided but not defined: -pcli-foo');
+  }
+});
+
+// runc 1.1.5's checkArgs: [args, what its error says]
+const WRONG_COUNTS = [
+  [['state'], '"state" requires exactly 1 argument(s)'],
+  [['state', 'pcli-a', 'pcli-b'], '"state" requires exactly 1 argument(s)'],
+  [['start'], '"start" requires exactly 1 argument(s)'],
+  [['start', 'pcli-a', 'pcli-b'], '"start" requires exactly 1 argument(s)'],
+  [['kill'], '"kill" requires a minimum of 1 argument(s)'],
+  [['kill', '--all', 'pcli-a', 'KILL', 'pcli-c'], '"kill" requires a maximum of 2 argument(s)'],
+  [['delete'], '"delete" requires exactly 1 argument(s)'],
+  [['delete', 'pcli-a', '--force', 'pcli-b'], '"delete" requires exactly 1 argument(s)'],
+  [['pause'], '"pause" requires exactly 1 argument(s)'],
+  [['resume', 'pcli-a', 'pcli-b'], '"resume" requires exactly 1 argument(s)'],
+  [['ps'], '"ps" requires a minimum of 1 argument(s)'],
+  [['events', '--stats', 'pcli-a', 'pcli-b'], '"events" requires exactly 1 argument(s)'],
+  [['exec'], '"exec" requires a minimum of 1 argument(s)'],
+  [['exec', '-t', '--cwd', '/'], '"exec" requires a minimum of 1 argument(s)'],
+  [['create', '--bundle', '.'], '"create" requires exactly 1 argument(s)'],
+  [['run', 'pcli-a', 'pcli-b'], '"run" requires exactly 1 argument(s)'],
+  [['update', '--resources', '-', 'pcli-a', 'pcli-b'], '"update" requires exactly 1 argument(s)'],
+  [['update', 'pcli-a', '--', 'pcli-b'], '"update" requires exactly 1 argument(s)'],
+  [['list', 'pcli-a'], '"list" requires exactly 0 argument(s)'],
+  [['spec', 'pcli-a'], '"spec" requires exactly 0 argument(s)'],
+  [['features', 'pcli-a'], '"features" requires exactly 0 argument(s)'],
+];
+
+test('a wrong number of arguments: "Incorrect Usage." and the command\'s help on stdout, "PROGRAM: \\"cmd\\" requires ..." logged, exit status 1', () => {
+  for (const [args, says] of WRONG_COUNTS) {
+    const r = run(args);
+    const what = args.join(' ');
+    assert.is(r.status, 1, `${what}: ${r.stdout}${r.stderr}`);
+    assert.ok(r.stdout.startsWith(`Incorrect Usage.\n\nNAME:\n   ${NAME} ${args[0]} - `), `${what}:\n${r.stdout}`);
+    assert.is(r.stdout.slice('Incorrect Usage.\n\n'.length), run([args[0], '--help']).stdout, `${what}: the command's help`);
+    // runc names itself as invoked (os.Args[0]): here, the runtime's path
+    assert.is(h.errorMessage(r.stderr), `${h.RUNTIME}: ${says}`, what);
+    const ref = h.IS_TSRUNC && runcSays(args);
+    if (ref) {
+      assert.is(ref.status, 1, `runc ${what}`);
+      assert.ok(ref.stdout.startsWith('Incorrect Usage.\n\nNAME:\n'), `runc ${what}: ${ref.stdout}`);
+      assert.is(h.errorMessage(ref.stderr), `${RUNC}: ${says}`, `runc ${what}`);
+    }
+  }
+  // with --log FILE --log-format json: the error goes to the log, and to stderr
+  const log = ctx.tmp('log');
+  const r = run(['--log', log, '--log-format', 'json', 'start']);
+  assert.is(r.status, 1);
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.map((l) => [l.level, l.msg]), [['error', `${h.RUNTIME}: "start" requires exactly 1 argument(s)`]]);
+  // words after "--" are arguments: the count is right, the container is looked for
+  for (const args of [['state', '--', 'pcli-nosuch'], ['kill', '--', 'pcli-nosuch', 'KILL']]) {
+    const o = run(args);
+    assert.is(o.status, 1, args.join(' '));
+    assert.is(h.errorMessage(o.stderr), 'container does not exist', args.join(' '));
+  }
+});
+
+test('exec ID without a command: "exec failed: process args cannot be empty", exit status 255', () => {
+  const { id } = running();
+  const r = ctx.rt(['exec', id]);
+  assert.is(r.status, 255, r.stderr);
+  assert.is(h.errorMessage(r.stderr), 'exec failed: process args cannot be empty');
+  assert.is(ctx.rt(['delete', '--force', id]).status, 0);
+});
+
+test('a flag without its value: "Incorrect Usage: flag needs an argument: -NAME", the command\'s help, exit status 1', () => {
+  for (const [args, flag] of [[['exec', '--cwd'], '-cwd'], [['exec', '-p'], '-p'], [['create', '--bundle'], '-bundle']]) {
+    const r = run(args);
+    assert.is(r.status, 1, args.join(' '));
+    assert.ok(r.stdout.startsWith(`Incorrect Usage: flag needs an argument: ${flag}\n\nNAME:\n   ${NAME} ${args[0]} - `), `${args.join(' ')}:\n${r.stdout}`);
+    assert.is(h.errorMessage(r.stderr), `flag needs an argument: ${flag}`);
+    const ref = h.IS_TSRUNC && runcSays(args);
+    if (ref) assert.is(h.errorMessage(ref.stderr), `flag needs an argument: ${flag}`, `runc ${args.join(' ')}`);
   }
 });
 

@@ -244,4 +244,54 @@ test('no mount namespace: masked or read-only paths are refused in runc\'s words
   }
 });
 
+/** The optional fields (shared:N, master:N) of the mount on "/" in this process's mountinfo. */
+function rootPropagation() {
+  const line = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse().find((l) => l.split(' ')[4] === '/');
+  const f = line.split(' ');
+  return f.slice(6, f.indexOf('-')).join(' ');
+}
+
+test('no mount namespace, no masked or read-only paths: the runtime\'s mount namespace, chrooted into a private bind of the rootfs; exec lands there too; delete unmounts it all', () => {
+  // runc 1.1.5 makes the host's "/" rslave (prepareRoot in the runtime's namespace), runs exec
+  // in the host's root and leaves every mount on the host after delete: not run against it here
+  if (!h.IS_TSRUNC) return skip(`runc 1.1.5 would change this host's "/" propagation (${h.RUNTIME_NAME})`);
+  const b = ctx.makeBundle({ args: ['sleep', '100'], edit: (c) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n) => n.type !== 'mount');
+    delete c.linux.maskedPaths;
+    delete c.linux.readonlyPaths;
+  } });
+  fs.writeFileSync(path.join(b.rootfs, 'only-in-rootfs'), '');
+  const before = rootPropagation();
+  const id = ctx.id('pset');
+  ok(ctx.rt(['run', '-d', '--bundle', b.dir, id]), 'run -d');
+  const pid = ctx.state(id).pid;
+  // runtime-tools linux_ns_itype: the namespace of a type left out is the runtime's
+  assert.is(fs.readlinkSync(`/proc/${pid}/ns/mnt`), fs.readlinkSync('/proc/self/ns/mnt'));
+  assert.is(fs.readlinkSync(`/proc/${pid}/root`), b.rootfs, 'the init is chrooted into the rootfs');
+  // the mounts are in the runtime's namespace, in the bind of the rootfs: private, its root read-only
+  const mine = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f[4] === b.rootfs || f[4]?.startsWith(`${b.rootfs}/`));
+  assert.ok(mine.some((f) => f[4] === `${b.rootfs}/proc`), 'its /proc is mounted in the runtime\'s namespace');
+  for (const f of mine) assert.not.match(f.slice(6, f.indexOf('-')).join(' '), /shared:/, `${f[4]} propagates`);
+  assert.match(mine.find((f) => f[4] === b.rootfs)[5], /^ro\b/, 'root.readonly: the bind');
+  assert.is(rootPropagation(), before, 'the runtime\'s "/" keeps its propagation');
+  const e = ok(ctx.rt(['exec', id, 'sh', '-c', 'test -e /only-in-rootfs && echo in-rootfs; readlink /proc/self/ns/mnt']), 'exec');
+  assert.is(e, `in-rootfs\n${fs.readlinkSync('/proc/self/ns/mnt')}\n`);
+  ok(ctx.rt(['delete', '--force', id]), 'delete');
+  ctx.leftovers({ id, bundle: b });
+});
+
+test('no mount namespace with a user namespace: refused, it could not mount the rootfs', () => {
+  const r = runSh('true', (c) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n) => n.type !== 'mount');
+    delete c.linux.maskedPaths;
+    delete c.linux.readonlyPaths;
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  });
+  assert.is(r.status, 1, r.stderr);
+  if (h.IS_TSRUNC) assert.match(errorOf(r), 'linux.namespaces: a user namespace needs a mount namespace of its own');
+  assert.equal(h.mountsUnder(ctx.base), []);
+});
+
 test.run();

@@ -4,7 +4,10 @@
 const { test } = require('uvu');
 const assert = require('uvu/assert');
 const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
 const { createContext, install, IS_TSRUNC, errorMessage } = require('../lib/harness');
+const { skip } = require('../lib/skip');
 
 const { startSeccompAgent } = require('../lib/seccomp-agent');
 const FIXTURE = require('../lib/shared').shared('fixtures/caller-configs/containerd-cri-container.json');
@@ -46,6 +49,53 @@ function expectRejected(seccomp, ...fragments) {
   }
   ctx.leftovers({ id, bundle: b });
   return r;
+}
+
+let probeBinary;
+/** payloads/sysprobe.c compiled static (once), or undefined with skip() called when gcc cannot. */
+function sysprobe() {
+  if (probeBinary === undefined) {
+    const out = ctx.tmp('sysprobe');
+    try {
+      execFileSync('gcc', ['-static', '-O2', '-Wall', '-pthread', '-o', out, path.join(__dirname, 'payloads', 'sysprobe.c')],
+        { stdio: ['ignore', 'ignore', 'pipe'] });
+      probeBinary = out;
+    } catch (e) {
+      probeBinary = `gcc -static cannot build the probe: ${e.stderr || e.message}`.split('\n')[0];
+    }
+  }
+  if (probeBinary.startsWith('/')) return probeBinary;
+  skip(probeBinary);
+  return undefined;
+}
+
+/**
+ * Runs sysprobe with `requests` (see payloads/sysprobe.c) under `seccomp`;
+ * returns { status, stdout, stderr, got: { request: result } }, or undefined when skipped.
+ */
+function probe(seccomp, requests, edit) {
+  const bin = sysprobe();
+  if (!bin) return undefined;
+  const b = bundle(seccomp, 'unused', (p, c) => {
+    p.args = ['/sysprobe', ...requests];
+    if (edit) edit(p, c);
+  });
+  fs.copyFileSync(bin, path.join(b.rootfs, 'sysprobe'));
+  fs.chmodSync(path.join(b.rootfs, 'sysprobe'), 0o755);
+  const id = ctx.id('sc');
+  const r = ctx.rt(['run', id], { cwd: b.dir });
+  ctx.leftovers({ id, bundle: b });
+  const got = {};
+  for (const line of r.stdout.split('\n')) {
+    const m = /^(\S+) (.+)$/.exec(line);
+    if (m) got[m[1]] = m[2];
+  }
+  return { ...r, got };
+}
+
+/** containerd's RuntimeDefault profile, as a CRI container gets it. */
+function criProfile() {
+  return JSON.parse(fs.readFileSync(FIXTURE, 'utf8')).linux.seccomp;
 }
 
 // ---- the filter is there ----
@@ -219,6 +269,21 @@ test("containerd's RuntimeDefault profile (and its process: no no_new_privs, no 
   assert.match(r.stdout, /^NoNewPrivs:\s+0$/m);
 });
 
+// runtime-tools' linux_seccomp: the filter goes in before the user switch (no no_new_privs, no
+// CAP_SYS_ADMIN to keep), and the runtime's own check of the cwd (CVE-2024-21626) needs getcwd.
+test('a profile that denies getcwd, without no_new_privs or CAP_SYS_ADMIN: the process still starts', () => {
+  if (!IS_TSRUNC) return skip('runc 1.1.5 fails it: "failed to verify if current working directory is safe: operation not permitted"');
+  const r = runWith({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getcwd'], action: 'SCMP_ACT_ERRNO' }] },
+    'echo started; grep Seccomp: /proc/self/status',
+    (p) => {
+      p.noNewPrivileges = false;
+      p.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] };
+    });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /started/);
+  assert.match(r.stdout, /^Seccomp:\s+2$/m);
+});
+
 test('a non-root process without no_new_privs or capabilities still gets the filter', () => {
   const r = runWith({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] },
     'id -u; grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; mkdir /tmp/d; echo "rc=$?"',
@@ -300,12 +365,35 @@ test('errnoRet with an action that returns no errno', () => {
   expectRejected({ defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: 5 }, 'linux.seccomp.defaultErrnoRet');
 });
 
-test('SCMP_ACT_NOTIFY needs listenerPath, listenerMetadata needs listenerPath, NOTIFY is no default', () => {
+test('listenerMetadata needs listenerPath (the spec says so; runc 1.1 does not check)', () => {
   if (!IS_TSRUNC) return;
-  expectRejected({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] },
-    'linux.seccomp.listenerPath');
   expectRejected({ defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' }, 'linux.seccomp', 'listenerMetadata');
-  expectRejected({ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/tmp/x.sock' }, 'linux.seccomp.defaultAction');
+});
+
+// runc's words, which callers and runc's own tests (seccomp-notify.bats) look for; the field first.
+test('SCMP_ACT_NOTIFY without listenerPath, or with an empty one: runc\'s "listenerPath is not set"', () => {
+  const rule = { names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' };
+  for (const listener of [{}, { listenerPath: '' }]) {
+    const r = expectRejected({ defaultAction: 'SCMP_ACT_ALLOW', ...listener, syscalls: [rule] }, 'linux.seccomp.listenerPath');
+    assert.match(errorMessage(r.stderr), /listenerPath is not set/);
+  }
+});
+
+test('SCMP_ACT_NOTIFY as the default action, or for write: runc\'s errors', () => {
+  let r = expectRejected({ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/tmp/x.sock' }, 'linux.seccomp.defaultAction');
+  assert.match(errorMessage(r.stderr), /SCMP_ACT_NOTIFY cannot be used as default action/);
+  r = expectRejected({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/tmp/x.sock', syscalls: [{ names: ['mkdir', 'write'], action: 'SCMP_ACT_NOTIFY' }] },
+    'linux.seccomp.syscalls[0].names');
+  assert.match(errorMessage(r.stderr), /SCMP_ACT_NOTIFY cannot be used for the write syscall/);
+});
+
+test('listenerPath without any SCMP_ACT_NOTIFY rule is not used (runc runs it too), even empty', () => {
+  for (const listenerPath of [ctx.tmp('nobody-listens.sock'), '']) {
+    const r = runWith({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] },
+      'mkdir /tmp/d; echo "rc=$?"');
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, /rc=1/);
+  }
 });
 
 test('an architecture this libseccomp does not know', () => {
@@ -390,8 +478,93 @@ test('SCMP_ACT_NOTIFY with no agent listening: create fails and cleans up', () =
   const id = ctx.id('sc');
   const r = ctx.rt(['create', id], { cwd: b.dir });
   assert.is(r.status, 1, r.stderr);
-  if (IS_TSRUNC) assert.match(errorMessage(r.stderr), /seccomp: sending the listener fd to .*nobody-listens.*\.sock/);
+  // runc's words; what follows is each runtime's own detail (the path and the errno)
+  assert.match(errorMessage(r.stderr), /failed to connect with seccomp agent specified in the seccomp profile: .*nobody-listens.*\.sock.*: (connect: )?no such file or directory/i);
   ctx.leftovers({ id, bundle: b });
+});
+
+// Also: a listener with the ENOSYS stub in front of the filter (containerd's profile denies by default).
+test('SCMP_ACT_NOTIFY: a listenerPath "@name" is the abstract socket "\\0name", as runc dials it', async () => {
+  const agent = startSeccompAgent(ctx, 28, { abstract: true });
+  const seccomp = criProfile();
+  for (const rule of seccomp.syscalls) rule.names = rule.names.filter((n) => n !== 'mkdir' && n !== 'mkdirat');
+  seccomp.syscalls.push({ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' });
+  seccomp.listenerPath = agent.sock;
+  const r = runWith(seccomp, 'mkdir /tmp/d; echo "rc=$?"');
+  await agent.done(r.status === 0 ? 5000 : 0);
+  assert.is(r.status, 0, `${r.stderr}\nagent: ${agent.stderr()}`);
+  assert.match(r.stdout, /rc=1/);
+  assert.match(r.stderr, /No space left on device/);
+  assert.is(JSON.parse(fs.readFileSync(agent.out, 'utf8')).nfds, 1);
+});
+
+// ---- syscalls newer than the profile: ENOSYS (runc's patchbpf) ----
+
+// The fixture's highest syscall on x86_64 is futex_waitv (449); 452 (fchmodat2) and 1000 (none yet) are above it.
+test("containerd's profile: a syscall newer than all it names gets ENOSYS, an unlisted older one the default EPERM", () => {
+  if (process.arch !== 'x64') return skip('the syscall numbers here are x86_64\'s');
+  const r = probe(criProfile(), ['1000', '452', '163' /* acct: not allowed */, '435' /* clone3: listed, ENOSYS */, '39' /* getpid */]);
+  if (!r) return;
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.got['1000'], '-38', r.stdout);
+  assert.is(r.got['452'], '-38', r.stdout);
+  assert.is(r.got['163'], '-1', r.stdout);
+  assert.is(r.got['435'], '-38', r.stdout);
+  assert.ok(Number(r.got['39']) > 0, r.stdout);
+});
+
+test('each architecture the profile lists has its own limit: an i386 process gets ENOSYS above it too', () => {
+  if (process.arch !== 'x64') return skip('i386 calls need an x86_64 host');
+  const r = probe(criProfile(), ['i386:20' /* getpid */, 'i386:1000', 'i386:51' /* acct */]);
+  if (!r) return;
+  assert.is(r.status, 0, r.stderr);
+  if (r.got['i386:20'] === '-38') return skip('this kernel runs no i386 code (no IA32 emulation)');
+  assert.ok(Number(r.got['i386:20']) > 0, r.stdout);
+  assert.is(r.got['i386:1000'], '-38', r.stdout);
+  assert.is(r.got['i386:51'], '-1', r.stdout);
+});
+
+test('a profile older than clone3 (not named at all): glibc gets ENOSYS and starts threads with clone', () => {
+  const { libseccomp } = require('../../dist/seccomp/libseccomp');
+  const clone3 = libseccomp().seccomp_syscall_resolve_name('clone3');
+  const profile = criProfile();
+  for (const rule of profile.syscalls) rule.names = rule.names.filter((n) => libseccomp().seccomp_syscall_resolve_name(n) < clone3);
+  profile.syscalls = profile.syscalls.filter((rule) => rule.names.length);
+  const r = probe(profile, ['thread', String(clone3)]);
+  if (!r) return;
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.got[String(clone3)], '-38', r.stdout);
+  assert.is(r.got.thread, 'ok', r.stdout);
+});
+
+test('defaultErrnoRet: an unlisted older syscall gets it, a newer one ENOSYS', () => {
+  if (process.arch !== 'x64') return skip('the syscall numbers here are x86_64\'s');
+  const r = probe({ ...criProfile(), defaultErrnoRet: 6 /* ENXIO */ }, ['163', '1000']);
+  if (!r) return;
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.got['163'], '-6', r.stdout);
+  assert.is(r.got['1000'], '-38', r.stdout);
+});
+
+test('defaultAction SCMP_ACT_KILL_PROCESS: a newer syscall gets ENOSYS, an unlisted older one still kills', () => {
+  if (process.arch !== 'x64') return skip('the syscall numbers here are x86_64\'s');
+  const r = probe({ ...criProfile(), defaultAction: 'SCMP_ACT_KILL_PROCESS' }, ['1000', '163', '39']);
+  if (!r) return;
+  assert.is(r.got['1000'], '-38', r.stdout);
+  assert.is(r.got['39'], undefined, 'killed at acct');
+  assert.is(r.status, 128 + 31, `SIGSYS; ${r.stderr}`);
+});
+
+test('defaultAction SCMP_ACT_ALLOW or SCMP_ACT_LOG: a syscall above all the profile names is let through', () => {
+  if (process.arch !== 'x64') return skip('the syscall numbers here are x86_64\'s');
+  for (const defaultAction of ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG']) {
+    // getppid (110) is the highest named; gettid (186) is above it
+    const r = probe({ defaultAction, syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ERRNO' }] }, ['110', '186']);
+    if (!r) return;
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.got['110'], '-1', r.stdout);
+    assert.ok(Number(r.got['186']) > 0, `${defaultAction}: ${r.stdout}`);
+  }
 });
 
 test.run();

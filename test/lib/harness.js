@@ -186,6 +186,28 @@ function rmCgroupDir(dir) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// network devices and namespaces of the tests (iproute2)
+
+/** Is there a network device `name` in this process's network namespace? */
+function linkExists(name) {
+  return spawnSync('ip', ['link', 'show', 'dev', name], { stdio: 'ignore', timeout: 10000 }).status === 0;
+}
+
+function netnsExists(name) {
+  return fs.existsSync(`/run/netns/${name}`);
+}
+
+/**
+ * Deletes the named network namespaces (the kernel destroys the virtual
+ * devices in them once nothing holds them) and the devices of these names
+ * left on the host (a veth's peer goes with it).
+ */
+function removeNetThings(links, netns) {
+  for (const n of netns) if (netnsExists(n)) spawnSync('ip', ['netns', 'del', n], { stdio: 'ignore', timeout: 10000 });
+  for (const l of links) if (linkExists(l)) spawnSync('ip', ['link', 'del', 'dev', l], { stdio: 'ignore', timeout: 10000 });
+}
+
 function killQuiet(pid, sig = 'SIGKILL') {
   try {
     process.kill(pid, sig);
@@ -368,6 +390,8 @@ class Context {
     this._cgroupsPaths = new Map(); // cgroupsPath -> dirs (in every hierarchy) that did not exist before
     this._procs = new Set();
     this._tmuxes = new Set();
+    this._links = new Set(); // network device names a test made or will make on the host
+    this._netns = new Set(); // named network namespaces (ip netns add)
     this._finished = false;
     this._n = 0;
     contexts.add(this);
@@ -462,6 +486,36 @@ class Context {
     bundle.config = config;
     fs.writeFileSync(bundle.configPath, JSON.stringify(config, null, '\t'));
     if (config.linux && config.linux.cgroupsPath) this.trackCgroupsPath(config.linux.cgroupsPath);
+  }
+
+  /**
+   * A fresh network device name (15 bytes at most, the kernel's limit) for a
+   * device the test makes with `ip link add`: cleanup deletes whatever the
+   * host still has of that name, even when the test failed.
+   */
+  netdevName(prefix = 'tsr') {
+    const name = `${prefix}${rand(3)}`.slice(0, 15);
+    this._links.add(name);
+    this._trackForSweep({ link: name });
+    return name;
+  }
+
+  /** A new named network namespace (`ip netns add`): { name, path }. Cleanup deletes it, and with it every virtual device in it. */
+  netns() {
+    const name = `tsrunc-e2e-${process.pid}-${rand()}`;
+    this._netns.add(name);
+    this._trackForSweep({ netns: name });
+    const r = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip netns add ${name}: ${r.stderr}`);
+    return { name, path: `/run/netns/${name}` };
+  }
+
+  _trackForSweep(entry) {
+    try {
+      fs.appendFileSync(path.join(this.base, '.netdevs'), JSON.stringify(entry) + '\n');
+    } catch {
+      /* best effort */
+    }
   }
 
   /** Remembers which dirs of an absolute cgroupsPath do not exist yet, so cleanup removes exactly those. */
@@ -737,6 +791,9 @@ class Context {
     step('bundles', () => {
       for (const b of bundles) if (!mountsUnder(b).length) fs.rmSync(b, { recursive: true, force: true });
     });
+    const links = [...this._links];
+    const netns = [...this._netns];
+    step('network', () => removeNetThings(links, netns));
     // what is still there after all that
     const left = [];
     for (const id of ids) {
@@ -746,6 +803,9 @@ class Context {
     for (const b of bundles) left.push(...mountsUnder(b).map((m) => `mount ${m}`));
     for (const cgp of cgroupsPaths) left.push(...cgroupDirsAt(cgp).map((d) => `cgroup dir ${d}`));
     left.push(...processesOf({ ids, bundles, cgroupsPaths }).map((p) => `process ${p.pid} (${p.cmd}): ${p.why}`));
+    left.push(...links.filter(linkExists).map((l) => `network device ${l}`), ...netns.filter(netnsExists).map((n) => `network namespace ${n}`));
+    this._links.clear();
+    this._netns.clear();
     this._ids.clear();
     this._bundles.clear();
     this._cgroupsPaths.clear();
@@ -814,6 +874,8 @@ function sweepStale() {
       while (Date.now() < end && procs.some((p) => pidAlive(p.pid))) sleepMs(20);
       for (const mp of mountsUnder(base)) spawnSync('umount', ['-l', mp], { stdio: 'ignore' });
       for (const id of ids) cgroupDirsNamed(id).forEach(rmCgroupDir);
+      const net = (readSafe(path.join(base, '.netdevs')) || '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      removeNetThings(net.filter((e) => e.link).map((e) => e.link), net.filter((e) => e.netns).map((e) => e.netns));
       const tracked = (readSafe(path.join(base, '.cgroups')) || '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
       for (const { cgroupsPath, missing } of tracked) {
         cgroupDirsAt(cgroupsPath).forEach(rmCgroupDir);
@@ -921,6 +983,7 @@ module.exports = {
   cgroupHierarchies,
   processesOf,
   pidAlive,
+  linkExists,
   delay,
   sleepMs,
   rand,

@@ -1,6 +1,6 @@
 'use strict';
 // A small seccomp agent for SCMP_ACT_NOTIFY tests: accepts one connection on
-// argv[1], reads the container process state and the listener fd, answers
+// argv[1] ("@name": the abstract socket "\0name"), reads the container process state and the listener fd, answers
 // one notification with -argv[3] (an errno), and writes what it saw as JSON
 // to argv[2]: { state, nfds, fdlink, notif: { pid, nr } }.
 const fs = require('fs');
@@ -11,7 +11,7 @@ const AGENT = String.raw`
 import array, fcntl, json, os, socket, struct, sys
 sock_path, out_path, answer = sys.argv[1], sys.argv[2], int(sys.argv[3])
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-srv.bind(sock_path)
+srv.bind("\0" + sock_path[1:] if sock_path.startswith("@") else sock_path)
 srv.listen(1)
 open(out_path + ".listening", "w").close()
 conn, _ = srv.accept()
@@ -47,11 +47,11 @@ with open(out_path, "w") as f:
 
 /**
  * Starts the agent (a helper process of `ctx`, killed with it) and waits
- * until it listens. Returns { sock, out, done(ms), stderr() }: `done` resolves
+ * until it listens; `abstract`: on an abstract socket, "@<unique name>". Returns { sock, out, done(ms), stderr() }: `done` resolves
  * when the agent is done, or after `ms` (then it is killed): never hangs a suite.
  */
-function startSeccompAgent(ctx, errno) {
-  const sock = ctx.tmp('agent.sock');
+function startSeccompAgent(ctx, errno, { abstract = false } = {}) {
+  const sock = abstract ? `@${ctx.tmp('agent.sock')}` : ctx.tmp('agent.sock');
   const out = ctx.tmp('agent.json');
   const script = ctx.tmp('agent.py');
   fs.writeFileSync(script, AGENT);

@@ -223,13 +223,17 @@ test('"tmpcopyup" sets tmpcopyup and is not passed as data', () => {
   assert.is(p.flags, 0);
 });
 
-test('"idmap" and "ridmap" mark an idmapped mount and are never passed to mount(2)', () => {
+test('"idmap" and "ridmap" mark an idmapped mount and are never passed to mount(2); the last one given counts', () => {
   for (const o of ['idmap', 'ridmap']) {
     const p = parseMountOptions(['rbind', o], 'bind');
-    assert.ok(p.idmap, o);
+    assert.is(p.idmap, o);
     assert.equal(p.data, [], o);
     assert.is(p.flags, C.MS_BIND | C.MS_REC);
+    assert.is(p.recursiveSet, 0, `${o} is no mount_setattr attribute of the other options`);
   }
+  assert.is(parseMountOptions(['bind', 'ridmap', 'idmap']).idmap, 'idmap');
+  assert.is(parseMountOptions(['bind', 'idmap', 'ridmap']).idmap, 'ridmap');
+  assert.is(parseMountOptions(['bind']).idmap, undefined);
 });
 
 test('unknown options are filesystem data, in order, and do not touch flags', () => {

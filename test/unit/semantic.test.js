@@ -129,6 +129,16 @@ test('linux.namespaces[].path relative, or missing', () => {
 test('linux.namespaces: no mount namespace', () => {
   // the default spec has masked and read-only paths: runc's words, naming the field
   one((s) => (s.linux.namespaces = s.linux.namespaces.filter((n) => n.type !== 'mount')), 'linux.namespaces', /unable to restrict sys entries without a private MNT namespace/);
+  // without them it runs in the runtime's mount namespace, as the spec allows; not with a user namespace
+  const s = clone(defaultSpec());
+  s.linux.namespaces = s.linux.namespaces.filter((n) => n.type !== 'mount');
+  delete s.linux.maskedPaths;
+  delete s.linux.readonlyPaths;
+  assert.equal(semanticProblems(s, rootfs), []);
+  s.linux.namespaces.push({ type: 'user' });
+  s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  assert.equal(semanticProblems(s, rootfs), ['linux.namespaces: a user namespace needs a mount namespace of its own to mount the rootfs (no "mount" namespace is listed)']);
 });
 
 test('hostname / domainname without a UTS namespace', () => {
@@ -175,9 +185,62 @@ test('mounts[].type missing without bind', () => {
   one((s) => s.mounts.push({ destination: '/x', source: 'tmpfs' }), 'mounts[7].type');
 });
 
-test('mounts[].options: idmap not supported', () => {
-  one((s) => s.mounts.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] }), 'mounts[7].options', /idmap/);
-  one((s) => s.mounts.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'ridmap'] }), 'mounts[7].options', /idmap/);
+// idmapped mounts (config.md): mappings on the mount, or the container's user namespace's
+const MAP = [{ containerID: 0, hostID: 100000, size: 65536 }];
+const withUserns = (s) => {
+  s.linux.namespaces.push({ type: 'user' });
+  s.linux.uidMappings = MAP;
+  s.linux.gidMappings = MAP;
+};
+
+test('mounts[]: idmapped binds with their own mappings, or with the container\'s user namespace, are valid', () => {
+  const s = clone(defaultSpec());
+  s.mounts.push({ destination: '/a', type: 'bind', source: '/tmp', options: ['bind', 'idmap'], uidMappings: MAP, gidMappings: MAP });
+  s.mounts.push({ destination: '/b', source: '/tmp', options: ['rbind', 'ridmap'], uidMappings: MAP, gidMappings: MAP });
+  s.mounts.push({ destination: '/c', source: '/tmp', options: ['rbind'], uidMappings: MAP, gidMappings: MAP }); // runc: mappings alone are "idmap"
+  assert.equal(semanticProblems(s, rootfs), []);
+  withUserns(s);
+  s.mounts.push({ destination: '/d', source: '/tmp', options: ['rbind', 'ridmap'] });
+  assert.equal(semanticProblems(s, rootfs), []);
+});
+
+test('mounts[].options: idmap without mappings needs a user namespace to take them from', () => {
+  for (const o of ['idmap', 'ridmap']) {
+    one((s) => s.mounts.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', o] }), 'mounts[7].options', new RegExp(`^mounts\\[7\\]\\.options: "${o}": no uidMappings and gidMappings on the mount, and no user namespace in linux.namespaces`));
+  }
+  // a joined user namespace has a mapping too
+  const s = clone(defaultSpec());
+  s.linux.namespaces.push({ type: 'user', path: '/proc/self/ns/user' });
+  s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'idmap'] });
+  assert.equal(semanticProblems(s, rootfs), []);
+});
+
+test('mounts[]: uidMappings and gidMappings each with at least one valid range', () => {
+  one((s) => s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'idmap'], uidMappings: [], gidMappings: MAP }), 'mounts[7].uidMappings', /at least one mapping/);
+  one((s) => s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'idmap'], uidMappings: MAP, gidMappings: [...MAP, { containerID: 10, hostID: 0, size: 1 }] }), 'mounts[7].gidMappings[1]', /container ids overlap with mounts\[7\]\.gidMappings\[0\]/);
+  one((s) => s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1, size: 0 }], gidMappings: MAP }), 'mounts[7].uidMappings[0].size');
+  const many = Array.from({ length: 341 }, (_, i) => ({ containerID: i, hostID: 100000 + i, size: 1 }));
+  one((s) => s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'idmap'], uidMappings: many, gidMappings: MAP }), 'mounts[7].uidMappings', /341 ranges, the kernel takes at most 340/);
+});
+
+test('mounts[]: an idmapped mount must be a bind mount (as runc)', () => {
+  one((s) => s.mounts.push({ destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['idmap'], uidMappings: MAP, gidMappings: MAP }), 'mounts[7].options', /"idmap": idmapped mounts are only supported for bind mounts \(type "tmpfs"/);
+  one((s) => s.mounts.push({ destination: '/x', type: 'tmpfs', source: 'tmpfs', uidMappings: MAP, gidMappings: MAP }), 'mounts[7].uidMappings', /only supported for bind mounts/);
+});
+
+test('mounts[]: idmapped mounts need a runtime running as root (checked as uid 65534)', () => {
+  // the check reads the euid: run it in a child that drops to nobody
+  const code = `const { semanticProblems } = require(${JSON.stringify(require.resolve('../../dist/bundle/semantic.js'))});
+    const s = ${JSON.stringify((() => {
+      const s = clone(defaultSpec());
+      s.mounts.push({ destination: '/x', source: '/tmp', options: ['rbind', 'idmap'], uidMappings: MAP, gidMappings: MAP });
+      return s;
+    })())};
+    process.stdout.write(JSON.stringify(semanticProblems(s, ${JSON.stringify(rootfs)})));`;
+  const r = require('child_process').spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', code], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const problems = JSON.parse(r.stdout).filter((p) => p.startsWith('mounts[7]'));
+  assert.equal(problems, ['mounts[7].options: "idmap": idmapped mounts need a runtime running as root (MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the source\'s filesystem)']);
 });
 
 test('linux.devices[].path relative', () => {
@@ -207,9 +270,9 @@ test('several problems are all reported', () => {
   }
 });
 
-test('a minimal config without linux still names what is missing', () => {
+test('a minimal config without linux: every namespace the runtime\'s', () => {
   const problems = semanticProblems({ ociVersion: '1.0.2', process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } }, root: { path: 'rootfs' } }, rootfs);
-  assert.equal(problems, ['linux.namespaces: a mount namespace is required (running in the runtime\'s own mount namespace is not supported by tsrunc)']);
+  assert.equal(problems, []);
 });
 
 test.after(() => {

@@ -1,5 +1,5 @@
 // The last steps of any container process, the init's and exec's alike:
-// rlimits, scheduling, LSM labels, personality, user and capabilities, cwd,
+// rlimits, scheduling, LSM labels, personality, memory policy, user and capabilities, cwd,
 // no_new_privs, seccomp, the executable's lookup, and execve (or, for a
 // WebAssembly module, running it: wasm.ts).
 import * as fs from 'fs';
@@ -9,6 +9,7 @@ import { type Process, type Linux } from '../../bundle/spec-types';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { applyScheduler, applyIoPriority, applyPersonality } from '../../linux/sched';
 import { applyApparmor, applySelinuxLabel } from './lsm';
+import { setMemoryPolicy } from '../../linux/mempolicy';
 import * as proc from './process';
 import { type CompiledFilter, loadSeccomp, loadPointFor } from '../../seccomp/load';
 import { type WasmMarking, runsAsWasm } from '../../bundle/wasm';
@@ -18,6 +19,7 @@ import { type WasmProcess, loadModule, runModule } from './wasm';
 export interface ProcessPlan {
   process: Process;
   personality?: Linux['personality'];
+  memoryPolicy?: Linux['memoryPolicy'];
   seccomp?: CompiledFilter;
   /** A verified procfs fd (src/linux/procfs.ts) for the process's own /proc files, if the container has one. */
   procFd?: number;
@@ -68,19 +70,26 @@ export function prepareProcess(plan: ProcessPlan, chan: Channel<ChildMessage, Pa
   if (p.apparmorProfile) applyApparmor(p.apparmorProfile, plan.procFd);
   if (p.selinuxLabel) applySelinuxLabel(p.selinuxLabel, plan.procFd);
   if (plan.personality) named('linux.personality', () => applyPersonality(plan.personality!));
+  // before seccomp, which may deny set_mempolicy (Docker's profile does without CAP_SYS_NICE)
+  if (plan.memoryPolicy) named('linux.memoryPolicy', () => setMemoryPolicy(plan.memoryPolicy!));
   // seccomp: installed at one of two points, see loadPointFor (src/seccomp/load.ts).
   const seccompAt = plan.seccomp && loadPointFor(p);
   const installSeccomp = () => {
     const listener = loadSeccomp(plan.seccomp!);
     if (listener !== undefined) sendListenerToParent(chan, listener);
   };
-  if (seccompAt === 'before-user') installSeccomp();
   // runc's order: the cwd is entered as root first (a directory only root may enter),
-  // and again after the uid change only where root was refused (a volume owned by the user)
+  // and again after the uid change only where root was refused (a volume owned by the user).
+  // Checked before an early filter is in force: a profile may deny getcwd (runtime-tools'
+  // linux_seccomp does; runc then fails, crun does not).
   const entered = enterCwd(p.cwd, true);
+  if (entered) checkCwdInRoot();
+  if (seccompAt === 'before-user') installSeccomp();
   proc.applyUserAndCapabilities(p);
-  if (!entered) enterCwd(p.cwd, false);
-  checkCwdInRoot();
+  if (!entered) {
+    enterCwd(p.cwd, false);
+    checkCwdInRoot();
+  }
   if (p.noNewPrivileges) sys.prctl(C.PR_SET_NO_NEW_PRIVS, 1);
   const env = proc.processEnv(p);
   const args = p.args as string[];
@@ -113,13 +122,16 @@ function enterCwd(cwd: string, mayRetry: boolean): boolean {
  * getcwd(3) then fails with ENOENT (the kernel's path starts "(unreachable)").
  */
 function checkCwdInRoot(): void {
+  const breakout = 'current working directory is outside of container mount namespace root -- possible container breakout detected';
   let cwd: string;
   try {
     cwd = process.cwd();
-  } catch {
-    cwd = '';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(breakout, { cause: e });
+    // e.g. EPERM from a seccomp profile that denies getcwd: runc's words
+    throw new Error(`failed to verify if current working directory is safe: ${(e as Error).message}`, { cause: e });
   }
-  if (!cwd.startsWith('/')) throw new Error('current working directory is outside of container mount namespace root -- possible container breakout detected');
+  if (!cwd.startsWith('/')) throw new Error(breakout);
 }
 
 /** execve (or runs the module); on failure says so where the process's output goes (nobody may be listening). */

@@ -1,20 +1,26 @@
-// Bind sources of a container with a user namespace, opened with the host
-// root's credentials (runc 1.1.5's mount sources: nsexec's
-// send_mountsources). Once stage 1 is in the user namespace it has no
-// capability over host files, so a source below a directory only the host's
-// root may enter could not be reached. A helper forked from stage 1 before
-// it joins or creates any namespace keeps those credentials; when stage 1's
-// mount namespace is final the helper enters it (setns) and opens each source
-// there with O_PATH, so the fds refer to that namespace's mounts (open_tree
-// and bind mounts accept no mount of another namespace), and passes them
-// back over a socket. Sources are the caller's paths: trusted, as in runc.
+// Bind sources opened with the host root's credentials (runc's mount
+// sources: nsexec's send_mountsources, goCreateMountSources). Once stage 1
+// is in the user namespace it has no capability over host files, so a
+// source below a directory only the host's root may enter could not be
+// reached; and an idmapped mount (idmap-mount.ts) needs CAP_SYS_ADMIN over
+// the source's filesystem, with or without a container user namespace. A
+// helper forked from stage 1 before it joins or creates any namespace keeps
+// those credentials; when stage 1's mount namespace is final the helper
+// enters it (setns) and, per mounts[] entry, opens the source there with
+// O_PATH or makes its idmapped copy, so the fds refer to that namespace's
+// mounts (open_tree and bind mounts accept no mount of another namespace),
+// and passes them back over a socket. Sources are the caller's paths:
+// trusted, as in runc.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { sendMsg, recvMsg } from '../../linux/fdpass';
-import { type Mount } from '../../bundle/spec-types';
+import { type Spec, type IdMapping } from '../../bundle/spec-types';
 import { parseMountOptions } from '../../bundle/mount-options';
+import { mountIdmap, idMapText, type MountIdmap } from '../../bundle/mount-idmap';
+import { openProcfs } from '../../linux/procfs';
+import { newUserNamespace, idmappedTree } from './idmap-mount';
 
 /**
  * libc's fork runs libuv's atfork handler in the child, which closes the fds
@@ -37,20 +43,75 @@ export function fdFloor(): number {
   return Math.max(...fs.readdirSync('/proc/self/fd').map(Number)) + 1;
 }
 
+/** What the helper makes for one mounts[] entry: an O_PATH fd of the source, or its idmapped copy. */
+export type SourceJob = { kind: 'open'; path: string } | { kind: 'idmap'; path: string; rbind: boolean; idmap: MountIdmap };
+
+/** What stage 2 mounts for one mounts[] entry: the source's O_PATH fd, a detached idmapped tree to attach, or why there is none. */
+export type MountSource = { kind: 'path'; fd: number } | { kind: 'tree'; fd: number } | { kind: 'error'; message: string };
+
 export interface SourceOpener {
   pid: number;
   sock: number;
-  sources: (string | undefined)[];
+  jobs: (SourceJob | undefined)[];
 }
 
-/** Per mounts[] entry: the absolute host path of a bind source, undefined for other mounts. */
-export function bindSourcePaths(mounts: Mount[] | undefined, bundleDir: string): (string | undefined)[] {
-  return (mounts ?? []).map((m) => (parseMountOptions(m.options, m.type).bind ? path.resolve(bundleDir, m.source ?? '') : undefined));
+/**
+ * Per mounts[] entry, the helper's job: every idmapped mount's tree, and with
+ * `openBinds` (a container with a user namespace) every other bind source.
+ */
+export function sourceJobs(spec: Spec, bundleDir: string, openBinds: boolean): (SourceJob | undefined)[] {
+  return (spec.mounts ?? []).map((m) => {
+    const o = parseMountOptions(m.options, m.type);
+    if (!o.bind) return undefined;
+    const p = path.resolve(bundleDir, m.source ?? '');
+    const idmap = mountIdmap(spec, m);
+    if (idmap) return { kind: 'idmap', path: p, rbind: (o.flags & C.MS_REC) !== 0, idmap };
+    return openBinds ? { kind: 'open', path: p } : undefined;
+  });
 }
 
-/** Forks the helper; call before any namespace is joined or created. Undefined when there is no bind source. */
-export function startSourceOpener(sources: (string | undefined)[], floor: number): SourceOpener | undefined {
-  if (!sources.some((s) => s !== undefined)) return undefined;
+/** The helper's part, in the container's mount namespace: one message per job. */
+function serveJobs(sock: number, jobs: (SourceJob | undefined)[], procFd: number, containerUserns: number | undefined): void {
+  const made = new Map<string, number>(); // one user namespace per distinct mapping
+  const usernsFor = (uid: IdMapping[] | undefined, gid: IdMapping[] | undefined): number => {
+    if (uid === undefined || gid === undefined) {
+      if (containerUserns === undefined) throw new Error('no mapping: the container has no user namespace');
+      return containerUserns;
+    }
+    const key = `${idMapText(uid)}|${idMapText(gid)}`;
+    let fd = made.get(key);
+    if (fd === undefined) made.set(key, (fd = newUserNamespace(procFd, uid, gid)));
+    return fd;
+  };
+  for (const job of jobs) {
+    if (job === undefined) continue;
+    if (job.kind === 'open') {
+      let fd: number | undefined;
+      try {
+        fd = sys.open(job.path, C.O_PATH | C.O_CLOEXEC);
+      } catch {
+        fd = undefined; // stage 2 tries the path itself and reports what fails
+      }
+      sendMsg(sock, Buffer.from(fd === undefined ? '-' : '+'), fd);
+      if (fd !== undefined) sys.close(fd);
+      continue;
+    }
+    let tree: number;
+    try {
+      const userns = usernsFor(job.idmap.uidMappings, job.idmap.gidMappings);
+      tree = idmappedTree(procFd, job.path, job.rbind, job.idmap.recursive, userns);
+    } catch (e) {
+      sendMsg(sock, Buffer.from(`!idmapped mount of ${job.path}: ${(e as Error).message}`));
+      continue;
+    }
+    sendMsg(sock, Buffer.from('+'), tree);
+    sys.close(tree);
+  }
+}
+
+/** Forks the helper; call before any namespace is joined or created. Undefined when it has nothing to do. */
+export function startSourceOpener(jobs: (SourceJob | undefined)[], floor: number): SourceOpener | undefined {
+  if (!jobs.some((j) => j !== undefined)) return undefined;
   const pair = sys.socketpair(C.SOCK_SEQPACKET);
   const mine = above(pair[0], floor);
   const its = above(pair[1], floor);
@@ -58,49 +119,48 @@ export function startSourceOpener(sources: (string | undefined)[], floor: number
   if (pid === 0) {
     try {
       sys.close(mine);
+      // the host's procfs, opened before the container's mount namespace is entered
+      const procFd = openProcfs('/proc');
       const ns = recvMsg(its, 16);
       if (ns.fd === undefined) sys.exit(1); // stage 1 failed before
       sys.setns(ns.fd, C.CLONE_NEWNS, "the container's mount namespace");
       sys.close(ns.fd);
-      for (const src of sources) {
-        if (src === undefined) continue;
-        let fd: number | undefined;
-        try {
-          fd = sys.open(src, C.O_PATH | C.O_CLOEXEC);
-        } catch {
-          fd = undefined; // stage 2 tries the path itself and reports what fails
-        }
-        sendMsg(its, Buffer.from(fd === undefined ? '-' : '+'), fd);
-        if (fd !== undefined) sys.close(fd);
-      }
+      const userns = recvMsg(its, 16);
+      if (userns.data.length === 0) sys.exit(1);
+      serveJobs(its, jobs, procFd, userns.fd);
       sys.exit(0);
     } catch {
       sys.exit(1);
     }
   }
   sys.close(its);
-  return { pid, sock: mine, sources };
+  return { pid, sock: mine, jobs };
 }
 
 /**
- * In stage 1, once its mount namespace is final: has the helper open the
- * sources there and returns their fds, per mounts[] entry (undefined where
- * the mount is not a bind or the helper could not open it).
+ * In stage 1, once its mount namespace is final (and its user namespace, if
+ * any, made or joined): has the helper do its jobs there and returns what
+ * each mounts[] entry gets (undefined where the helper had nothing to do or
+ * could not open a plain source).
  */
-export function receiveSources(opener: SourceOpener, procFd: number, floor: number): (number | undefined)[] {
-  const mntns = sys.openat(procFd, 'self/ns/mnt', C.O_RDONLY | C.O_CLOEXEC);
-  try {
-    sendMsg(opener.sock, Buffer.from('n'), mntns);
-  } finally {
-    sys.close(mntns);
+export function receiveSources(opener: SourceOpener, procFd: number, floor: number, inUserNs: boolean): (MountSource | undefined)[] {
+  for (const [tag, ns] of [['n', 'mnt'], ['u', inUserNs ? 'user' : undefined]] as const) {
+    const fd = ns === undefined ? undefined : sys.openat(procFd, `self/ns/${ns}`, C.O_RDONLY | C.O_CLOEXEC);
+    try {
+      sendMsg(opener.sock, Buffer.from(tag), fd);
+    } finally {
+      if (fd !== undefined) sys.close(fd);
+    }
   }
-  const fds = opener.sources.map((src) => {
-    if (src === undefined) return undefined;
-    const m = recvMsg(opener.sock, 16);
-    if (m.data.length === 0) throw new Error(`opening the bind mount source ${src} as the host's root: the helper exited`);
-    return m.fd === undefined ? undefined : above(m.fd, floor);
+  const sources = opener.jobs.map((job): MountSource | undefined => {
+    if (job === undefined) return undefined;
+    const m = recvMsg(opener.sock, 4096);
+    if (m.data.length === 0) throw new Error(`opening the bind mount source ${job.path} as the host's root: the helper exited`);
+    if (m.data[0] === 0x21 /* ! */) return { kind: 'error', message: m.data.subarray(1).toString() };
+    if (m.fd === undefined) return undefined;
+    return { kind: job.kind === 'idmap' ? 'tree' : 'path', fd: above(m.fd, floor) };
   });
   sys.close(opener.sock);
   sys.waitpid(opener.pid);
-  return fds;
+  return sources;
 }

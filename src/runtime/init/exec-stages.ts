@@ -22,6 +22,7 @@ export interface ExecPlan {
   namespaces: Record<string, string>;
   process: Process;
   personality?: Linux['personality'];
+  memoryPolicy?: Linux['memoryPolicy'];
   seccomp?: CompiledFilter;
   /** How many fds from 3 on the process keeps (--preserve-fds, checked by the parent). */
   passFds: number;
@@ -31,6 +32,10 @@ export interface ExecPlan {
   argEnvAreas?: ArgEnvAreas;
   eventfds?: number[];
   mappedFiles?: MappedFiles;
+  /** /proc/<init>/root, for a container without a mount namespace: its root is a chroot, entered here. */
+  root?: string;
+  /** The init's session keyring ("_ses.<id>"), joined as runc's exec does; none with --no-new-keyring. */
+  sessionKeyring?: string;
 }
 
 type ChildChannel = Channel<ChildMessage, ParentMessage>;
@@ -53,6 +58,27 @@ function containerProcfs(): number | undefined {
   }
 }
 
+/** No mount namespace to join: the container's root is the init's chroot, entered through its /proc/<pid>/root. */
+function enterRootOf(link: string): void {
+  const fd = sys.open(link, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
+  try {
+    sys.fchdir(fd);
+  } finally {
+    sys.close(fd);
+  }
+  sys.chroot('.');
+  process.chdir('/');
+}
+
+/** The init's session keyring, found by its name (runc's exec joins it too): not the caller's. */
+function joinKeyring(name: string): void {
+  try {
+    sys.joinSessionKeyring(name);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ENOSYS') throw e; // kernels without keyrings
+  }
+}
+
 export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
   try {
     guardStage(chan.fd, plan.passFds);
@@ -63,6 +89,7 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
     const types = Object.keys(plan.namespaces).sort(byJoinOrder);
     // Open them all first: once in the container's mount namespace, /proc/<init> may not be reachable.
     const fds = types.map((t) => ({ t, fd: sys.open(plan.namespaces[t], C.O_RDONLY | C.O_CLOEXEC) }));
+    if (plan.root) enterRootOf(plan.root);
     for (const { t, fd } of fds) {
       sys.setns(fd, NAMESPACE_FLAGS[t], `${t} ${plan.namespaces[t]}`);
       sys.close(fd);
@@ -85,6 +112,7 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
     const go = chan.recv();
     if (!go || go.msg.type !== 'continue') sys.exit(1);
     const p = plan.process;
+    if (plan.sessionKeyring !== undefined) joinKeyring(plan.sessionKeyring);
     // execCPUAffinity.final: once in the container's cgroup
     const final = p.execCPUAffinity?.final;
     if (final) setAffinity(parseCpuList(final) ?? []);
@@ -98,6 +126,7 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
     const ready = prepareProcess({
       process: p,
       personality: plan.personality,
+      memoryPolicy: plan.memoryPolicy,
       seccomp: plan.seccomp,
       procFd: containerProcfs(),
       passFds: plan.passFds,

@@ -18,6 +18,7 @@ import { parseMountOptions, type ParsedMountOptions } from '../../bundle/mount-o
 import { openInRoot, mkdirAllInRoot, createFileInRoot, fdPath, fdLink } from '../../linux/inroot';
 import { copyTree } from './copytree';
 import type { CgroupView } from '../../cgroups/manager';
+import type { MountSource } from './bind-sources';
 
 export type { CgroupView };
 
@@ -76,10 +77,11 @@ function setPropagation(fd: number, prop: number): void {
  * Bind-mounts the file or directory the `source` fd refers to onto the
  * `target` fd: a detached copy of its mount (tree, with `recursive`) whose
  * attributes are set before it is attached, so the mount is never visible
- * with the wrong ones. Returns an O_PATH fd of the new mount. `reopen` finds
- * the new mount on kernels without open_tree.
+ * with the wrong ones (and the propagation, MS_PRIVATE... with MS_REC for
+ * the tree, when given). Returns an O_PATH fd of the new mount. `reopen`
+ * finds the new mount on kernels without open_tree.
  */
-export function bindOnto(target: number, source: number, recursive: boolean, flags: number, clear: number, reopen: () => number, recursiveAttrs = false): number {
+export function bindOnto(target: number, source: number, recursive: boolean, flags: number, clear: number, reopen: () => number, recursiveAttrs = false, propagation = 0): number {
   let tree: number;
   try {
     tree = sys.openTree(source, '', C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC | C.AT_EMPTY_PATH | (recursive ? C.AT_RECURSIVE : 0));
@@ -88,24 +90,45 @@ export function bindOnto(target: number, source: number, recursive: boolean, fla
     // Kernels before 5.2: mount(2) through the fds' magic links, then find the new mount
     sys.mount(fdLink(source), fdLink(target), null, C.MS_BIND | (recursive ? C.MS_REC : 0), null);
     const mounted = reopen();
+    if (propagation) setPropagation(mounted, propagation);
     setMountAttrs(mounted, flags, clear, recursiveAttrs);
     return mounted;
   }
   try {
-    let attrsSet = true;
-    try {
-      setMountAttrs(tree, flags, clear, recursiveAttrs);
-    } catch (e) {
-      if (!isNoSys(e)) throw e;
-      attrsSet = false; // before 5.12: set once attached, by remount
-    }
-    sys.moveMount(tree, '', target, '', C.MOVE_MOUNT_F_EMPTY_PATH | C.MOVE_MOUNT_T_EMPTY_PATH);
-    if (!attrsSet) setMountAttrs(tree, flags, clear, recursiveAttrs);
-    return tree;
+    return attachTree(target, tree, flags, clear, recursiveAttrs, propagation);
   } catch (e) {
     sys.close(tree);
     throw e;
   }
+}
+
+/**
+ * Attaches a detached mount (tree) onto the `target` fd with its attributes
+ * (and propagation, when given) set first; returns `tree`, now the new mount's fd. The caller closes it,
+ * also when this throws.
+ */
+export function attachTree(target: number, tree: number, flags: number, clear: number, recursiveAttrs = false, propagation = 0): number {
+  // before 5.12 (no mount_setattr): propagation and attributes are set once attached, through mount(2)
+  let propagationSet = !propagation;
+  if (propagation) {
+    try {
+      sys.mountSetattrFd(tree, (propagation & C.MS_REC) !== 0, 0, 0, propagation & ~C.MS_REC);
+      propagationSet = true;
+    } catch (e) {
+      if (!isNoSys(e)) throw e;
+    }
+  }
+  let attrsSet = true;
+  try {
+    setMountAttrs(tree, flags, clear, recursiveAttrs);
+  } catch (e) {
+    if (!isNoSys(e)) throw e;
+    attrsSet = false; // before 5.12: set once attached, by remount
+  }
+  sys.moveMount(tree, '', target, '', C.MOVE_MOUNT_F_EMPTY_PATH | C.MOVE_MOUNT_T_EMPTY_PATH);
+  if (!propagationSet) setPropagation(tree, propagation);
+  if (!attrsSet) setMountAttrs(tree, flags, clear, recursiveAttrs);
+  return tree;
 }
 
 /** Runs `fn` with an O_PATH fd of a host path (a bind source from the caller: trusted). */
@@ -261,8 +284,14 @@ export function readonlyLater(m: Mount): boolean {
   return !o.bind && (o.flags & C.MS_RDONLY) !== 0;
 }
 
-/** Mounts one entry of mounts[] below the root; returns an O_PATH fd of the new mount (the caller closes it). */
-export function mountOne(root: RootRef, bundleDir: string, m: Mount, cgroups: CgroupView[], cgroupV2: boolean, sourceFd?: number): number {
+/**
+ * Mounts one entry of mounts[] below the root; returns an O_PATH fd of the
+ * new mount (the caller closes it). `source`: what the host's root made for
+ * a bind (bind-sources.ts), an idmapped tree is attached as it is.
+ */
+export function mountOne(root: RootRef, bundleDir: string, m: Mount, cgroups: CgroupView[], cgroupV2: boolean, source?: MountSource): number {
+  if (source?.kind === 'error') throw new Error(source.message);
+  const sourceFd = source?.fd;
   const o = parseMountOptions(m.options, m.type);
   if (readonlyLater(m)) o.flags &= ~C.MS_RDONLY;
   const dest = m.destination;
@@ -290,7 +319,9 @@ export function mountOne(root: RootRef, bundleDir: string, m: Mount, cgroups: Cg
       mounted = withSource((src) => {
         // over /proc only a procfs, checked on the very file that is mounted
         checkProcMount(dest, inRoot, () => sys.fstatfsType(src) === C.PROC_SUPER_MAGIC);
-        return bindOnto(target, src, (o.flags & C.MS_REC) !== 0, o.flags & ~C.MS_BIND & ~C.MS_REC, o.clearFlags, reopen);
+        const attrs = o.flags & ~C.MS_BIND & ~C.MS_REC;
+        if (source?.kind === 'tree') return attachTree(target, src, attrs, o.clearFlags);
+        return bindOnto(target, src, (o.flags & C.MS_REC) !== 0, attrs, o.clearFlags, reopen);
       });
     } else {
       checkProcMount(dest, inRoot, () => m.type === 'proc');

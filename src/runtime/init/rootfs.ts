@@ -7,10 +7,12 @@ import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { SyscallError } from '../../linux/errors';
 import { type Spec } from '../../bundle/spec-types';
+import { inRuntimeMountNs } from '../../bundle/semantic';
 import { parseMountOptions } from '../../bundle/mount-options';
 import { mountOne, readonlyLater, setMountAttrs, bindOnto, reopenMounted, pathInRoot, type CgroupView, type RootRef } from './mounts';
 import { openInRoot, mkdirAllInRoot, fdPath, fdLink } from '../../linux/inroot';
 import { devicesToCreate, createDevice, bindDevice, createDevSymlinks } from './devices';
+import { type MountSource } from './bind-sources';
 
 export interface RootfsPlan {
   rootfs: string;
@@ -20,8 +22,8 @@ export interface RootfsPlan {
   cgroupViews: CgroupView[];
   cgroupV2: boolean;
   inUserNs: boolean;
-  /** O_PATH fds of bind sources opened as the host's root, per mounts[] entry (user namespaces; bind-sources.ts); closed once used. */
-  bindSourceFds?: (number | undefined)[];
+  /** Per mounts[] entry, the source the host's root opened or idmapped (bind-sources.ts); closed once used. */
+  mountSources?: (MountSource | undefined)[];
 }
 
 /** What the rootfs steps hand on: the rootfs (fd and host path) and, if the config mounts one, its verified /proc. */
@@ -48,31 +50,19 @@ const isMissing = (e: unknown) => e instanceof SyscallError && e.code === 'ENOEN
 /** Propagation, the rootfs made a mount of its own, mounts[] and /dev, below the rootfs by fd. */
 export function setupRootfs(plan: RootfsPlan): PreparedRoot {
   const { rootfs, spec } = plan;
-  // As runc's prepareRoot: "/" gets the spec's propagation (rslave when none),
-  // so a bind of a shared host mount under "rshared" stays the host mount's
-  // peer (Kubernetes' Bidirectional); only the mount holding the rootfs is made
-  // private, so that the rootfs bind does not reach the host and pivot_root
-  // accepts it. runc fails with "unbindable" here (a bind from an unbindable
-  // "/"): that one starts from rslave and is applied after pivot_root.
-  const propagation = spec.linux?.rootfsPropagation;
-  const initial = propagation && !propagation.includes('unbindable') && PROPAGATION[propagation] !== undefined
-    ? PROPAGATION[propagation] : C.MS_SLAVE | C.MS_REC;
-  sys.mount(null, '/', null, initial, null);
-  rootfsParentMountPrivate(rootfs);
-  sys.mount(rootfs, rootfs, null, C.MS_BIND | C.MS_REC, null);
-  const fd = sys.open(rootfs, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
-  const root: RootRef = { fd, path: fdPath(fd) };
+  const root = inRuntimeMountNs(spec) ? bindRootfsPrivately(rootfs) : bindRootfsInOwnNs(rootfs, spec);
   let procFd: number | undefined;
   const roLater: number[] = [];
   for (const [i, m] of (spec.mounts ?? []).entries()) {
-    let mounted: number;
+    let mounted: number | undefined;
+    const src = plan.mountSources?.[i];
     try {
-      mounted = mountOne(root, plan.bundleDir, m, plan.cgroupViews, plan.cgroupV2, plan.bindSourceFds?.[i]);
+      mounted = mountOne(root, plan.bundleDir, m, plan.cgroupViews, plan.cgroupV2, src);
     } catch (e) {
       throw new Error(`mounting ${m.source ?? m.type} to ${m.destination}: ${(e as Error).message}`, { cause: e });
     } finally {
-      const src = plan.bindSourceFds?.[i];
-      if (src !== undefined) sys.close(src);
+      // an attached tree's fd is the new mount's, returned as `mounted`
+      if (src && src.kind !== 'error' && src.fd !== mounted) sys.close(src.fd);
     }
     // the container's /proc, proven procfs by mountOne, serves the init's /proc writes
     if (m.type === 'proc' && pathInRoot(root, mounted) === '/proc') {
@@ -93,6 +83,41 @@ export function setupRootfs(plan: RootfsPlan): PreparedRoot {
   }
   createDevSymlinks(root.fd);
   return { root, procFd, readonlyLater: roLater };
+}
+
+/** In the container's own mount namespace: the propagation of "/", then the rootfs bound onto itself. */
+function bindRootfsInOwnNs(rootfs: string, spec: Spec): RootRef {
+  // As runc's prepareRoot: "/" gets the spec's propagation (rslave when none),
+  // so a bind of a shared host mount under "rshared" stays the host mount's
+  // peer (Kubernetes' Bidirectional); only the mount holding the rootfs is made
+  // private, so that the rootfs bind does not reach the host and pivot_root
+  // accepts it. runc fails with "unbindable" here (a bind from an unbindable
+  // "/"): that one starts from rslave and is applied after pivot_root.
+  const propagation = spec.linux?.rootfsPropagation;
+  const initial = propagation && !propagation.includes('unbindable') && PROPAGATION[propagation] !== undefined
+    ? PROPAGATION[propagation] : C.MS_SLAVE | C.MS_REC;
+  sys.mount(null, '/', null, initial, null);
+  rootfsParentMountPrivate(rootfs);
+  sys.mount(rootfs, rootfs, null, C.MS_BIND | C.MS_REC, null);
+  const fd = sys.open(rootfs, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
+  return { fd, path: fdPath(fd) };
+}
+
+/**
+ * Without a mount namespace of its own the container's mounts are made in
+ * the runtime's, and the runtime's propagation stays as it is: the rootfs is
+ * bound onto itself as a private tree, so that nothing mounted in it reaches
+ * another mount or namespace, and its mounts go with it at delete
+ * (src/container/host-rootfs.ts).
+ */
+function bindRootfsPrivately(rootfs: string): RootRef {
+  const dir = sys.open(rootfs, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
+  try {
+    const fd = bindOnto(dir, dir, true, 0, 0, () => sys.open(rootfs, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC), false, C.MS_PRIVATE | C.MS_REC);
+    return { fd, path: fdPath(fd) };
+  } finally {
+    sys.close(dir);
+  }
 }
 
 /**
@@ -193,13 +218,15 @@ export function protectPaths(root: RootRef, spec: Spec): void {
   readonlyPaths(root, spec.linux?.readonlyPaths ?? []);
 }
 
-/** Makes the prepared rootfs "/" of the container: pivot_root, or MS_MOVE + chroot with --no-pivot. */
-export function enterRootfs(root: RootRef, noPivot: boolean): void {
-  if (noPivot) moveRoot(root);
-  else pivotRoot(root);
+/** Without a mount namespace of its own: chroot into the rootfs bind (runc's chroot; --no-pivot changes nothing). */
+export function chrootRootfs(root: RootRef): void {
+  sys.fchdir(root.fd);
+  sys.chroot('.');
+  process.chdir('/');
 }
 
-function pivotRoot(root: RootRef): void {
+/** Makes the prepared rootfs "/" of the container with pivot_root (--no-pivot: no-pivot.ts). */
+export function enterRootfs(root: RootRef): void {
   const oldRoot = sys.open('/', C.O_DIRECTORY | C.O_RDONLY | C.O_CLOEXEC);
   try {
     sys.fchdir(root.fd);
@@ -223,28 +250,22 @@ const MAX_STACKED = 16;
  * "/.." (which the kernel resolves to the topmost mount on the root) and a
  * process that joins the mount namespace (`exec`) land in the host's "/".
  * Detach every such mount, checking before each (one more would detach the
- * container's own root), until "/.." is the mount "/" is.
+ * container's own root), until "/.." is the mount "/" is. Each stops
+ * propagating first, so that the unmounts of its tree never reach the host.
  */
-function detachStackedRoots(): void {
+export function detachStackedRoots(): void {
   for (let i = 0; !sameMount('/', '/..'); i++) {
     if (i === MAX_STACKED) throw new Error('a mount stacked over the container\'s root cannot be detached: "/.." is not "/"');
+    sys.mount(null, '/..', null, C.MS_SLAVE | C.MS_REC, null);
     sys.umount2('/..', C.MNT_DETACH);
   }
 }
 
-function sameMount(a: string, b: string): boolean {
+export function sameMount(a: string, b: string): boolean {
   const x = sys.statx(C.AT_FDCWD, a, 0);
   const y = sys.statx(C.AT_FDCWD, b, 0);
   if (x.mntId !== undefined && y.mntId !== undefined) return x.mntId === y.mntId;
   return x.devMajor === y.devMajor && x.devMinor === y.devMinor && x.ino === y.ino; // kernels before 5.8
-}
-
-/** --no-pivot: move the rootfs mount over "/" and chroot into it. */
-function moveRoot(root: RootRef): void {
-  sys.fchdir(root.fd);
-  sys.mount(root.path, '/', null, C.MS_MOVE, null);
-  sys.chroot('.');
-  process.chdir('/');
 }
 
 /**

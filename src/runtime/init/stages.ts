@@ -5,9 +5,11 @@ import * as fs from 'fs';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { type Spec } from '../../bundle/spec-types';
+import { inRuntimeMountNs } from '../../bundle/semantic';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { type CgroupView } from './mounts';
-import { setupRootfs, makeCwd, protectPaths, enterRootfs, finishRootfs, finishReadonlyMounts, makeRootReadonly } from './rootfs';
+import { setupRootfs, makeCwd, protectPaths, enterRootfs, chrootRootfs, finishRootfs, finishReadonlyMounts, makeRootReadonly } from './rootfs';
+import { moveRoot } from './no-pivot';
 import { runContainerHooks } from './hooks';
 import { hookContext } from '../../hooks/state';
 import { applySysctl } from './sysctl';
@@ -21,7 +23,7 @@ import { bringUpLoopback } from '../../linux/loopback';
 import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
 import { openProcfs, writeProcFile } from '../../linux/procfs';
 import { guardStage, withDumpable } from './stage-guard';
-import { bindSourcePaths, startSourceOpener, receiveSources, fdFloor } from './bind-sources';
+import { sourceJobs, startSourceOpener, receiveSources, fdFloor, type MountSource } from './bind-sources';
 
 /** Everything the children need, computed by the parent before fork. */
 export interface InitPlan {
@@ -48,8 +50,8 @@ export interface InitPlan {
   argEnvAreas?: ArgEnvAreas;
   eventfds?: number[];
   mappedFiles?: MappedFiles;
-  /** With a user namespace: O_PATH fds of the bind sources per mounts[] entry, opened as the host's root (bind-sources.ts); set by stage 1. */
-  bindSourceFds?: (number | undefined)[];
+  /** Per mounts[] entry, the source the host's root opened or idmapped (bind-sources.ts); set by stage 1. */
+  mountSources?: (MountSource | undefined)[];
 }
 
 type ChildChannel = Channel<ChildMessage, ParentMessage>;
@@ -71,7 +73,11 @@ function report(chan: ChildChannel, stage: string, e: unknown): never {
 /** Stage 1: join and create namespaces, then fork the container's init. */
 export function stage1(plan: InitPlan, chan: ChildChannel): never {
   try {
-    const floor = plan.inUserNs && process.geteuid?.() === 0 ? fdFloor() : 0; // before guardStage (bind-sources.ts)
+    // The helper that opens bind sources with the host root's credentials: in a user namespace
+    // every bind's, else only idmapped ones (not for a rootless runtime: setns(mnt) needs
+    // capabilities it lacks, as runc's shouldSendMountSources; idmapped mounts are refused then).
+    const jobs = process.geteuid?.() === 0 ? sourceJobs(plan.spec, plan.bundleDir, plan.inUserNs) : [];
+    const floor = jobs.some((j) => j !== undefined) ? fdFloor() : 0; // before guardStage (bind-sources.ts)
     guardStage(chan.fd, plan.passFds, [plan.fifoFd]);
     sys.prctl(C.PR_SET_PDEATHSIG, 9); // die with the runtime while setting up
     // The host's procfs, verified, for this stage's own /proc files.
@@ -79,9 +85,7 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     // Before any user namespace: lowering it needs the host's CAP_SYS_RESOURCE. The init inherits it.
     if (plan.spec.process?.oomScoreAdj !== undefined) proc.applyOomScoreAdj(plan.spec.process, hostProc);
     const namespaces = plan.spec.linux?.namespaces ?? [];
-    // Before any namespace: the helper that opens bind sources with the host root's credentials
-    // (not for a rootless runtime: setns(mnt) needs capabilities it lacks, as runc's shouldSendMountSources).
-    const opener = plan.inUserNs && process.geteuid?.() === 0 ? startSourceOpener(bindSourcePaths(plan.spec.mounts, plan.bundleDir), floor) : undefined;
+    const opener = startSourceOpener(jobs, floor); // before any namespace
     const joins = namespaces
       .filter((n) => n.path)
       .sort((a, b) => byJoinOrder(a.type, b.type))
@@ -111,7 +115,7 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     let flags = 0;
     for (const n of namespaces) if (!n.path && n.type !== 'cgroup' && n.type !== 'user') flags |= NAMESPACE_FLAGS[n.type];
     if (flags) sys.unshare(flags);
-    if (opener) plan.bindSourceFds = receiveSources(opener, hostProc, floor);
+    if (opener) plan.mountSources = receiveSources(opener, hostProc, floor, plan.inUserNs);
     // Clock offsets of a new time namespace can be set only before a process enters it.
     const offsets = plan.spec.linux?.timeOffsets;
     if (offsets && flags & C.CLONE_NEWTIME) {
@@ -149,11 +153,15 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     }
     if (plan.keyringName !== undefined) {
       step = 'joining a new session keyring';
+      let serial: number | undefined;
       try {
-        sys.joinSessionKeyring(plan.keyringName);
+        serial = sys.joinSessionKeyring(plan.keyringName);
       } catch (e) {
         if ((e as { code?: string }).code !== 'ENOSYS') throw e; // kernels without keyrings
       }
+      // searchable, as runc makes it, so that `exec` finds it by name and joins it:
+      // by its user, or in a user namespace by others
+      if (serial !== undefined) sys.addKeyPermissions(serial, plan.inUserNs ? C.KEY_OTH_SEARCH : C.KEY_USR_SEARCH);
     }
 
     step = 'preparing the root filesystem';
@@ -175,7 +183,9 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     step = 'preparing the root filesystem';
     if (spec.linux?.sysctl) applySysctl(procFd, spec.linux.sysctl); // before /proc/sys turns read-only
     protectPaths(prepared.root, spec);
-    enterRootfs(prepared.root, plan.noPivot);
+    if (inRuntimeMountNs(spec)) chrootRootfs(prepared.root);
+    else if (plan.noPivot) moveRoot(prepared.root);
+    else enterRootfs(prepared.root);
     sys.close(prepared.root.fd);
     finishRootfs(spec);
     if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
@@ -195,6 +205,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     const ready = prepareProcess({
       process: p,
       personality: spec.linux?.personality,
+      memoryPolicy: spec.linux?.memoryPolicy,
       seccomp: plan.seccomp,
       procFd,
       passFds: plan.passFds,
