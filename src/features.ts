@@ -12,7 +12,13 @@ import { MPOL_MODES, MPOL_FLAGS } from './linux/mempolicy';
 
 export function features(): Record<string, unknown> {
   const seccomp = seccompFeatures();
-  const annotations: Record<string, string> = { 'org.opencontainers.tsrunc.version': TSRUNC_VERSION };
+  const annotations: Record<string, string> = {
+    'org.opencontainers.tsrunc.version': TSRUNC_VERSION,
+    // containers marked module.wasm.image/variant=compat|compat-smart or run.oci.handler=wasm|wasm-smart
+    // run a WebAssembly module in place of execve (src/bundle/wasm.ts), as crun's run.oci.crun.wasm says
+    'org.opencontainers.tsrunc.wasm': 'true',
+    'org.opencontainers.tsrunc.wasm.wasi': 'preview1',
+  };
   if (seccomp.enabled) annotations['io.github.seccomp.libseccomp.version'] = libseccompVersion();
   return {
     ociVersionMin: '1.0.0',

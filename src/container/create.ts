@@ -16,6 +16,7 @@ import { RuntimeError } from '../errors';
 import { writePidFile } from './pidfile';
 import { passedFds } from './passfds';
 import { StageSession } from './stage-session';
+import { wasmPlan } from './wasm';
 import { writeIdMaps } from './idmap';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
@@ -147,6 +148,7 @@ export function createContainer(opts: CreateOptions): Created {
       // runc's name: "_ses." + id (the kernel refuses a name beginning with ".", which ids may)
       keyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
       seccomp,
+      ...wasmPlan(spec.annotations),
     };
     session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
     fault('create:forked');

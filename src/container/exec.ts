@@ -16,6 +16,7 @@ import { loadWithStatus } from './lifecycle';
 import { writePidFile } from './pidfile';
 import { passedFds } from './passfds';
 import { StageSession } from './stage-session';
+import { wasmPlan } from './wasm';
 import { fault } from '../faults';
 import { RuntimeError } from '../errors';
 
@@ -70,6 +71,7 @@ export function execInContainer(opts: ExecOptions): number {
     passFds: pass.count,
     root: inRuntimeMountNs(spec) ? `/proc/${state.pid}/root` : undefined,
     sessionKeyring: state.sessionKeyring,
+    ...wasmPlan(spec.annotations),
   };
   let pid = 0;
   const session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });

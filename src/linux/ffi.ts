@@ -38,6 +38,12 @@ function declare() {
     madvise: f('int madvise(uintptr_t addr, size_t len, int advice)'),
     signal: f('uintptr_t signal(int sig, uintptr_t handler)'),
     sigprocmask: f('int sigprocmask(int how, const void *set, void *oldset)'),
+    sigaction: f('int sigaction(int sig, const void *act, void *oldact)'),
+    sigwaitinfo: f('int sigwaitinfo(const void *set, void *info)'),
+    clearenv: f('int clearenv()'),
+    // raw memory of this process by address (its argv and environment areas)
+    memset: f('void *memset(uintptr_t s, int c, size_t n)'),
+    memcpy: f('void *memcpy(uintptr_t dst, const void *src, size_t n)'),
     // namespaces and mounts
     unshare: f('int unshare(int flags)'),
     setns: f('int setns(int fd, int nstype)'),

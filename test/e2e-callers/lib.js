@@ -668,9 +668,9 @@ class Containerd {
     return ['ctr', '--address', this.address, '--namespace', ns || this.namespace, ...args].map(shq).join(' ');
   }
 
-  /** Imports the test images into namespace `ns` (default ours). */
-  importImages(ns) {
-    const r = this.ctr(['images', 'import', '--no-unpack=false', this.env.images()], { ns, timeout: 120000 });
+  /** Imports the test images (or the docker-archive `archive`) into namespace `ns` (default ours). */
+  importImages(ns, archive = this.env.images()) {
+    const r = this.ctr(['images', 'import', '--no-unpack=false', archive], { ns, timeout: 120000 });
     if (r.status !== 0) throw new Error(`ctr images import: ${r.stderr}${r.stdout}`);
     return r;
   }

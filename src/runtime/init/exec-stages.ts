@@ -7,6 +7,8 @@ import * as C from '../../linux/constants';
 import { type Process, type Linux } from '../../bundle/spec-types';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { type CompiledFilter } from '../../seccomp/load';
+import { type WasmMarking } from '../../bundle/wasm';
+import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
 import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
 import { openPty, attachSlave } from './terminal';
 import { prepareProcess, execProcess } from './become';
@@ -24,6 +26,12 @@ export interface ExecPlan {
   seccomp?: CompiledFilter;
   /** How many fds from 3 on the process keeps (--preserve-fds, checked by the parent). */
   passFds: number;
+  /** The container is marked as WebAssembly (src/bundle/wasm.ts). */
+  wasm?: WasmMarking;
+  /** With `wasm`: where the runtime's argv and environment lie, its eventfds, the files it maps (the same in its forked children). */
+  argEnvAreas?: ArgEnvAreas;
+  eventfds?: number[];
+  mappedFiles?: MappedFiles;
   /** /proc/<init>/root, for a container without a mount namespace: its root is a chroot, entered here. */
   root?: string;
   /** The init's session keyring ("_ses.<id>"), joined as runc's exec does; none with --no-new-keyring. */
@@ -115,7 +123,18 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
       chan.send({ type: 'console' }, pty.master);
       sys.close(pty.master);
     }
-    const ready = prepareProcess({ process: p, personality: plan.personality, memoryPolicy: plan.memoryPolicy, seccomp: plan.seccomp, procFd: containerProcfs() }, chan);
+    const ready = prepareProcess({
+      process: p,
+      personality: plan.personality,
+      memoryPolicy: plan.memoryPolicy,
+      seccomp: plan.seccomp,
+      procFd: containerProcfs(),
+      passFds: plan.passFds,
+      wasm: plan.wasm,
+      argEnvAreas: plan.argEnvAreas,
+      eventfds: plan.eventfds,
+      mappedFiles: plan.mappedFiles,
+    }, chan);
     chan.send({ type: 'ready' });
     proc.prepareFds(plan.passFds); // closes the channel at exec: EOF tells the runtime it worked
     execProcess(ready);

@@ -16,6 +16,8 @@ import { applySysctl } from './sysctl';
 import { openPty, attachSlave } from './terminal';
 import * as proc from './process';
 import { type CompiledFilter } from '../../seccomp/load';
+import { type WasmMarking } from '../../bundle/wasm';
+import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
 import { prepareProcess, execProcess } from './become';
 import { bringUpLoopback } from '../../linux/loopback';
 import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
@@ -42,6 +44,12 @@ export interface InitPlan {
   fifoFd: number;
   /** linux.seccomp compiled by the parent (src/seccomp/); installed by stage 2 at loadPointFor's point. */
   seccomp?: CompiledFilter;
+  /** The container is marked as WebAssembly (src/bundle/wasm.ts). */
+  wasm?: WasmMarking;
+  /** With `wasm`: where the runtime's argv and environment lie, its eventfds, the files it maps (the same in its forked children). */
+  argEnvAreas?: ArgEnvAreas;
+  eventfds?: number[];
+  mappedFiles?: MappedFiles;
   /** Per mounts[] entry, the source the host's root opened or idmapped (bind-sources.ts); set by stage 1. */
   mountSources?: (MountSource | undefined)[];
 }
@@ -194,7 +202,18 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     makeRootReadonly(spec);
 
     step = 'setting up the process';
-    const ready = prepareProcess({ process: p, personality: spec.linux?.personality, memoryPolicy: spec.linux?.memoryPolicy, seccomp: plan.seccomp, procFd }, chan);
+    const ready = prepareProcess({
+      process: p,
+      personality: spec.linux?.personality,
+      memoryPolicy: spec.linux?.memoryPolicy,
+      seccomp: plan.seccomp,
+      procFd,
+      passFds: plan.passFds,
+      wasm: plan.wasm,
+      argEnvAreas: plan.argEnvAreas,
+      eventfds: plan.eventfds,
+      mappedFiles: plan.mappedFiles,
+    }, chan);
 
     step = STEP_WAIT_START;
     chan.send({ type: 'ready' });
