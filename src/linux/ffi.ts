@@ -58,6 +58,7 @@ function declare() {
     setsid: f('int setsid()'),
     prctl: f('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
     madvise: f('int madvise(uintptr_t addr, size_t len, int advice)'),
+    malloc_trim: f('int malloc_trim(size_t pad)'),
     signal: f('uintptr_t signal(int sig, uintptr_t handler)'),
     sigprocmask: f('int sigprocmask(int how, const void *set, void *oldset)'),
     // namespaces and mounts
