@@ -1,4 +1,4 @@
-import yargs from 'yargs';
+import yargs = require('yargs'); // the parser function itself (see main.ts)
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
 import { openConsoleSocket, checkConsoleSocket } from './create-flags';

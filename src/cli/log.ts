@@ -2,12 +2,13 @@
 // --log FILE in text or JSON (one object per line: level, msg, time).
 // containerd and podman show the `msg` of the last JSON line to their users.
 import * as fs from 'fs';
+import { isoTime } from '../state/time';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
 
 function timestamp(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return isoTime().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** logrus quotes a text value unless it is made of plain characters only. */

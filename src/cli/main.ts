@@ -1,6 +1,9 @@
 // tsrunc's command line: runc's global flags and subcommands. Each subcommand
 // lives in its own module; they are loaded only when used.
-import yargs, { type Argv } from 'yargs';
+// yargs' module is the parser function itself (CommonJS `module.exports = Argv`); its `default`
+// property is the singleton's .default() option method, not the function
+import yargs = require('yargs');
+import type { Argv } from 'yargs';
 import { TSRUNC_VERSION, SPEC_VERSION } from '../version';
 import { makeLogger } from './context';
 import { reportFatal } from './log';

@@ -21,6 +21,7 @@ import { writeIdMaps } from './idmap';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
 import { SPEC_VERSION } from '../version';
+import { isoTime } from '../state/time';
 import { NAMESPACE_FILES } from '../linux/namespaces';
 import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
@@ -56,7 +57,7 @@ export interface Created {
 
 /** Now in RFC 3339 as Go prints it: the fraction without trailing zeros. */
 function rfc3339Now(): string {
-  return new Date().toISOString().replace(/\.?0*Z$/, 'Z');
+  return isoTime().replace(/\.?0*Z$/, 'Z');
 }
 
 /**

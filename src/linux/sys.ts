@@ -387,6 +387,11 @@ export function prepareFork(): void {
   lib().madvise(0x10000, vvarStart - 0x10000, C.MADV_DOFORK);
 }
 
+/** Gives free memory of malloc's heap back to the kernel (malloc_trim(3)). */
+export function mallocTrim(): void {
+  lib().malloc_trim(0);
+}
+
 /** fork() with the heap made inheritable first. */
 export function safeFork(): number {
   const l = lib();
