@@ -18,7 +18,7 @@ export interface CriuArgs extends GlobalArgs {
   'file-locks'?: boolean;
   'pre-dump'?: boolean;
   'manage-cgroups-mode'?: string;
-  'empty-ns'?: string[];
+  'empty-ns'?: string | string[];
   'auto-dedup'?: boolean;
   'lsm-profile'?: string;
   'lsm-mount-context'?: string;
@@ -38,7 +38,7 @@ export function sharedCriuFlags(y: Argv): Argv {
     .option('lazy-pages', bool('use userfaultfd to lazily restore memory pages'))
     .option('file-locks', bool('handle file locks, for safety'))
     .option('manage-cgroups-mode', str("cgroups mode: 'soft' (default), 'full', 'strict' and 'ignore'"))
-    .option('empty-ns', { type: 'string', array: true, requiresArg: true, describe: "create a namespace, but don't restore its properties" })
+    .option('empty-ns', { type: 'string', nargs: 1, requiresArg: true, describe: "create a namespace, but don't restore its properties" })
     .option('auto-dedup', bool('enable auto deduplication of memory images'));
 }
 
