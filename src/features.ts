@@ -11,7 +11,11 @@ import { NAMESPACE_FILES } from './linux/namespaces';
 
 export function features(): Record<string, unknown> {
   const seccomp = seccompFeatures();
-  const annotations: Record<string, string> = { 'org.opencontainers.tsrunc.version': TSRUNC_VERSION };
+  const annotations: Record<string, string> = {
+    'org.opencontainers.tsrunc.version': TSRUNC_VERSION,
+    // checkpoint and restore (with CRIU): runc's key, which crun sets too and callers (Docker) read
+    'org.opencontainers.runc.checkpoint.enabled': 'true',
+  };
   if (seccomp.enabled) annotations['io.github.seccomp.libseccomp.version'] = libseccompVersion();
   return {
     ociVersionMin: '1.0.0',

@@ -4,7 +4,6 @@
 // CRIU cannot dump (not installed, or this kernel is one it cannot work
 // with), the error names the cause and the container runs on untouched.
 import * as fs from 'fs';
-import * as path from 'path';
 import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
 import { type StateStore } from '../state/store';
@@ -141,7 +140,7 @@ export async function checkpointContainer(store: StateStore, id: string, opts: C
       } finally {
         sys.close(rootFd);
       }
-      fs.writeFileSync(path.join(opts.imagePath, DESCRIPTORS), JSON.stringify(externalDescriptors(state.pid)), { mode: 0o600 });
+      writeInDir(imageDir, DESCRIPTORS, JSON.stringify(externalDescriptors(state.pid)));
     }
     report.debug?.(`criu options: ${JSON.stringify(rpc)}`);
     try {
@@ -171,6 +170,22 @@ export async function checkpointContainer(store: StateStore, id: string, opts: C
   }
   // the processes are gone with the dump: what is left of the container goes too
   if (!opts.leaveRunning && !opts.preDump) deleteContainer(store, id, true, (m) => report.warn?.(m));
+}
+
+/**
+ * A new file `name` (0600) in the directory `dirFd` holding `text`: whatever
+ * was there goes first, and the file is made O_EXCL|O_NOFOLLOW, so a link
+ * planted in an image directory others can write cannot redirect the write.
+ */
+function writeInDir(dirFd: number, name: string, text: string): void {
+  const gone = sys.tryUnlinkat(dirFd, name);
+  if (gone < 0 && gone !== -2 /* ENOENT */) sys.throwErrno('unlinkat', [name], -gone);
+  const fd = sys.openat(dirFd, name, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_CLOEXEC, 0o600);
+  try {
+    fs.writeSync(fd, text);
+  } finally {
+    sys.close(fd);
+  }
 }
 
 /** --status-fd must be an open fd of ours that can be written. */

@@ -10,7 +10,8 @@ import * as path from 'path';
 import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
 import { processStartTime } from '../linux/proc';
-import { openInRoot, mkdirAllInRoot, createFileInRoot, fdLink } from '../linux/inroot';
+import { mkdirAllInRoot, createFileInRoot, fdLink, fdPath } from '../linux/inroot';
+import { reopenMounted, type RootRef } from '../runtime/init/mounts';
 import { loadBundle } from '../bundle/load';
 import { type Spec, type Mount } from '../bundle/spec-types';
 import { type StateStore, type SavedState, type Owned } from '../state/store';
@@ -77,6 +78,7 @@ const normalized = (p: string) => path.posix.normalize(`/${p}`).replace(/(.)\/+$
  * returns those mounts (O_PATH fds) for undoMounts.
  */
 function prepareMountpoints(spec: Spec, bundleDir: string, rootFd: number): number[] {
+  const root: RootRef = { fd: rootFd, path: fdPath(rootFd) };
   const mounts = spec.mounts ?? [];
   const tmpfs = mounts.filter((m) => m.type === 'tmpfs').map((m) => normalized(m.destination));
   const onTmpfs = (m: Mount) => tmpfs.some((t) => normalized(m.destination).startsWith(t === '/' ? '/' : `${t}/`));
@@ -98,10 +100,11 @@ function prepareMountpoints(spec: Spec, bundleDir: string, rootFd: number): numb
       const target = dir ? mkdirAllInRoot(rootFd, m.destination) : createFileInRoot(rootFd, m.destination);
       try {
         sys.mount(source, fdLink(target), null, C.MS_BIND | C.MS_REC, null);
+        // the new mount, checked to be where it was made (what undoMounts unmounts)
+        made.push(reopenMounted(root, m.destination, target));
       } finally {
         sys.close(target);
       }
-      made.push(openInRoot(rootFd, m.destination, C.O_PATH | C.O_NOFOLLOW));
     }
     return made;
   } catch (e) {

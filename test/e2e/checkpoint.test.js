@@ -189,6 +189,23 @@ test('checkpoint where CRIU cannot work with the kernel: the error names CRIU\'s
   ctx.leftovers({ id, bundle });
 });
 
+test('stdio that is the host\'s /dev/null becomes the container\'s own /dev/null (runc\'s reOpenDevNull: CRIU cannot dump the host\'s; conmon gives it as stdin)', async () => {
+  const bundle = ctx.makeBundle({ args: ['sleep', '100'] });
+  const id = ctx.id('devnull');
+  // the harness gives the runtime /dev/null as stdin, files as stdout and stderr
+  ok(ctx.rt(['run', '-d', '--bundle', bundle.dir, id]), 'run -d');
+  const { pid } = await ctx.waitStatus(id, 'running');
+  const host = fs.statSync('/dev/null');
+  const fd0 = fs.statSync(`/proc/${pid}/fd/0`);
+  assert.is(fd0.rdev, host.rdev, 'still a /dev/null (1:3)');
+  assert.is.not(fd0.dev, host.dev, 'not the host\'s /dev/null: the one on the container\'s /dev');
+  const dev = fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/dev');
+  const fdMnt = /^mnt_id:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/0`, 'utf8'))[1];
+  assert.is(fdMnt, dev.split(' ')[0], 'on the container\'s /dev mount');
+  assert.is(fs.statSync(`/proc/${pid}/fd/1`).dev, fs.statSync(ctx.base).dev, 'stdout, a file, is left as it was');
+  ok(ctx.rt(['delete', '--force', id]));
+});
+
 test('restore: no checkpoint at --image-path, or an id in use: a clear error, exit 1, nothing made', async () => {
   const bundle = counterBundle();
   const id = ctx.id('rs-bad');

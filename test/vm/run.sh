@@ -387,14 +387,16 @@ JS
 # --criu-checks: runs in the guest (cgroup v2, Debian's kernel, which CRIU
 # works with): `criu check`, then test/e2e/checkpoint.test.js (checkpoint and
 # restore end to end: same id, new id, --leave-running, --pre-dump and
-# --parent-path, pipes, a terminal, hooks, the foreground), each framed by
+# --parent-path, pipes, a terminal, hooks, the foreground) and
+# test/e2e-callers/podman-checkpoint.test.js (podman's container
+# checkpoint/restore through tsrunc and runc), each framed by
 # "TSRUNC-VM-CRIU-E2E start|exit <status> <file>".
 criu_checks() {
-  local check e2e log=/tmp/tsrunc-vm-criu-check.log
+  local check e2e podman log=/tmp/tsrunc-vm-criu-check.log
   cd "$PROJECT" || exit 125
   if ! command -v criu >/dev/null; then
     echo "TSRUNC-VM-CRIU skip: no criu on this machine (test/vm/build.sh could not install it)"
-    echo "TSRUNC-VM-RESULT criu-check=skip checkpoint-e2e=skip"
+    echo "TSRUNC-VM-RESULT criu-check=skip checkpoint-e2e=skip podman-checkpoint=skip"
     return 0
   fi
   # its errors go to its log (stderr only when that is a terminal)
@@ -409,8 +411,12 @@ criu_checks() {
   node node_modules/uvu/bin.js test/e2e 'checkpoint\.test\.js$'
   e2e=$?
   echo "TSRUNC-VM-CRIU-E2E exit $e2e test/e2e/checkpoint.test.js"
-  echo "TSRUNC-VM-RESULT criu-check=$check checkpoint-e2e=$e2e"
-  [ $check = 0 ] && [ $e2e = 0 ]
+  echo "TSRUNC-VM-CRIU-E2E start test/e2e-callers/podman-checkpoint.test.js"
+  node node_modules/uvu/bin.js test/e2e-callers 'podman-checkpoint\.test\.js$'
+  podman=$?
+  echo "TSRUNC-VM-CRIU-E2E exit $podman test/e2e-callers/podman-checkpoint.test.js"
+  echo "TSRUNC-VM-RESULT criu-check=$check checkpoint-e2e=$e2e podman-checkpoint=$podman"
+  [ $check = 0 ] && [ $e2e = 0 ] && [ $podman = 0 ]
 }
 
 case "${1:-}" in

@@ -7,7 +7,7 @@ import * as C from '../../linux/constants';
 import { type Spec } from '../../bundle/spec-types';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { type CgroupView } from './mounts';
-import { setupRootfs, makeCwd, protectPaths, enterRootfs, finishRootfs, finishReadonlyMounts, makeRootReadonly } from './rootfs';
+import { setupRootfs, makeCwd, protectPaths, enterRootfs, finishRootfs, reopenDevNull, finishReadonlyMounts, makeRootReadonly } from './rootfs';
 import { runContainerHooks } from './hooks';
 import { hookContext } from '../../hooks/state';
 import { applySysctl } from './sysctl';
@@ -170,6 +170,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     enterRootfs(prepared.root, plan.noPivot);
     sys.close(prepared.root.fd);
     finishRootfs(spec);
+    reopenDevNull(spec);
     if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
     if (spec.domainname !== undefined) sys.setdomainname(spec.domainname);
 
