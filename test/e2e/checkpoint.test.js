@@ -508,4 +508,37 @@ test('a terminal container: restore -d --console-socket hands the new pty master
   ctx.leftovers({ id, bundle });
 });
 
+test('the library: Container#checkpoint and Container.restore (from a node program) make the same cycle', async () => {
+  if (CANNOT) return skip(CANNOT);
+  if (!h.IS_TSRUNC) return skip(`the library is tsrunc's (${h.RUNTIME_NAME})`);
+  const bundle = counterBundle();
+  const id = ctx.id('cr-api');
+  await runCounter(bundle, id);
+  const img = ctx.tmp('img');
+  // a program of its own: the restored init is the restoring process's child, and is handed on when that one exits
+  const file = ctx.tmp('program.js');
+  fs.writeFileSync(file, `'use strict';
+const { Container } = require(${JSON.stringify(h.PROJECT)});
+const [root, bundle, id, img] = process.argv.slice(2);
+(async () => {
+  await Container.open(id, { root }).checkpoint({ imagePath: img, workPath: img });
+  const gone = Container.list({ root }).includes(id) ? 'still there' : 'gone';
+  const c = await Container.restore(id + '-r', { root, bundle, imagePath: img, workPath: img });
+  process.stdout.write(JSON.stringify({ gone, state: c.state() }));
+})().catch((e) => { process.stdout.write(JSON.stringify({ error: e.message })); });
+`);
+  ctx.trackId(`${id}-r`);
+  const at = count(bundle);
+  const r = spawnSync(process.execPath, [file, ctx.root, bundle.dir, id, img], { encoding: 'utf8', timeout: 120000 });
+  assert.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.not.ok(out.error, out.error);
+  assert.is(out.gone, 'gone');
+  assert.is(out.state.id, `${id}-r`);
+  assert.is(out.state.status, 'running');
+  assert.ok(await countAbove(bundle, at) > at, 'the counter goes on');
+  ok(ctx.rt(['delete', '--force', `${id}-r`]));
+  ctx.leftovers({ id: `${id}-r`, bundle });
+});
+
 test.run();
