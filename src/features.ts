@@ -18,6 +18,8 @@ export function features(): Record<string, unknown> {
     // run a WebAssembly module in place of execve (src/bundle/wasm.ts), as crun's run.oci.crun.wasm says
     'org.opencontainers.tsrunc.wasm': 'true',
     'org.opencontainers.tsrunc.wasm.wasi': 'preview1',
+    // checkpoint and restore (with CRIU): runc's key, which crun sets too and callers (Docker) read
+    'org.opencontainers.runc.checkpoint.enabled': 'true',
   };
   if (seccomp.enabled) annotations['io.github.seccomp.libseccomp.version'] = libseccompVersion();
   return {

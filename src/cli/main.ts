@@ -37,6 +37,8 @@ const COMMANDS: Record<CommandName, [usage: string, describe: string, load: () =
   features: ['features', 'show the enabled features', () => require('./features')],
   exec: ['exec', 'execute new process inside the container', () => require('./exec')],
   ps: ['ps [id]', 'ps displays the processes running inside a container', () => require('./ps')],
+  checkpoint: ['checkpoint [id]', 'checkpoint a running container', () => require('./checkpoint')],
+  restore: ['restore [id]', 'restore a container from a previous checkpoint', () => require('./restore')],
 };
 
 const NAME = 'tsrunc';
@@ -120,7 +122,7 @@ export async function main(args: string[]): Promise<void> {
     .option('debug', { type: 'boolean', describe: 'enable debug logging' })
     .option('systemd-cgroup', { type: 'boolean', describe: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:runc:434234"' })
     .option('rootless', { describe: 'ignore cgroup permission errors (true, false, auto)' })
-    .option('criu', { type: 'string', hidden: true })
+    .option('criu', { type: 'string', describe: 'path to the criu binary used for checkpoint and restore' })
     .version(false)
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
     .help('help')

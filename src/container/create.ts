@@ -56,7 +56,7 @@ export interface Created {
 }
 
 /** Now in RFC 3339 as Go prints it: the fraction without trailing zeros. */
-function rfc3339Now(): string {
+export function rfc3339Now(): string {
   return isoTime().replace(/\.?0*Z$/, 'Z');
 }
 
@@ -244,7 +244,8 @@ function withListenEnv(spec: Spec, listen: number): Spec {
   return { ...spec, process: { ...spec.process, env: [...(spec.process.env ?? []), `LISTEN_FDS=${listen}`, 'LISTEN_PID=1'] } };
 }
 
-function namespacePaths(pid: number, types: string[]): Record<string, string> {
+/** The init's namespace files by type (exec joins them). */
+export function namespacePaths(pid: number, types: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const t of types) out[t] = path.join('/proc', String(pid), 'ns', NAMESPACE_FILES[t]);
   return out;

@@ -50,6 +50,7 @@ export const MOUNT_ATTR_IDMAP = 0x100000;
 export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
 
 export const O_RDONLY = 0;
+export const O_ACCMODE = 3;
 export const O_WRONLY = 1;
 export const O_RDWR = 2;
 export const O_CREAT = 0o100;

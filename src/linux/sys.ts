@@ -233,6 +233,11 @@ export function setNonblock(fd: number, on: boolean): void {
   if (next !== cur) check('fcntl', [fd, 'F_SETFL', next], lib().fcntl(fd, C.F_SETFL, next));
 }
 
+/** fcntl(F_GETFL): the open file status flags and access mode. */
+export function fcntlGetFl(fd: number): number {
+  return check('fcntl', [fd, 'F_GETFL'], lib().fcntl(fd, C.F_GETFL, 0));
+}
+
 export function fdIsOpen(fd: number): boolean {
   return lib().fcntl(fd, C.F_GETFD, 0) >= 0;
 }

@@ -163,6 +163,9 @@ function shq(s) {
 /**
  * A logging wrapper around `real`: each call leaves <logDir>/<n>.{argv,cwd,env,rc,out,err,stdin,log}.
  * Written in sh so that it works with the empty environment podman's cleanup uses.
+ * create, run, exec and restore keep the caller's stdio (the container's, or
+ * for restore the pipes CRIU gives the restored process); the others' output
+ * is kept too.
  */
 function wrapperScript(real, logDir) {
   return `#!/bin/sh
@@ -186,7 +189,7 @@ for a in "$@"; do
   prev=$a
 done
 case "$sub" in
-  create|run|exec|"")
+  create|run|exec|restore|"")
     if [ -n "$bundle" ] && [ -f "$bundle/config.json" ]; then /bin/cp "$bundle/config.json" "$D/$n.config.json" 2>/dev/null; fi
     "$R" "$@"
     rc=$?
@@ -228,7 +231,7 @@ function readCalls(logDir) {
     const [tb, pb] = b.split('-').map(BigInt);
     return ta < tb ? -1 : ta > tb ? 1 : pa < pb ? -1 : pa > pb ? 1 : 0;
   });
-  const subs = new Set(['create', 'run', 'exec', 'start', 'state', 'kill', 'delete', 'list', 'ps', 'pause', 'resume', 'update', 'events', 'features', 'spec']);
+  const subs = new Set(['create', 'run', 'exec', 'start', 'state', 'kill', 'delete', 'list', 'ps', 'pause', 'resume', 'update', 'events', 'features', 'spec', 'checkpoint', 'restore']);
   return ids.map((n) => {
     const f = (ext) => readSafe(path.join(logDir, `${n}.${ext}`));
     const argv = (f('argv') || '').split('\0').slice(0, -1);

@@ -26,6 +26,8 @@ const KNOWN_RUNC = {
     'a file planted at runc\'s fixed temp name ".<name>" makes create fail (O_EXCL: "file exists"): no write is redirected, but the attacker can stop every create',
   'state root and container dir are 0700 whatever the umask':
     'runc makes its container dirs 0711 (its 0700 root hides them; a root that existed before with 0755 does not)',
+  'checkpoint: a symlink planted at descriptors.json in an image directory another user owns redirects no write':
+    'runc writes descriptors.json with os.WriteFile, through the planted symlink, as root',
 };
 
 const contexts = { tsrunc: attackContext('hostfiles'), runc: attackContext('hostfiles', { runtime: 'runc' }) };
@@ -99,6 +101,31 @@ bothRuntimes('pid file: symlinks planted at its temp and final names redirect no
 });
 
 // ---------------------------------------------------------------- state root, container dir, exec fifo
+
+// ---------------------------------------------------------------- checkpoint
+
+bothRuntimes('checkpoint: a symlink planted at descriptors.json in an image directory another user owns redirects no write', (c) => {
+  const criu = spawnSync('sh', ['-c', 'command -v criu || ls /usr/sbin/criu'], { encoding: 'utf8' });
+  if (criu.status !== 0) return skip('criu is not installed: checkpoint stops before it writes anything');
+  const dir = c.tmp('imgdir');
+  fs.mkdirSync(dir, { mode: 0o755 });
+  fs.chownSync(dir, NOBODY, NOBODY);
+  const victim = c.tmp('victim');
+  fs.writeFileSync(victim, 'precious\n', { mode: 0o644 });
+  const planted = path.join(dir, 'descriptors.json');
+  asNobody('require("fs").symlinkSync(process.argv[1], process.argv[2])', victim, planted);
+  const id = c.id('hcp');
+  const b = c.makeBundle({ args: ['sleep', '100'] });
+  assert.is(c.rt(['run', '-d', '--bundle', b.dir, id]).status, 0, 'run -d');
+  // whether CRIU then dumps (where it works with the kernel) or fails does not matter: descriptors.json comes first
+  const r = c.rt(['checkpoint', '--image-path', dir, id]);
+  assert.is(readOr(victim, '(gone)'), 'precious\n', `root wrote descriptors.json through the planted symlink into the victim (checkpoint: ${r.status} ${r.stderr})`);
+  const st = fs.lstatSync(planted);
+  assert.ok(st.isFile(), 'descriptors.json is a file of its own, not the planted link');
+  assert.is(st.uid, 0);
+  assert.is(mode(planted), 0o600, `descriptors.json mode ${octal(mode(planted))}`);
+  c.rt(['delete', '--force', id]);
+});
 
 bothRuntimes('exec.fifo of a created container: another user cannot open it', (c) => {
   const id = c.id('hst');

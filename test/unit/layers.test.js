@@ -15,7 +15,7 @@ const SRC = path.join(__dirname, '..', '..', 'src');
 const RANK = {
   linux: 0, errors: 0, version: 0, faults: 0, validators: 0,
   bundle: 1, state: 1,
-  cgroups: 2, seccomp: 2, hooks: 2, spec: 2,
+  cgroups: 2, seccomp: 2, hooks: 2, spec: 2, criu: 2,
   runtime: 3,
   container: 4, features: 4,
   api: 5,

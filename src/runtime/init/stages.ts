@@ -8,7 +8,7 @@ import { type Spec } from '../../bundle/spec-types';
 import { inRuntimeMountNs } from '../../bundle/semantic';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { type CgroupView } from './mounts';
-import { setupRootfs, makeCwd, protectPaths, enterRootfs, chrootRootfs, finishRootfs, finishReadonlyMounts, makeRootReadonly } from './rootfs';
+import { setupRootfs, makeCwd, protectPaths, enterRootfs, chrootRootfs, finishRootfs, reopenDevNull, finishReadonlyMounts, makeRootReadonly } from './rootfs';
 import { moveRoot } from './no-pivot';
 import { runContainerHooks } from './hooks';
 import { hookContext } from '../../hooks/state';
@@ -188,6 +188,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     else enterRootfs(prepared.root);
     sys.close(prepared.root.fd);
     finishRootfs(spec);
+    reopenDevNull(spec);
     if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
     if (spec.domainname !== undefined) sys.setdomainname(spec.domainname);
 
