@@ -177,8 +177,13 @@ export function createContainer(opts: CreateOptions): Created {
         owned.hooksStarted = true;
         record();
         fault('create:hooks');
-        runHooks('prestart', spec.hooks?.prestart, ctx);
-        runHooks('createRuntime', spec.hooks?.createRuntime, ctx);
+        try {
+          runHooks('prestart', spec.hooks?.prestart, ctx);
+          runHooks('createRuntime', spec.hooks?.createRuntime, ctx);
+        } catch (e) {
+          // as runc: a create-time hook's failure is the container process's
+          throw new RuntimeError(`unable to start container process: ${(e as Error).message}`, 1, { cause: e });
+        }
       },
       // SCMP_ACT_NOTIFY: the listener goes to the agent at linux.seccomp.listenerPath
       seccompListener: seccomp && ((fd) => sendListenerToAgent(seccomp, fd, hookContext(spec, opts.id, initPid, bundle.dir))),

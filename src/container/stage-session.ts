@@ -5,7 +5,7 @@
 // error messages.
 import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
-import { Channel, type ChildMessage, type ParentMessage } from '../runtime/protocol';
+import { Channel, type ChildMessage, type ParentMessage, stageErrorText } from '../runtime/protocol';
 import { RuntimeError } from '../errors';
 
 /** How long the parent waits for any message of a stage: a stage that says nothing for that long is stuck. */
@@ -109,7 +109,7 @@ export class StageSession {
       const m = p.msg;
       this.debug(`stage-2[${this.stage2Pid}]: ${m.type}${m.type === 'ready' ? ': setup complete' : ''}`);
       if (m.type === 'ready') return;
-      if (m.type === 'error') throw failed(m.stage === 'setting up the process' ? m.message : `error ${m.stage}: ${m.message}`);
+      if (m.type === 'error') throw failed(stageErrorText(m.stage, m.message));
       if (m.type === 'console' || m.type === 'seccomp-listener') {
         const handler = m.type === 'console' ? on.console : on.seccompListener;
         if (p.fd === undefined) throw failed(`the container process sent a ${m.type} message without its fd`);

@@ -36,12 +36,14 @@ export interface WaitResult {
   /** Exit code, or undefined when killed by a signal. */
   code?: number;
   signal?: number;
+  /** Killed by a signal and a core was dumped (WCOREDUMP); absent otherwise. */
+  coreDumped?: true;
 }
 
 export function decodeWaitStatus(pid: number, status: number): WaitResult {
   const sig = status & 0x7f;
   if (sig === 0) return { pid, code: (status >> 8) & 0xff };
-  return { pid, signal: sig };
+  return status & 0x80 ? { pid, signal: sig, coreDumped: true } : { pid, signal: sig };
 }
 
 /** waitpid; with WNOHANG returns undefined while the child still runs. Retries EINTR. */

@@ -37,6 +37,15 @@ export type ChildMessage =
   | { type: 'ready' }
   | { type: 'error'; stage: string; message: string };
 
+/** Steps of stage 2 whose errors say all on their own ("error running createContainer hook #0: ..."). */
+export const STEP_SETUP_PROCESS = 'setting up the process';
+export const STEP_CREATE_CONTAINER_HOOKS = 'running createContainer hooks';
+
+/** The text of a stage's error: "error <step>: <message>", or the message alone where it says all. */
+export function stageErrorText(stage: string, message: string): string {
+  return stage === STEP_SETUP_PROCESS || stage === STEP_CREATE_CONTAINER_HOOKS ? message : `error ${stage}: ${message}`;
+}
+
 export type ParentMessage = { type: 'continue' } | { type: 'idmap-done' } | { type: 'create-hooks-done' };
 
 export interface Packet<T> {

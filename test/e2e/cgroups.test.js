@@ -229,6 +229,26 @@ test('a memory limit OOM-kills a process exceeding it; events reports the OOM an
   ctx.leftovers({ id, bundle });
 });
 
+// runc's events.bats: `events` runs in the background into a file; once a stats
+// line is there, `delete -f` removes the container and events ends with 0.
+test('events --interval 100ms into a file: a stats line first, and delete --force ends it with status 0', async () => {
+  const { id, bundle } = started('sleep 100', { memory: { limit: 67108864 } });
+  const evOut = ctx.tmp('events-100ms.out');
+  const started0 = Date.now();
+  const ev = ctx.rtAsync(['events', '--interval', '100ms', id], { stdoutPath: evOut, timeout: 60000 });
+  await waitFor('a stats line', () => fs.existsSync(evOut) && fs.readFileSync(evOut, 'utf8').includes(`"id":"${id}"`), 10000);
+  const waited = Date.now() - started0;
+  ok(['delete', '--force', id]);
+  const done = await Promise.race([ev.done, h.delay(10000).then(() => null)]);
+  assert.ok(done, 'events is still running 10 s after delete --force');
+  assert.is(done.status, 0, `events exit status; stderr: ${done.stderr}`);
+  const lines = fs.readFileSync(evOut, 'utf8').trim().split('\n');
+  assert.ok(lines[0].startsWith(`{"type":"stats","id":"${id}",`) && lines[0].includes('"data"'), lines[0].slice(0, 120));
+  for (const l of lines) assert.is(JSON.parse(l).type, 'stats');
+  assert.ok(waited < 5000, `the first stats line came after ${waited} ms with a 100 ms interval`);
+  ctx.leftovers({ id, bundle });
+});
+
 test('events --stats: one stats object shaped like runc\'s, then exit', () => {
   const { id } = started('sleep 100', { memory: { limit: 67108864 }, pids: { limit: 20 } });
   const r = ok(['events', '--stats', id]);

@@ -6,7 +6,7 @@ import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { type Spec } from '../../bundle/spec-types';
 import { inRuntimeMountNs } from '../../bundle/semantic';
-import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
+import { type Channel, type ChildMessage, type ParentMessage, STEP_CREATE_CONTAINER_HOOKS, STEP_SETUP_PROCESS } from '../protocol';
 import { type CgroupView } from './mounts';
 import { setupRootfs, makeCwd, protectPaths, enterRootfs, chrootRootfs, finishRootfs, reopenDevNull, finishReadonlyMounts, makeRootReadonly } from './rootfs';
 import { moveRoot } from './no-pivot';
@@ -178,7 +178,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
       const done = chan.recv();
       if (!done || done.msg.type !== 'create-hooks-done') sys.exit(1); // the runtime reports the failure
     }
-    step = 'running createContainer hooks';
+    step = STEP_CREATE_CONTAINER_HOOKS;
     runContainerHooks('createContainer', hooks.createContainer, { ...hookCtx, pid: sys.getpid() });
     step = 'preparing the root filesystem';
     if (spec.linux?.sysctl) applySysctl(procFd, spec.linux.sysctl); // before /proc/sys turns read-only
@@ -202,7 +202,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     finishReadonlyMounts(prepared);
     makeRootReadonly(spec);
 
-    step = 'setting up the process';
+    step = STEP_SETUP_PROCESS;
     const ready = prepareProcess({
       process: p,
       personality: spec.linux?.personality,
