@@ -150,6 +150,7 @@ export function createContainer(opts: CreateOptions): Created {
       keyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
       seccomp,
       ...wasmPlan(spec.annotations),
+      debug: opts.debug !== undefined,
     };
     session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
     fault('create:forked');

@@ -72,6 +72,7 @@ export function execInContainer(opts: ExecOptions): number {
     root: inRuntimeMountNs(spec) ? `/proc/${state.pid}/root` : undefined,
     sessionKeyring: state.sessionKeyring,
     ...wasmPlan(spec.annotations),
+    debug: opts.debug !== undefined,
   };
   let pid = 0;
   const session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
