@@ -293,15 +293,17 @@ test('an unknown command or help topic: "No help topic for \'X\'", exit status 3
   assert.equal(lines.map((l) => [l.level, l.msg]), [['error', "No help topic for 'pcli-foo'\n"]]);
 });
 
-test('--version and -v: "NAME version V" then "key: value" lines, exit status 0, even before a command', () => {
+test('--version and -v: "NAME version V", "commit: C", "spec: X.Y.Z", then "key: value" lines, exit status 0, even before a command', () => {
   for (const args of [['--version'], ['-v'], ['-v', 'list'], ['--root', ctx.root, '--version', 'state', 'pcli-x']]) {
     const r = run(args);
     assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
     const lines = r.stdout.split('\n');
-    assert.match(lines[0], new RegExp(`^${NAME} version \\S+$`));
+    assert.match(lines[0], new RegExp(`^${NAME} version \\d+\\.\\d+\\.\\d+\\S*$`));
     assert.is(lines.pop(), '');
     for (const l of lines.slice(1)) assert.match(l, /^[a-z]+: \S+$/);
-    assert.ok(lines.some((l) => l.startsWith('spec: ')), r.stdout);
+    // runc's version.bats: the commit on line 2, the spec on line 3 (a build from a git checkout has a commit)
+    assert.match(lines[1], /^commit: \S+$/, r.stdout);
+    assert.match(lines[2], /^spec: \d+\.\d+\.\d+/, r.stdout);
   }
 });
 
