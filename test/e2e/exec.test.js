@@ -479,6 +479,19 @@ test('--process/-p FILE: args, env, cwd and user from a process.json', () => {
   assert.is(r.stdout, 'from-json\n/tmp\n1000\n1001\n');
 });
 
+test('--process/-p from a pipe (runc\'s exec.bats uses -p <(...)), its JSON written after the runtime opened it', () => {
+  const c = start();
+  const file = ctx.tmp('process.json');
+  fs.writeFileSync(file, JSON.stringify({ args: ['echo', 'from-a-pipe'], env: ['PATH=/bin:/usr/bin'], cwd: '/' }));
+  // /dev/stdin is the pipe: the runtime waits for what the writer sends late, then for its end
+  const r = ctx.rt(['exec', '-p', '/dev/stdin', c.id], { sh: `(sleep 0.5; cat '${file}') | exec "$@"` });
+  ok(r);
+  assert.is(r.stdout, 'from-a-pipe\n');
+  // a directory is no process.json
+  const d = exec(['-p', ctx.base, c.id]);
+  assert.is.not(d.status, 0, d.stderr);
+});
+
 test('--preserve-fds 1: fd 3 reaches the process, fd 4 does not', () => {
   const c = start();
   const f3 = ctx.tmp('fd3');
