@@ -5,7 +5,7 @@ import { type Hierarchy, innerPath, relativeToRoot } from './paths';
 import { readPids, subtree, removeTree, mkdirs, writeFile, readText, readU64, exists } from './fsutil';
 import { sleepMs } from '../linux/sys';
 import { type CgroupView } from './manager';
-import { type LinuxResources, type ApplyOptions, resourceProblems, digits, unlimited, isHuge, type ThrottleKind, throttleEntries } from './resources';
+import { type LinuxResources, type ApplyOptions, resourceProblems, unifiedOnV1Error, digits, unlimited, isHuge, type ThrottleKind, throttleEntries } from './resources';
 import { containerDeviceState, v1Writes } from './devices';
 import { statsV1, type Json } from './stats';
 import { type OomWatcher, oomWatcherV1 } from './oom';
@@ -60,7 +60,7 @@ export class CgroupV1 implements CgroupManager {
     const problems = resourceProblems(r, where);
     if (problems.length) throw new RuntimeError(problems.join('; '));
     if (r.unified && Object.keys(r.unified).length) {
-      throw new RuntimeError(`${where}.unified: cannot apply cgroup v2 settings (${Object.keys(r.unified).join(', ')}) on this cgroup v1 host`);
+      throw unifiedOnV1Error(r.unified, where);
     }
     // Every controller a setting needs must be mounted: check them all before writing anything.
     const need = (controller: string, file: string, value: string | number): string => {

@@ -496,6 +496,27 @@ test('delete leaves no cgroup dir: nested cgroups the container made, after a ki
   ctx.leftovers({ id, bundle });
 });
 
+test('a cgroup that already holds processes (another container\'s): run and create warn as runc, and go on', () => {
+  const cgroupsPath = `/cg-shared-${h.rand()}`;
+  const first = ctx.makeBundle({ args: ['sleep', '1000'], cgroupsPath });
+  const firstId = ctx.id('cgsh');
+  let r = ok(['run', '-d', '--bundle', first.dir, firstId]);
+  assert.not.match(r.stderr, /not empty/, 'an empty cgroup: no warning');
+  const second = ctx.makeBundle({ args: ['sleep', '1000'], cgroupsPath });
+  const secondId = ctx.id('cgsh');
+  r = ok(['run', '-d', '--bundle', second.dir, secondId]);
+  const warnings = () => h.parseTextLog(r.stderr).filter((e) => e.level === 'warning').map((e) => e.msg);
+  assert.ok(warnings().includes("container's cgroup is not empty: 1 process(es) found"), r.stderr);
+  const third = ctx.makeBundle({ args: ['sleep', '1000'], cgroupsPath });
+  const thirdId = ctx.id('cgsh');
+  r = ok(['create', '--bundle', third.dir, thirdId]);
+  assert.ok(warnings().includes("container's cgroup is not empty: 2 process(es) found"), r.stderr);
+  assert.is(ctx.state(thirdId).status, 'created');
+  for (const id of [thirdId, secondId, firstId]) ok(['delete', '--force', id]);
+  for (const b of [first, second, third]) ctx.leftovers({ bundle: b, cgroupsPath });
+  assert.equal(h.cgroupDirsAt(cgroupsPath), [], 'the cgroup is gone with the containers');
+});
+
 // ---- bad values: exit 1, clear error, nothing left ----
 
 function rejected(resources, mentions, edit) {
@@ -539,7 +560,9 @@ test('values this host cannot apply: exit 1, the file and the value named, nothi
     rejected({ cpu: { quota: 10, period: 100000 } }, ['cpu.max', '10 100000']);
     return;
   }
-  rejected({ unified: { 'memory.max': '1000000' } }, ['linux.resources.unified', 'memory.max', 'cgroup v1']);
+  // runc's words (cgroups.bats greps "invalid configuration"), then the field and its keys
+  const msg = rejected({ unified: { 'memory.max': '1000000' } }, ['linux.resources.unified', 'memory.max', 'cgroup v1']);
+  assert.match(msg, /^(runc run failed: |runc create failed: )?invalid configuration: cannot use unified on cgroup v1/);
   if (!v1Mount('hugetlb')) rejected({ hugepageLimits: [{ pageSize: '2MB', limit: 2097152 }] }, ['hugetlb.2MB.limit_in_bytes', '2097152', 'not mounted']);
   // the kernel refuses: a cpu quota below its minimum
   rejected({ cpu: { quota: 10, period: 100000 } }, ['cpu.cfs_quota_us', '10']);
