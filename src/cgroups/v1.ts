@@ -37,10 +37,14 @@ export class CgroupV1 implements CgroupManager {
 
   create(): void {
     for (const [name, dir] of Object.entries(this.paths)) {
-      const created = mkdirs(dir);
-      // A new cpuset cgroup has no CPUs or memory nodes: copy the parent's, level by level.
+      mkdirs(dir);
+      // A new cpuset cgroup has no CPUs or memory nodes, and no process can join it: copy the
+      // parent's, level by level from the top, as runc does (also into levels that existed
+      // empty, such as a pod's cgroup its manager made with mkdir).
       if (name.split(',').includes('cpuset')) {
-        for (const d of created) {
+        const levels: string[] = [];
+        for (let d = dir; fs.existsSync(path.join(path.dirname(d), 'cpuset.cpus')); d = path.dirname(d)) levels.unshift(d);
+        for (const d of levels) {
           for (const f of ['cpuset.cpus', 'cpuset.mems']) {
             const mine = path.join(d, f);
             if (fs.readFileSync(mine, 'utf8').trim() === '') {
