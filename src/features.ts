@@ -1,7 +1,7 @@
 // The runtime-spec Features structure (features.md, features-linux.md): what
 // this build of tsrunc recognises and can really do on this host.
 import * as fs from 'fs';
-import { SPEC_VERSION, TSRUNC_VERSION } from './version';
+import { SPEC_VERSION, TSRUNC_VERSION, TSRUNC_COMMIT } from './version';
 import { knownMountOptions } from './bundle/mount-options';
 import { CAPABILITIES, kernelLastCap } from './linux/capabilities';
 import { seccompFeatures } from './seccomp/compile';
@@ -21,6 +21,7 @@ export function features(): Record<string, unknown> {
     // checkpoint and restore (with CRIU): runc's key, which crun sets too and callers (Docker) read
     'org.opencontainers.runc.checkpoint.enabled': 'true',
   };
+  if (TSRUNC_COMMIT) annotations['org.opencontainers.tsrunc.commit'] = TSRUNC_COMMIT; // runc's org.opencontainers.runc.commit
   if (seccomp.enabled) annotations['io.github.seccomp.libseccomp.version'] = libseccompVersion();
   return {
     ociVersionMin: '1.0.0',

@@ -11,6 +11,7 @@ const fs = require('fs');
 const path = require('path');
 const esbuild = require('esbuild');
 const { wrapBundle } = require('./wrap');
+const { execFileSync } = require('child_process');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -45,6 +46,22 @@ const yargsLazyColumns = {
     });
   },
 };
+
+/**
+ * dist/build-info.json: the commit `tsrunc --version` and `features` name
+ * (src/version.ts), as runc's Makefile gives its build `git describe --dirty
+ * --long --always`; empty outside a git checkout (a tarball), as with runc.
+ */
+function writeBuildInfo() {
+  let commit = '';
+  try {
+    commit = execFileSync('git', ['describe', '--dirty', '--long', '--always'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    /* no git, or not a checkout */
+  }
+  fs.writeFileSync(path.join(ROOT, 'dist', 'build-info.json'), JSON.stringify({ commit }) + '\n');
+}
+writeBuildInfo(); // before bundling: the bundle holds it
 
 // bin/tsrunc's code caches belong to the bundle being replaced
 fs.rmSync(path.join(ROOT, 'dist', '.v8-cache'), { recursive: true, force: true });

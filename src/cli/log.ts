@@ -65,6 +65,10 @@ export class Logger {
   debug(msg: string, fields?: Fields): void {
     this.write('debug', msg, fields);
   }
+  /** The library's `debug` option: undefined without --debug, so that the stages send no lines. */
+  get debugSink(): ((msg: string) => void) | undefined {
+    return this.debugEnabled ? (msg) => this.debug(msg) : undefined;
+  }
   warn(msg: string): void {
     this.write('warning', msg);
   }

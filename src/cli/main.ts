@@ -4,7 +4,7 @@
 // property is the singleton's .default() option method, not the function
 import yargs = require('yargs');
 import type { Argv } from 'yargs';
-import { TSRUNC_VERSION, SPEC_VERSION } from '../version';
+import { TSRUNC_VERSION, TSRUNC_COMMIT, SPEC_VERSION } from '../version';
 import { makeLogger } from './context';
 import { reportFatal } from './log';
 import { printOut } from './output';
@@ -44,7 +44,7 @@ const COMMANDS: Record<CommandName, [usage: string, describe: string, load: () =
 const NAME = 'tsrunc';
 
 /** runc's app.Version: the version, then `key: value` lines. */
-const VERSION = () => versionText(TSRUNC_VERSION, [`spec: ${SPEC_VERSION}`, `node: ${process.version}`]);
+const VERSION = () => versionText(TSRUNC_VERSION, [...(TSRUNC_COMMIT ? [`commit: ${TSRUNC_COMMIT}`] : []), `spec: ${SPEC_VERSION}`, `node: ${process.version}`]);
 
 /**
  * Help and version, answered before yargs as runc's urfave/cli answers them

@@ -42,7 +42,7 @@ export interface CreateOptions {
   systemdCgroup: boolean;
   /** Called with the pty master when process.terminal is true; must take ownership of the fd. */
   onConsole?: (master: number) => void;
-  /** Where warnings go (failed poststop hooks). */
+  /** Where warnings go (a cgroup that already holds processes, failed poststop hooks). */
   warn?: (msg: string) => void;
   /** Reparent the init to this process (run in the foreground waits for it). */
   subreaper?: boolean;
@@ -121,6 +121,13 @@ export function createContainer(opts: CreateOptions): Created {
     owned.hostRootfs = hostRootfsBefore(spec, bundle.rootfs);
     if (owned.hostRootfs) record();
     const manager = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup, spec.annotations);
+    // A cgroup that already holds processes (another container's, a pod's) is used all the same,
+    // with runc 1.1.5's warnings (1.2 refuses it).
+    const occupants = manager.exists() ? manager.processes().length : 0;
+    if (occupants) {
+      opts.warn?.(`container's cgroup is not empty: ${occupants} process(es) found`);
+      opts.warn?.('DEPRECATED: runc 1.2 refuses to run a container in a non-empty cgroup; https://github.com/opencontainers/runc/issues/3132');
+    }
     // An existing cgroup that is frozen would freeze the init mid-setup. Refused, as runc,
     // before anything is made or recorded: the caller's cgroup stays as it was.
     if (manager.isFrozen()) throw new RuntimeError("container's cgroup unexpectedly frozen");
@@ -150,6 +157,7 @@ export function createContainer(opts: CreateOptions): Created {
       keyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
       seccomp,
       ...wasmPlan(spec.annotations),
+      debug: opts.debug !== undefined,
     };
     session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
     fault('create:forked');

@@ -5,7 +5,7 @@
 // error messages.
 import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
-import { Channel, type ChildMessage, type ParentMessage, stageErrorText } from '../runtime/protocol';
+import { Channel, type ChildMessage, type ParentMessage, type Packet, stageErrorText } from '../runtime/protocol';
 import { RuntimeError } from '../errors';
 
 /** How long the parent waits for any message of a stage: a stage that says nothing for that long is stuck. */
@@ -25,11 +25,16 @@ export interface SetupHandlers {
   createHooks?: () => void;
 }
 
-/** Debug lines of the exchange (runc --debug logs its nsexec stages the same way). */
+/**
+ * Debug lines of the exchange, in the words of runc's nsexec (runc --debug):
+ * the runtime is stage-0; the stages' own lines come as `log` messages.
+ */
 export type DebugLog = (msg: string) => void;
 
 export class StageSession {
   private stage2Pid = 0;
+  /** A message (or EOF) read while logging what was sent, not yet handled. */
+  private pending?: { packet: Packet<ChildMessage> | undefined };
 
   private constructor(
     readonly chan: ParentChannel,
@@ -45,6 +50,7 @@ export class StageSession {
    */
   static fork(main: (chan: Channel<ChildMessage, ParentMessage>) => never, opts: { subreaper?: boolean; debug?: DebugLog } = {}): StageSession {
     const debug = opts.debug ?? (() => undefined);
+    debug(`nsexec[${process.pid}]: => nsexec container setup`);
     const [parentEnd, childEnd] = sys.socketpair(C.SOCK_SEQPACKET);
     try {
       if (opts.subreaper) sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
@@ -54,7 +60,7 @@ export class StageSession {
         sys.close(parentEnd);
         main(new Channel<ChildMessage, ParentMessage>(childEnd));
       }
-      debug(`stage-0[${process.pid}]: spawned stage-1 (${pid})`);
+      debug(`nsexec-0[${process.pid}]: spawn stage-1 (${pid})`);
       return new StageSession(new Channel<ParentMessage, ChildMessage>(parentEnd), pid, debug);
     } catch (e) {
       sys.close(parentEnd);
@@ -64,8 +70,34 @@ export class StageSession {
     }
   }
 
-  private recv() {
-    return this.chan.recv(STAGE_TIMEOUT_MS);
+  private say(msg: string): void {
+    this.debug(`nsexec-0[${process.pid}]: ${msg}`);
+  }
+
+  /** The next message of the exchange; the stages' log lines before it go to the log. */
+  private recv(): Packet<ChildMessage> | undefined {
+    if (this.pending) {
+      const p = this.pending;
+      this.pending = undefined;
+      return p.packet;
+    }
+    for (;;) {
+      const p = this.chan.recv(STAGE_TIMEOUT_MS);
+      if (p?.msg.type !== 'log') return p;
+      this.debug(p.msg.msg);
+    }
+  }
+
+  /** Logs the log lines already sent: stage 1's last ones once it has exited (stage 2 says nothing before `continue`). */
+  private logSent(): void {
+    while (sys.pollIn(this.chan.fd, 0)) {
+      const p = this.chan.recv();
+      if (p?.msg.type !== 'log') {
+        this.pending = { packet: p }; // for the next recv (EOF: stage 2 is gone)
+        return;
+      }
+      this.debug(p.msg.msg);
+    }
   }
 
   /**
@@ -77,17 +109,16 @@ export class StageSession {
     let first = this.recv();
     if (first?.msg.type === 'idmap-request') {
       if (!writeIdMaps) throw failed('unexpected id map request');
-      this.debug(`stage-1[${this.stage1Pid}]: requested the id maps of its new user namespace`);
+      this.say('stage-1 requested userns mappings');
       writeIdMaps(this.stage1Pid);
-      this.debug(`stage-0[${process.pid}]: wrote the id maps of stage-1 (${this.stage1Pid})`);
+      this.say(`wrote the id maps of stage-1 (${this.stage1Pid})`);
       this.chan.send({ type: 'idmap-done' });
       first = this.recv();
     }
-    if (first?.msg.type === 'init-pid') {
-      this.debug(`stage-1[${this.stage1Pid}]: joined and created the namespaces, forwarded the pid of stage-2 (${first.msg.pid})`);
-    }
+    if (first?.msg.type === 'init-pid') this.say(`stage-1 (${this.stage1Pid}) forwarded the pid of stage-2 (${first.msg.pid})`);
     const stage1Exit = sys.waitpid(this.stage1Pid);
-    this.debug(`stage-1[${this.stage1Pid}]: exited (${JSON.stringify(stage1Exit)})`);
+    this.logSent();
+    this.say(stage1Exit?.code === 0 ? 'stage-1 complete' : `stage-1 exited (${JSON.stringify(stage1Exit)})`);
     if (!first) throw failed(`the first stage exited (${JSON.stringify(stage1Exit)}) without a word`);
     if (first.msg.type === 'error') throw failed(first.msg.message);
     if (first.msg.type !== 'init-pid') throw failed(`unexpected message from the first stage: ${first.msg.type}`);
@@ -97,7 +128,7 @@ export class StageSession {
 
   /** Lets the container's process go on (it is in its cgroup now). */
   proceed(): void {
-    this.debug(`stage-0[${process.pid}]: signalling stage-2 (${this.stage2Pid}) to run`);
+    this.say(`signalling stage-2 (${this.stage2Pid}) to run`);
     this.chan.send({ type: 'continue' });
   }
 
@@ -107,7 +138,7 @@ export class StageSession {
       const p = this.recv();
       if (!p) throw failed('the container process exited during setup');
       const m = p.msg;
-      this.debug(`stage-2[${this.stage2Pid}]: ${m.type}${m.type === 'ready' ? ': setup complete' : ''}`);
+      this.say(m.type === 'ready' ? 'stage-2 complete' : `stage-2 sent ${m.type === 'error' ? 'an error' : m.type}`);
       if (m.type === 'ready') return;
       if (m.type === 'error') throw failed(stageErrorText(m.stage, m.message));
       if (m.type === 'console' || m.type === 'seccomp-listener') {

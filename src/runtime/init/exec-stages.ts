@@ -9,12 +9,13 @@ import { type Channel, type ChildMessage, type ParentMessage } from '../protocol
 import { type CompiledFilter } from '../../seccomp/load';
 import { type WasmMarking } from '../../bundle/wasm';
 import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
-import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
+import { NAMESPACE_FLAGS, NAMESPACE_FILES, byJoinOrder } from '../../linux/namespaces';
 import { openPty, attachSlave } from './terminal';
 import { prepareProcess, execProcess } from './become';
 import * as proc from './process';
 import { setAffinity, parseCpuList } from '../../linux/sched';
 import { guardStage } from './stage-guard';
+import { stageLog, nsexecLog, setnsLine } from './stage-log';
 import { openProcfs } from '../../linux/procfs';
 
 export interface ExecPlan {
@@ -36,6 +37,8 @@ export interface ExecPlan {
   root?: string;
   /** The init's session keyring ("_ses.<id>"), joined as runc's exec does; none with --no-new-keyring. */
   sessionKeyring?: string;
+  /** --debug: the stages send their debug lines (stage-log.ts). */
+  debug?: boolean;
 }
 
 type ChildChannel = Channel<ChildMessage, ParentMessage>;
@@ -83,6 +86,8 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
   try {
     guardStage(chan.fd, plan.passFds);
     sys.prctl(C.PR_SET_PDEATHSIG, 9);
+    const log = nsexecLog(stageLog(chan, plan.debug), 1);
+    log('~> nsexec stage-1');
     // execCPUAffinity.initial: where the process runs before it joins the container's cgroup
     const initial = plan.process.execCPUAffinity?.initial;
     if (initial) setAffinity(parseCpuList(initial) ?? []);
@@ -91,6 +96,7 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
     const fds = types.map((t) => ({ t, fd: sys.open(plan.namespaces[t], C.O_RDONLY | C.O_CLOEXEC) }));
     if (plan.root) enterRootOf(plan.root);
     for (const { t, fd } of fds) {
+      log(setnsLine(NAMESPACE_FLAGS[t], NAMESPACE_FILES[t], plan.namespaces[t]));
       sys.setns(fd, NAMESPACE_FLAGS[t], `${t} ${plan.namespaces[t]}`);
       sys.close(fd);
       if (t === 'user') {
@@ -98,9 +104,12 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
         sys.setresuid(0);
       }
     }
+    log('spawn stage-2');
     const pid = sys.safeFork();
     if (pid === 0) execStage2(plan, chan);
+    log(`request stage-0 to forward stage-2 pid (${pid})`);
     chan.send({ type: 'init-pid', pid });
+    log('<~ nsexec stage-1');
     sys.exit(0);
   } catch (e) {
     report(chan, 'joining the container', e);
@@ -111,6 +120,11 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
   try {
     const go = chan.recv();
     if (!go || go.msg.type !== 'continue') sys.exit(1);
+    const debug = stageLog(chan, plan.debug);
+    const log = nsexecLog(debug, 2);
+    log('~> nsexec stage-2');
+    log('<= nsexec container setup');
+    debug('child process in init()'); // runc's setns init (the setup below) starts here
     const p = plan.process;
     if (plan.sessionKeyring !== undefined) joinKeyring(plan.sessionKeyring);
     // execCPUAffinity.final: once in the container's cgroup
@@ -136,6 +150,7 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
       mappedFiles: plan.mappedFiles,
     }, chan);
     chan.send({ type: 'ready' });
+    debug('setns_init: about to exec');
     proc.prepareFds(plan.passFds); // closes the channel at exec: EOF tells the runtime it worked
     execProcess(ready);
   } catch (e) {

@@ -20,9 +20,10 @@ import { type WasmMarking } from '../../bundle/wasm';
 import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
 import { prepareProcess, execProcess } from './become';
 import { bringUpLoopback } from '../../linux/loopback';
-import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
+import { NAMESPACE_FLAGS, NAMESPACE_FILES, byJoinOrder } from '../../linux/namespaces';
 import { openProcfs, writeProcFile } from '../../linux/procfs';
 import { guardStage, withDumpable } from './stage-guard';
+import { stageLog, nsexecLog, setnsLine } from './stage-log';
 import { sourceJobs, startSourceOpener, receiveSources, fdFloor, type MountSource } from './bind-sources';
 
 /** Everything the children need, computed by the parent before fork. */
@@ -52,6 +53,8 @@ export interface InitPlan {
   mappedFiles?: MappedFiles;
   /** Per mounts[] entry, the source the host's root opened or idmapped (bind-sources.ts); set by stage 1. */
   mountSources?: (MountSource | undefined)[];
+  /** --debug: the stages send their debug lines (stage-log.ts). */
+  debug?: boolean;
 }
 
 type ChildChannel = Channel<ChildMessage, ParentMessage>;
@@ -80,6 +83,8 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     const floor = jobs.some((j) => j !== undefined) ? fdFloor() : 0; // before guardStage (bind-sources.ts)
     guardStage(chan.fd, plan.passFds, [plan.fifoFd]);
     sys.prctl(C.PR_SET_PDEATHSIG, 9); // die with the runtime while setting up
+    const log = nsexecLog(stageLog(chan, plan.debug), 1);
+    log('~> nsexec stage-1');
     // The host's procfs, verified, for this stage's own /proc files.
     const hostProc = openProcfs('/proc');
     // Before any user namespace: lowering it needs the host's CAP_SYS_RESOURCE. The init inherits it.
@@ -91,6 +96,7 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
       .sort((a, b) => byJoinOrder(a.type, b.type))
       .map((n) => ({ ns: n, fd: sys.open(n.path as string, C.O_RDONLY | C.O_CLOEXEC) }));
     for (const { ns, fd } of joins) {
+      log(setnsLine(NAMESPACE_FLAGS[ns.type], NAMESPACE_FILES[ns.type], ns.path as string));
       sys.setns(fd, NAMESPACE_FLAGS[ns.type], `${ns.type} ${ns.path}`);
       sys.close(fd);
     }
@@ -98,10 +104,12 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     if (newUserNs) {
       // The other namespaces must be owned by the new user namespace: create it
       // first, alone, and let the parent (outside it) write its id maps.
+      log('unshare user namespace');
       sys.unshare(C.CLONE_NEWUSER);
       // An unprivileged runtime may write /proc/<pid>/uid_map only of a dumpable process.
       // Nothing of the container can see this stage: it is in no namespace of the container's yet.
       withDumpable(() => {
+        log('request stage-0 to map user namespace');
         chan.send({ type: 'idmap-request' });
         const reply = chan.recv();
         if (!reply || reply.msg.type !== 'idmap-done') sys.exit(1);
@@ -114,6 +122,7 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     }
     let flags = 0;
     for (const n of namespaces) if (!n.path && n.type !== 'cgroup' && n.type !== 'user') flags |= NAMESPACE_FLAGS[n.type];
+    log('unshare remaining namespaces (except cgroupns)');
     if (flags) sys.unshare(flags);
     if (opener) plan.mountSources = receiveSources(opener, hostProc, floor, plan.inUserNs);
     // Clock offsets of a new time namespace can be set only before a process enters it.
@@ -124,9 +133,12 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
       withDumpable(() => writeProcFile(hostProc, 'self/timens_offsets', text));
     }
     sys.close(hostProc);
+    log('spawn stage-2');
     const pid = sys.safeFork();
     if (pid === 0) stage2(plan, chan);
+    log(`request stage-0 to forward stage-2 pid (${pid})`);
     chan.send({ type: 'init-pid', pid });
+    log('<~ nsexec stage-1');
     sys.exit(0);
   } catch (e) {
     report(chan, 'namespaces', e);
@@ -139,12 +151,18 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
   try {
     const go = chan.recv();
     if (!go || go.msg.type !== 'continue') sys.exit(1); // the runtime gave up
+    const debug = stageLog(chan, plan.debug);
+    const log = nsexecLog(debug, 2);
+    log('~> nsexec stage-2');
     const { spec } = plan;
     const p = spec.process!;
     if ((spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path)) {
       step = 'creating the cgroup namespace';
+      log('unshare cgroup namespace');
       sys.unshare(C.CLONE_NEWCGROUP);
     }
+    log('<= nsexec container setup');
+    debug('child process in init()'); // runc's init (the setup below) starts here
     sys.setsid();
     sys.umask(0);
     if ((spec.linux?.namespaces ?? []).some((n) => n.type === 'network' && !n.path)) {
@@ -217,6 +235,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     }, chan);
 
     step = STEP_WAIT_START;
+    debug('init: closing the pipe to signal completion');
     chan.send({ type: 'ready' });
     // The wait may be long (and 100 created containers are 100 of these): what malloc holds
     // free goes back to the kernel (0.4 MB of this process's private memory, 0.2 ms). A full
