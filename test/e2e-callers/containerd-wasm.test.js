@@ -20,8 +20,6 @@ const MARK = ['--annotation', 'module.wasm.image/variant=compat'];
 
 let env;
 let cd;
-let setupDone;
-let setupError;
 
 /** Why this file cannot run here, or undefined. */
 function cannotRun() {
@@ -32,33 +30,19 @@ function cannotRun() {
 }
 
 /** Starts containerd and imports the wasm image once. */
-function setup() {
-  if (!setupDone) {
-    setupDone = (async () => {
-      env = new L.Env('wasm');
-      cd = new L.Containerd(env);
-      await cd.start();
-      const rootfs = path.join(env.base, 'wasm-rootfs');
-      fs.mkdirSync(rootfs);
-      wasm.installModules(rootfs, Object.keys(wasm.MODULES));
-      const archive = path.join(env.base, 'wasm-image.tar');
-      writeImageArchive(archive, rootfs, [{ name: IMAGE, config: { Entrypoint: ['/hello.wasm'] } }]);
-      cd.importImages(undefined, archive);
-    })().catch((e) => {
-      setupError = e;
-    });
-  }
-  return setupDone.then(() => {
-    if (setupError) throw setupError;
-  });
-}
-
-test.after(() => {
-  if (env) {
-    const left = env.cleanup();
-    if (left.length) console.error(`[e2e-callers] containerd-wasm: cleanup could not remove:\n  ${left.join('\n  ')}`);
-  }
+const setup = L.once(async () => {
+  env = new L.Env('wasm');
+  cd = new L.Containerd(env);
+  await cd.start();
+  const rootfs = path.join(env.base, 'wasm-rootfs');
+  fs.mkdirSync(rootfs);
+  wasm.installModules(rootfs, Object.keys(wasm.MODULES));
+  const archive = path.join(env.base, 'wasm-image.tar');
+  writeImageArchive(archive, rootfs, [{ name: IMAGE, config: { Entrypoint: ['/hello.wasm'] } }]);
+  cd.importImages(undefined, archive);
 });
+
+L.cleanUpAfter(test, 'containerd-wasm', () => env);
 
 function ctest(name, fn) {
   test(name, async () => {

@@ -1012,7 +1012,29 @@ class Docker {
   }
 }
 
+/**
+ * `fn` (a test file's set-up of its daemons and images) run once, by the
+ * first test that needs it; every later call waits for that run and fails
+ * with its error, so each test reports why the set-up failed.
+ */
+function once(fn) {
+  let done;
+  return () => (done ??= fn());
+}
+
+/** After the file's last test: everything its Env made goes, and what could not is said. */
+function cleanUpAfter(test, name, getEnv) {
+  test.after(() => {
+    const env = getEnv();
+    if (!env) return;
+    const left = env.cleanup();
+    if (left.length) console.error(`[e2e-callers] ${name}: cleanup could not remove:\n  ${left.join('\n  ')}`);
+  });
+}
+
 module.exports = {
+  once,
+  cleanUpAfter,
   RUNTIMES,
   RUNTIME_BINS,
   IMAGES,

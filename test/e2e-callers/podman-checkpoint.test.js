@@ -28,33 +28,17 @@ const NO_CRIU = (() => {
 
 let env;
 let pm;
-let setupError;
-let setupDone;
 
-function setup() {
-  if (!setupDone) {
-    setupDone = (async () => {
-      const missing = L.missingTools(['podman', 'conmon']);
-      if (missing.length) throw new Error(`not installed: ${missing.join(', ')} (apt-get install podman conmon)`);
-      env = new L.Env('podman-cr');
-      pm = new L.Podman(env);
-      pm.setup();
-      pm.loadImages();
-    })().catch((e) => {
-      setupError = e;
-    });
-  }
-  return setupDone.then(() => {
-    if (setupError) throw setupError;
-  });
-}
-
-test.after(() => {
-  if (env) {
-    const left = env.cleanup();
-    if (left.length) console.error(`[e2e-callers] podman checkpoint: cleanup could not remove:\n  ${left.join('\n  ')}`);
-  }
+const setup = L.once(async () => {
+  const missing = L.missingTools(['podman', 'conmon']);
+  if (missing.length) throw new Error(`not installed: ${missing.join(', ')} (apt-get install podman conmon)`);
+  env = new L.Env('podman-cr');
+  pm = new L.Podman(env);
+  pm.setup();
+  pm.loadImages();
 });
+
+L.cleanUpAfter(test, 'podman checkpoint', () => env);
 
 const show = (r) => `exit ${r.status} (signal ${r.signal})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 const explain = (rt, msg) => `${msg}\nlast runtime calls (${rt}):\n${L.formatCalls(env.calls(rt).slice(-12))}`.split(env.base).join('<tmp>');
