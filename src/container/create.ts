@@ -123,7 +123,8 @@ export function createContainer(opts: CreateOptions): Created {
     const manager = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup, spec.annotations);
     // A cgroup that already holds processes (another container's, a pod's) is used all the same,
     // with runc 1.1.5's warnings (1.2 refuses it).
-    const occupants = manager.exists() ? manager.processes().length : 0;
+    // Not with the systemd driver: there the cgroup is a unit, and one that exists is an error of its own.
+    const occupants = !opts.systemdCgroup && manager.exists() ? manager.processes().length : 0;
     if (occupants) {
       opts.warn?.(`container's cgroup is not empty: ${occupants} process(es) found`);
       opts.warn?.('DEPRECATED: runc 1.2 refuses to run a container in a non-empty cgroup; https://github.com/opencontainers/runc/issues/3132');
