@@ -1,7 +1,8 @@
 // The parent's part for containers marked as WebAssembly (src/bundle/wasm.ts,
 // src/runtime/init/wasm.ts): what the stages need to run a module.
-import { wasmMarking, type WasmMarking } from '../bundle/wasm';
-import { argEnvAreas, mappedFiles, type ArgEnvAreas, type MappedFiles } from '../linux/proc';
+import { wasmMarking } from '../bundle/wasm';
+import { argEnvAreas, mappedFiles } from '../linux/proc';
+import { type WasmPlan } from '../runtime/init/become';
 import { eventfdNumbers } from '../linux/fds';
 
 /**
@@ -10,12 +11,7 @@ import { eventfdNumbers } from '../linux/fds';
  * which fds are its eventfds, which files it runs and maps. {} for a native
  * container.
  */
-export function wasmPlan(annotations: Record<string, string> | undefined): {
-  wasm?: WasmMarking;
-  argEnvAreas?: ArgEnvAreas;
-  eventfds?: number[];
-  mappedFiles?: MappedFiles;
-} {
+export function wasmPlan(annotations: Record<string, string> | undefined): WasmPlan {
   const wasm = wasmMarking(annotations);
   return wasm ? { wasm, argEnvAreas: argEnvAreas(), eventfds: eventfdNumbers(), mappedFiles: mappedFiles() } : {};
 }

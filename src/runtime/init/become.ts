@@ -16,15 +16,8 @@ import { type WasmMarking, runsAsWasm } from '../../bundle/wasm';
 import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
 import { type WasmProcess, loadModule, runModule } from './wasm';
 
-export interface ProcessPlan {
-  process: Process;
-  personality?: Linux['personality'];
-  memoryPolicy?: Linux['memoryPolicy'];
-  seccomp?: CompiledFilter;
-  /** A verified procfs fd (src/linux/procfs.ts) for the process's own /proc files, if the container has one. */
-  procFd?: number;
-  /** How many fds from 3 on the process keeps. */
-  passFds: number;
+/** What a WebAssembly container's processes need (src/container/wasm.ts makes it; none for a native one). */
+export interface WasmPlan {
   /** The container is marked as WebAssembly (src/bundle/wasm.ts): args[0] may name a module to run. */
   wasm?: WasmMarking;
   /** The runtime's argv and environment areas, which a module's process overwrites (linux/proc.ts). */
@@ -33,6 +26,22 @@ export interface ProcessPlan {
   eventfds?: number[];
   /** The files the runtime runs and maps, which a module may not open (wasi-guard.ts). */
   mappedFiles?: MappedFiles;
+}
+
+/** A stage plan's WasmPlan part, to hand on to prepareProcess. */
+export function wasmPart({ wasm, argEnvAreas, eventfds, mappedFiles }: WasmPlan): WasmPlan {
+  return { wasm, argEnvAreas, eventfds, mappedFiles };
+}
+
+export interface ProcessPlan extends WasmPlan {
+  process: Process;
+  personality?: Linux['personality'];
+  memoryPolicy?: Linux['memoryPolicy'];
+  seccomp?: CompiledFilter;
+  /** A verified procfs fd (src/linux/procfs.ts) for the process's own /proc files, if the container has one. */
+  procFd?: number;
+  /** How many fds from 3 on the process keeps. */
+  passFds: number;
 }
 
 /** What execProcess needs once the caller has done its own last steps (fifo, fds). */

@@ -7,18 +7,16 @@ import * as C from '../../linux/constants';
 import { type Process, type Linux } from '../../bundle/spec-types';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { type CompiledFilter } from '../../seccomp/load';
-import { type WasmMarking } from '../../bundle/wasm';
-import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
 import { NAMESPACE_FLAGS, NAMESPACE_FILES, byJoinOrder } from '../../linux/namespaces';
 import { openPty, attachSlave } from './terminal';
-import { prepareProcess, execProcess } from './become';
+import { prepareProcess, execProcess, wasmPart, type WasmPlan } from './become';
 import * as proc from './process';
 import { setAffinity, parseCpuList } from '../../linux/sched';
 import { guardStage } from './stage-guard';
 import { stageLog, nsexecLog, setnsLine } from './stage-log';
 import { openProcfs } from '../../linux/procfs';
 
-export interface ExecPlan {
+export interface ExecPlan extends WasmPlan {
   /** Namespace type -> /proc/<init>/ns/<file> of the container's init. */
   namespaces: Record<string, string>;
   process: Process;
@@ -27,12 +25,6 @@ export interface ExecPlan {
   seccomp?: CompiledFilter;
   /** How many fds from 3 on the process keeps (--preserve-fds, checked by the parent). */
   passFds: number;
-  /** The container is marked as WebAssembly (src/bundle/wasm.ts). */
-  wasm?: WasmMarking;
-  /** With `wasm`: where the runtime's argv and environment lie, its eventfds, the files it maps (the same in its forked children). */
-  argEnvAreas?: ArgEnvAreas;
-  eventfds?: number[];
-  mappedFiles?: MappedFiles;
   /** /proc/<init>/root, for a container without a mount namespace: its root is a chroot, entered here. */
   root?: string;
   /** The init's session keyring ("_ses.<id>"), joined as runc's exec does; none with --no-new-keyring. */
@@ -144,10 +136,7 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
       seccomp: plan.seccomp,
       procFd: containerProcfs(),
       passFds: plan.passFds,
-      wasm: plan.wasm,
-      argEnvAreas: plan.argEnvAreas,
-      eventfds: plan.eventfds,
-      mappedFiles: plan.mappedFiles,
+      ...wasmPart(plan),
     }, chan);
     chan.send({ type: 'ready' });
     debug('setns_init: about to exec');

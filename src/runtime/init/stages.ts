@@ -16,9 +16,7 @@ import { applySysctl } from './sysctl';
 import { openPty, attachSlave } from './terminal';
 import * as proc from './process';
 import { type CompiledFilter } from '../../seccomp/load';
-import { type WasmMarking } from '../../bundle/wasm';
-import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
-import { prepareProcess, execProcess } from './become';
+import { prepareProcess, execProcess, wasmPart, type WasmPlan } from './become';
 import { bringUpLoopback } from '../../linux/loopback';
 import { NAMESPACE_FLAGS, NAMESPACE_FILES, byJoinOrder } from '../../linux/namespaces';
 import { openProcfs, writeProcFile } from '../../linux/procfs';
@@ -27,7 +25,7 @@ import { stageLog, nsexecLog, setnsLine } from './stage-log';
 import { sourceJobs, startSourceOpener, receiveSources, fdFloor, type MountSource } from './bind-sources';
 
 /** Everything the children need, computed by the parent before fork. */
-export interface InitPlan {
+export interface InitPlan extends WasmPlan {
   id: string;
   spec: Spec;
   bundleDir: string;
@@ -45,12 +43,6 @@ export interface InitPlan {
   fifoFd: number;
   /** linux.seccomp compiled by the parent (src/seccomp/); installed by stage 2 at loadPointFor's point. */
   seccomp?: CompiledFilter;
-  /** The container is marked as WebAssembly (src/bundle/wasm.ts). */
-  wasm?: WasmMarking;
-  /** With `wasm`: where the runtime's argv and environment lie, its eventfds, the files it maps (the same in its forked children). */
-  argEnvAreas?: ArgEnvAreas;
-  eventfds?: number[];
-  mappedFiles?: MappedFiles;
   /** Per mounts[] entry, the source the host's root opened or idmapped (bind-sources.ts); set by stage 1. */
   mountSources?: (MountSource | undefined)[];
   /** --debug: the stages send their debug lines (stage-log.ts). */
@@ -228,10 +220,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
       seccomp: plan.seccomp,
       procFd,
       passFds: plan.passFds,
-      wasm: plan.wasm,
-      argEnvAreas: plan.argEnvAreas,
-      eventfds: plan.eventfds,
-      mappedFiles: plan.mappedFiles,
+      ...wasmPart(plan),
     }, chan);
 
     step = STEP_WAIT_START;
