@@ -8,8 +8,15 @@
 //   list        `list` with that one container present
 //   start       `start`
 //   delete      `delete` once the container has stopped
-//   run RSS     peak RSS of the runtime process (and the children it waited for)
-//               during `run`, from wait4(2) via /usr/bin/time -f %M (or python)
+// and memory, in a second pass of the same commands (so that time(1) adds
+// nothing to the timings above):
+//   peak <cmd>  peak RSS of the runtime process (and the children it waited
+//               for) during run, create, state, list, start, delete, from
+//               wait4(2) via /usr/bin/time -f %M (or python)
+//   init private, init PSS
+//               what the waiting process of a created container (tsrunc's
+//               init, `runc init`) costs the host once create has returned:
+//               Private_Dirty and Pss of /proc/PID/smaps_rollup
 // Runtimes are interleaved within each iteration (the order rotates), so a
 // slow phase of the machine hits all of them alike.
 //
@@ -128,6 +135,17 @@ function processGone(pid) {
   }
 }
 
+/** Private_Dirty, Pss, ... (KiB) of a process, from /proc/PID/smaps_rollup. */
+function smapsRollup(pid) {
+  try {
+    const out = {};
+    for (const m of fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').matchAll(/^(\w+):\s+(\d+) kB$/gm)) out[m[1]] = Number(m[2]);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
 // ---------------------------------------------------------------- peak RSS
 
 const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
@@ -180,7 +198,11 @@ function version(bin) {
 
 // ---------------------------------------------------------------- main
 
-const OPS = ['run', 'create', 'state', 'list', 'start', 'delete', 'run RSS'];
+const TIMED = ['run', 'create', 'state', 'list', 'start', 'delete'];
+const PEAKS = TIMED.map((op) => `peak ${op}`);
+const INIT = ['init private', 'init PSS'];
+const OPS = [...TIMED, ...PEAKS, ...INIT];
+const isMemory = (op) => PEAKS.includes(op) || INIT.includes(op);
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
@@ -312,12 +334,32 @@ async function main() {
       spawnSync(rt.bin, [...rt.global, 'delete', '--force', cid], { stdio: 'ignore' });
       rt.ids.delete(cid);
 
-      // peak RSS of `run`
+      // memory: the same commands again, under time(1)
+      const peak = (op, args) => {
+        const m = peakRss(rt.bin, [...rt.global, ...args], tmp);
+        if (m.ok && m.kb > 0) put(`peak ${op}`, m.kb);
+        else if (record) rt.failures[`peak ${op}`].push(`${args[0]} (under ${TIME || 'python wait4'}) failed: ${firstLine(m.stderr)}`);
+        return m.ok;
+      };
       const rid = `${id}-rss`;
       rt.ids.add(rid);
-      const m = peakRss(rt.bin, [...rt.global, 'run', '-b', bundle, rid], tmp);
-      if (m.ok && m.kb > 0) put('run RSS', m.kb);
-      else if (record) rt.failures['run RSS'].push(`run (under ${TIME || 'python wait4'}) failed: ${firstLine(m.stderr)}`);
+      peak('run', ['run', '-b', bundle, rid]);
+      spawnSync(rt.bin, [...rt.global, 'delete', '--force', rid], { stdio: 'ignore' });
+      if (peak('create', ['create', '-b', bundle, rid])) {
+        const st = exec(rt, 'state', ['state', rid]);
+        const pid = st.status === 0 ? JSON.parse(st.stdout).pid : 0;
+        // the waiting process alone now: create has returned, so nothing of it is shared with create any more
+        const mem = pid > 0 ? smapsRollup(pid) : undefined;
+        if (mem) {
+          put('init private', mem.Private_Dirty);
+          put('init PSS', mem.Pss);
+        }
+        peak('state', ['state', rid]);
+        peak('list', ['list']);
+        peak('start', ['start', rid]);
+        for (let k = 0; pid > 0 && k < 500 && !processGone(pid); k++) sleepMs(2);
+        peak('delete', ['delete', rid]);
+      }
       spawnSync(rt.bin, [...rt.global, 'delete', '--force', rid], { stdio: 'ignore' });
       rt.ids.delete(rid);
     };
@@ -328,9 +370,11 @@ async function main() {
     for (const rt of runtimes) console.log(`  ${rt.name.padEnd(10)} ${rt.bin}  (${rt.version})`);
     if (crunNote) console.log(`  ${crunNote}`);
     console.log(`bundle: busybox rootfs, \`${runc ? 'runc' : 'tsrunc'} spec\` config with terminal false, args ["/bin/true"]`);
-    console.log(`peak RSS via ${TIME ? `${TIME} -f %M` : 'python3 os.wait4'} (max RSS of the runtime process and the children it waited for)\n`);
+    console.log(`peak RSS via ${TIME ? `${TIME} -f %M` : 'python3 os.wait4'} (max RSS of the runtime process and the children it waited for);`);
+    console.log('init private/PSS: Private_Dirty/Pss of the waiting process of a created container (tsrunc\'s init, `runc init`), create returned\n');
 
     const nodeFloor = [];
+    const nodeFloorPeak = [];
     for (let i = 0; i < opts.warmup; i++) {
       for (const rt of runtimes) {
         iteration(rt, i, false);
@@ -347,20 +391,22 @@ async function main() {
       // starts it (its sh line, running an empty script)
       const floor = timed('/bin/sh', ['-c', launcherLine, emptyScript]);
       if (floor.status === 0) nodeFloor.push(floor.ms);
+      const floorPeak = peakRss('/bin/sh', ['-c', launcherLine, emptyScript], tmp);
+      if (floorPeak.ok) nodeFloorPeak.push(floorPeak.kb);
       if (process.stderr.isTTY) process.stderr.write(`\r  iteration ${i + 1}/${opts.runs}`);
     }
     if (process.stderr.isTTY) process.stderr.write('\n\n');
 
-    report(runtimes, opts, nodeFloor);
+    report(runtimes, opts, nodeFloor, nodeFloorPeak);
   } finally {
     cleanup();
   }
 }
 
-function report(runtimes, opts, nodeFloor) {
+function report(runtimes, opts, nodeFloor, nodeFloorPeak) {
   const base = runtimes.find((r) => r.name === 'runc');
   const ts = runtimes.find((r) => r.name === 'tsrunc');
-  const fmt = (op, v) => (v === undefined || Number.isNaN(v) ? '-' : op === 'run RSS' ? `${(v / 1024).toFixed(1)} MiB` : `${v.toFixed(1)} ms`);
+  const fmt = (op, v) => (v === undefined || Number.isNaN(v) ? '-' : isMemory(op) ? `${(v / 1024).toFixed(1)} MiB` : `${v.toFixed(1)} ms`);
   const header = ['operation', 'runtime', 'median', 'p90', 'min', 'n', 'tsrunc/runc'];
   const rows = [];
   const json = { runs: opts.runs, runtimes: {}, ratio: {} };
@@ -377,7 +423,7 @@ function report(runtimes, opts, nodeFloor) {
           json.ratio[op] = s.median / b;
         }
       }
-      const name = k === 0 ? (op === 'run' ? 'run /bin/true' : op === 'run RSS' ? 'run peak RSS' : op) : '';
+      const name = k === 0 ? (op === 'run' ? 'run /bin/true' : op) : '';
       rows.push([name, rt.name, fmt(op, s.median), fmt(op, s.p90), fmt(op, s.min), String(s.n), ratio]);
     });
   }
@@ -389,8 +435,10 @@ function report(runtimes, opts, nodeFloor) {
   if (nodeFloor.length) {
     const f = summarize(nodeFloor);
     json.nodeStartup = f;
-    console.log(`\nfor reference, node --single-threaded on an empty script, started as bin/tsrunc starts node (the floor under every tsrunc command): ` +
-      `median ${f.median.toFixed(1)} ms, p90 ${f.p90.toFixed(1)} ms, min ${f.min.toFixed(1)} ms`);
+    const p = summarize(nodeFloorPeak);
+    json.nodeStartupPeak = p;
+    console.log(`\nfor reference, node on an empty script, started as bin/tsrunc starts node (its sh line: the floor under every tsrunc command): ` +
+      `median ${f.median.toFixed(1)} ms, p90 ${f.p90.toFixed(1)} ms, min ${f.min.toFixed(1)} ms; peak RSS ${fmt('peak run', p.median)}`);
   }
 
   const fails = [];

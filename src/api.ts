@@ -18,6 +18,9 @@ import type * as CreateModule from './container/create';
 import type * as ExecModule from './container/exec';
 import type * as CgroupOpsModule from './container/cgroup-ops';
 import type * as BundleModule from './bundle/load';
+import type * as CriuOptionsModule from './container/criu-options';
+import type * as CheckpointModule from './container/checkpoint';
+import type * as RestoreModule from './container/restore';
 import { ociState } from './container/status';
 import { parseSignal } from './linux/signals';
 import { RuntimeError } from './errors';
@@ -75,6 +78,22 @@ export interface ExecContainerOptions {
   ignorePaused?: boolean;
 }
 
+/**
+ * CRIU's options for checkpoint() and restore(), as runc's flags name them
+ * (imagePath: --image-path, default ./checkpoint; criu: the binary, --criu).
+ */
+export type CriuOptions = CriuOptionsModule.CriuFlags;
+
+export interface RestoreContainerOptions extends StoreOptions, CriuOptions {
+  /** The bundle whose config.json the restored container has; default the current directory. */
+  bundle?: string;
+  pidFile?: string;
+  systemdCgroup?: boolean;
+  /** process.terminal: gets the new pty master, and owns the fd. */
+  onConsole?: (master: number) => void;
+  warn?: (msg: string) => void;
+}
+
 /** The state root: runc's defaults. */
 export function defaultRoot(): string {
   if (process.getuid && process.getuid() !== 0 && process.env.XDG_RUNTIME_DIR) return path.join(process.env.XDG_RUNTIME_DIR, 'tsrunc');
@@ -97,6 +116,7 @@ function requireSingleThreaded(what: string): void {
 const creating = (): typeof CreateModule => require('./container/create');
 const executing = (): typeof ExecModule => require('./container/exec');
 const cgroupOps = (): typeof CgroupOpsModule => require('./container/cgroup-ops');
+const criuOpts = (): typeof CriuOptionsModule => require('./container/criu-options');
 
 /** Reads and validates a bundle (config.json and rootfs) without creating anything. */
 export function loadBundle(dir?: string): BundleModule.Bundle {
@@ -144,6 +164,27 @@ export class Container {
 
   async start(): Promise<void> {
     startContainer(this.store, this.id);
+  }
+
+  /**
+   * Saves the processes with CRIU (runc checkpoint); the container is then
+   * deleted, unless `leaveRunning` or `preDump`.
+   */
+  async checkpoint(opts: CriuOptions & { warn?: (msg: string) => void } = {}): Promise<void> {
+    this.store.load(this.id);
+    const { checkpointContainer } = require('./container/checkpoint') as typeof CheckpointModule;
+    await checkpointContainer(this.store, this.id, criuOpts().criuOptions(opts), { warn: opts.warn });
+  }
+
+  /** A new container `id` running the processes of a checkpoint (runc restore --detach). */
+  static async restore(id: string, opts: RestoreContainerOptions = {}): Promise<Container> {
+    const store = storeFor(opts);
+    const { restoreContainer } = require('./container/restore') as typeof RestoreModule;
+    await restoreContainer({
+      id, store, bundle: opts.bundle, criu: criuOpts().criuOptions(opts), pidFile: opts.pidFile,
+      systemdCgroup: Boolean(opts.systemdCgroup), onConsole: opts.onConsole, warn: opts.warn,
+    });
+    return new Container(id, store);
   }
 
   /** Runs a new process in the container (runc exec --detach); returns its host PID. */

@@ -1,11 +1,13 @@
-// Reading the JSON files a caller hands us (config.json, exec's process.json)
-// with bounded memory: a file larger than MAX_JSON_BYTES is refused after
-// reading at most that much (a FIFO or /dev/zero too), and one nested deeper
+// Reading the JSON files a caller hands us (config.json, exec's process.json,
+// which may be a pipe: `exec -p <(...)`) with bounded memory: a file larger
+// than MAX_JSON_BYTES is refused after reading at most that much (a pipe or
+// standard input too), and one nested deeper
 // than MAX_JSON_DEPTH is refused before JSON.parse builds it (a 1M-deep
 // `[[[...]]]` of 2 MB took 215 MB and 1.4 s to parse and validate, 10M-deep
 // 1.6 GB and 25 s).
 import * as fs from 'fs';
 import { RuntimeError } from '../errors';
+import { pollIn } from '../linux/sys';
 
 /**
  * Real configs are a few KB to a few hundred (a large seccomp profile,
@@ -15,11 +17,17 @@ export const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** Go's encoding/json limit, which runc 1.1.5 hits with "exceeded max depth". */
 export const MAX_JSON_DEPTH = 10000;
 
-/** Reads `file` whole, or throws once more than `limit` bytes have come. */
+/**
+ * Reads `file` whole, or throws once more than `limit` bytes have come. A
+ * pipe is read as runc reads it (process substitution, /dev/fd/N), opened
+ * without blocking (a FIFO without a writer reads as empty instead of
+ * hanging); devices and the like are refused.
+ */
 function readBounded(file: string, limit: number): Buffer {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    if (!fs.fstatSync(fd).isFile()) throw new RuntimeError(`${file} is not a regular file`);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() && !st.isFIFO()) throw new RuntimeError(`${file} is not a regular file or a pipe`);
     return readFdBounded(fd, file, limit);
   } finally {
     fs.closeSync(fd);
@@ -36,8 +44,9 @@ export function readFdBounded(fd: number, what: string, limit = MAX_JSON_BYTES):
     try {
       n = fs.readSync(fd, buf, 0, buf.length, null);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue; // a non-blocking pipe with nothing yet
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      pollIn(fd, -1); // a non-blocking pipe with nothing yet: wait for data or its end
+      continue;
     }
     if (n === 0) break;
     chunks.push(buf.subarray(0, n));

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as sys from '../linux/sys';
+import * as C from '../linux/constants';
 import { readKeyed } from './fsutil';
 
 export interface OomWatcher {
@@ -14,8 +15,6 @@ export interface OomWatcher {
   close(): void;
 }
 
-const EFD_CLOEXEC = 0o2000000;
-const EFD_NONBLOCK = 0o4000;
 
 function closeQuietly(fd: number): void {
   try {
@@ -29,7 +28,7 @@ function closeQuietly(fd: number): void {
 export function oomWatcherV1(memDir: string): OomWatcher {
   let efd: number;
   try {
-    efd = sys.eventfd(EFD_CLOEXEC | EFD_NONBLOCK);
+    efd = sys.eventfd(C.EFD_CLOEXEC | C.EFD_NONBLOCK);
   } catch (e) {
     throw new Error(`cannot create an eventfd for OOM notifications: ${(e as Error).message}`, { cause: e });
   }

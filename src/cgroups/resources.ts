@@ -4,6 +4,7 @@
 // thing on both versions).
 import * as fs from 'fs';
 import { parseList, formatList } from './cpuset';
+import { RuntimeError } from '../errors';
 
 export interface DeviceRule {
   allow: boolean;
@@ -142,6 +143,11 @@ export function digits(n: number): string {
 /** Whether a memory-style value is "no limit" (-1 or a huge number). */
 export function unlimited(n: number | undefined): boolean {
   return n === -1 || isHuge(n);
+}
+
+/** linux.resources.unified on a cgroup v1 host: runc's error ("invalid configuration: ..."), naming the field and its keys. */
+export function unifiedOnV1Error(unified: Record<string, string>, where: string): RuntimeError {
+  return new RuntimeError(`invalid configuration: cannot use unified on cgroup v1 (${where}.unified: ${Object.keys(unified).join(', ')})`);
 }
 
 /** Checks linux.resources; returns one message per problem, each naming its field under `where`. */

@@ -5,7 +5,7 @@ import { type Hierarchy, innerPath, relativeToRoot } from './paths';
 import { readPids, subtree, removeTree, mkdirs, writeFile, readText, readU64, exists } from './fsutil';
 import { sleepMs } from '../linux/sys';
 import { type CgroupView } from './manager';
-import { type LinuxResources, type ApplyOptions, resourceProblems, digits, unlimited, isHuge, type ThrottleKind, throttleEntries } from './resources';
+import { type LinuxResources, type ApplyOptions, resourceProblems, unifiedOnV1Error, digits, unlimited, isHuge, type ThrottleKind, throttleEntries } from './resources';
 import { containerDeviceState, v1Writes } from './devices';
 import { statsV1, type Json } from './stats';
 import { type OomWatcher, oomWatcherV1 } from './oom';
@@ -37,10 +37,14 @@ export class CgroupV1 implements CgroupManager {
 
   create(): void {
     for (const [name, dir] of Object.entries(this.paths)) {
-      const created = mkdirs(dir);
-      // A new cpuset cgroup has no CPUs or memory nodes: copy the parent's, level by level.
+      mkdirs(dir);
+      // A new cpuset cgroup has no CPUs or memory nodes, and no process can join it: copy the
+      // parent's, level by level from the top, as runc does (also into levels that existed
+      // empty, such as a pod's cgroup its manager made with mkdir).
       if (name.split(',').includes('cpuset')) {
-        for (const d of created) {
+        const levels: string[] = [];
+        for (let d = dir; fs.existsSync(path.join(path.dirname(d), 'cpuset.cpus')); d = path.dirname(d)) levels.unshift(d);
+        for (const d of levels) {
           for (const f of ['cpuset.cpus', 'cpuset.mems']) {
             const mine = path.join(d, f);
             if (fs.readFileSync(mine, 'utf8').trim() === '') {
@@ -60,7 +64,7 @@ export class CgroupV1 implements CgroupManager {
     const problems = resourceProblems(r, where);
     if (problems.length) throw new RuntimeError(problems.join('; '));
     if (r.unified && Object.keys(r.unified).length) {
-      throw new RuntimeError(`${where}.unified: cannot apply cgroup v2 settings (${Object.keys(r.unified).join(', ')}) on this cgroup v1 host`);
+      throw unifiedOnV1Error(r.unified, where);
     }
     // Every controller a setting needs must be mounted: check them all before writing anything.
     const need = (controller: string, file: string, value: string | number): string => {

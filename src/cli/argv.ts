@@ -6,6 +6,7 @@
 export const COMMAND_NAMES = [
   'spec', 'create', 'start', 'run', 'state', 'kill', 'delete', 'list',
   'pause', 'resume', 'update', 'events', 'features', 'exec', 'ps',
+  'checkpoint', 'restore',
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];

@@ -15,7 +15,7 @@ type Arity = { exactly: number } | { min: number; max?: number };
 const ARITY: Record<CommandName, Arity> = {
   create: { exactly: 1 }, start: { exactly: 1 }, run: { exactly: 1 }, state: { exactly: 1 },
   delete: { exactly: 1 }, pause: { exactly: 1 }, resume: { exactly: 1 }, events: { exactly: 1 },
-  update: { exactly: 1 }, kill: { min: 1, max: 2 }, ps: { min: 1 }, exec: { min: 1 },
+  update: { exactly: 1 }, checkpoint: { exactly: 1 }, restore: { exactly: 1 }, kill: { min: 1, max: 2 }, ps: { min: 1 }, exec: { min: 1 },
   list: { exactly: 0 }, spec: { exactly: 0 }, features: { exactly: 0 },
 };
 

@@ -11,6 +11,8 @@ export interface GlobalArgs {
   debug?: boolean;
   'systemd-cgroup'?: boolean;
   rootless?: unknown;
+  /** The criu binary for checkpoint and restore. */
+  criu?: string;
 }
 
 export interface Context {

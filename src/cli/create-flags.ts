@@ -45,7 +45,7 @@ export function createOptions(argv: CreateFlags, ctx: Context): Omit<CreateOptio
     listenFds: listenFdCount(),
     systemdCgroup: ctx.systemdCgroup,
     warn: (m) => ctx.logger.warn(m),
-    debug: (m) => ctx.logger.debug(m),
+    debug: ctx.logger.debugSink,
   };
 }
 

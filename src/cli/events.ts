@@ -23,7 +23,8 @@ export function parseDuration(text: string): number | undefined {
   if (t === '0') return 0;
   if (!t) return undefined;
   let total = 0;
-  const re = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+  // µ (U+00B5) and μ (U+03BC) as escapes: the bundle stays ASCII (scripts/bundle/build.js says why)
+  const re = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/;
   while (t) {
     const m = re.exec(t);
     if (!m) return undefined;

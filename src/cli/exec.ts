@@ -1,4 +1,4 @@
-import yargs from 'yargs/yargs'; // the factory alone: 'yargs' also parses process.argv as it loads
+import yargs = require('yargs/yargs'); // the factory alone: 'yargs' also parses process.argv as it loads
 import type { Argv } from 'yargs';
 import { action, requireId } from './command';
 import { openConsoleSocket, checkConsoleSocket } from './create-flags';
@@ -138,7 +138,7 @@ async function run(argv: ExecFlags, ctx: Context): Promise<number> {
     const consoleSocket = p.terminal ? openConsoleSocket(argv) : undefined;
     try {
       execInContainer({ store: ctx.store, id, process: p, pidFile: argv['pid-file'], preserveFds, cgroup: argv.cgroup, onConsole: consoleSocket, ignorePaused: argv['ignore-paused'],
-        debug: (m) => ctx.logger.debug(m) });
+        debug: ctx.logger.debugSink });
     } finally {
       consoleSocket?.close();
     }
@@ -148,7 +148,7 @@ async function run(argv: ExecFlags, ctx: Context): Promise<number> {
   const pid = execInContainer({
     store: ctx.store, id, process: p, pidFile: argv['pid-file'], preserveFds, cgroup: argv.cgroup,
     onConsole: (fd) => (master = fd), subreaper: true, ignorePaused: argv['ignore-paused'],
-    debug: (m) => ctx.logger.debug(m),
+    debug: ctx.logger.debugSink,
   });
   const finishTerminal = master !== undefined ? relayTerminal(master) : undefined;
   const unforward = forwardSignals(pid, finishTerminal ? ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] : []);

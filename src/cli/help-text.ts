@@ -9,6 +9,41 @@ export function commandHelpText(command: string, name: string): string | undefin
 }
 
 const TEXTS: Record<string, (name: string) => string> = {
+  checkpoint: (name) => `NAME:
+   ${name} checkpoint - checkpoint a running container
+
+USAGE:
+   ${name} checkpoint [command options] <container-id>
+
+Where "<container-id>" is the name for the instance of the container to be
+checkpointed.
+
+DESCRIPTION:
+   Saves the state of the container's processes with CRIU (criu(8), "criu swrk"
+through its RPC; --criu names the binary) into --image-path (default
+./checkpoint). The container is deleted afterwards, unless --leave-running or
+--pre-dump. CRIU's log (dump.log) goes to --work-path, else the image path.
+Where CRIU cannot run (missing, or a kernel it cannot work with) the error says
+why and the container runs on.
+
+OPTIONS:
+   --image-path value           path for saving criu image files
+   --work-path value            path for saving work files and logs
+   --parent-path value          path for previous criu image files in pre-dump
+   --leave-running              leave the process running after checkpointing
+   --tcp-established            allow open tcp connections
+   --ext-unix-sk                allow external unix sockets
+   --shell-job                  allow shell jobs
+   --lazy-pages                 use userfaultfd to lazily restore memory pages
+   --status-fd value            criu writes \\0 to this FD once lazy-pages is ready (default: -1)
+   --page-server value          ADDRESS:PORT of the page server
+   --file-locks                 handle file locks, for safety
+   --pre-dump                   dump container's memory information only, leave the container running after this
+   --manage-cgroups-mode value  cgroups mode: 'soft' (default), 'full', 'strict' and 'ignore'
+   --empty-ns value             create a namespace, but don't restore its properties
+   --auto-dedup                 enable auto deduplication of memory images
+   
+`,
   create: (name) => `NAME:
    ${name} create - create a container from a bundle, ready to be started
 
@@ -142,6 +177,43 @@ USAGE:
 
 OPTIONS:
    --format value, -f value  select one of: table or json (default: "table")
+   
+`,
+  restore: (name) => `NAME:
+   ${name} restore - restore a container from a previous checkpoint
+
+USAGE:
+   ${name} restore [command options] <container-id>
+
+Where "<container-id>" is the name for the instance of the container to be
+restored.
+
+DESCRIPTION:
+   Restores the saved state of the container instance that was previously saved
+using the ${name} checkpoint command, as a new container of this id (the
+checkpointed one's or another) from the bundle's config.json: its cgroup, bind
+mounts and hooks. Without --detach it stays until the process ends and exits
+with its status.
+
+OPTIONS:
+   --console-socket value       path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal
+   --image-path value           path to criu image files for restoring
+   --work-path value            path for saving work files and logs
+   --tcp-established            allow open tcp connections
+   --ext-unix-sk                allow external unix sockets
+   --shell-job                  allow shell jobs
+   --file-locks                 handle file locks, for safety
+   --manage-cgroups-mode value  cgroups mode: 'soft' (default), 'full', 'strict' and 'ignore'
+   --bundle value, -b value     path to the root of the bundle directory
+   --detach, -d                 detach from the container's process
+   --pid-file value             specify the file to write the process id to
+   --no-subreaper               disable the use of the subreaper used to reap reparented processes
+   --no-pivot                   accepted as runc accepts it; a restore does no pivot_root (CRIU restores the mount namespace)
+   --empty-ns value             create a namespace, but don't restore its properties
+   --auto-dedup                 enable auto deduplication of memory images
+   --lazy-pages                 use userfaultfd to lazily restore memory pages
+   --lsm-profile value          Specify an LSM profile to be used during restore in the form of TYPE:NAME.
+   --lsm-mount-context value    Specify an LSM mount context to be used during restore.
    
 `,
   resume: (name) => `NAME:

@@ -15,6 +15,7 @@ export type HelpRequest =
 
 /** runc's commands that tsrunc has, in the order runc's help lists them. */
 const LISTED: [names: string, usage: string][] = [
+  ['checkpoint', 'checkpoint a running container'],
   ['create', 'create a container'],
   ['delete', 'delete any resources held by the container often used with detached container'],
   ['events', 'display container events such as OOM notifications, cpu, memory, and IO usage statistics'],
@@ -23,6 +24,7 @@ const LISTED: [names: string, usage: string][] = [
   ['list', 'lists containers started by %s with the given root'],
   ['pause', 'pause suspends all processes inside the container'],
   ['ps', 'ps displays the processes running inside a container'],
+  ['restore', 'restore a container from a previous checkpoint'],
   ['resume', 'resumes all processes that have been previously paused'],
   ['run', 'create and run a container'],
   ['spec', 'create a new specification file'],

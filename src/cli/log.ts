@@ -2,12 +2,13 @@
 // --log FILE in text or JSON (one object per line: level, msg, time).
 // containerd and podman show the `msg` of the last JSON line to their users.
 import * as fs from 'fs';
+import { isoTime } from '../state/time';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
 
 function timestamp(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return isoTime().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** logrus quotes a text value unless it is made of plain characters only. */
@@ -75,6 +76,10 @@ export class Logger {
 
   debug(msg: string, fields?: Fields): void {
     this.write('debug', msg, fields);
+  }
+  /** The library's `debug` option: undefined without --debug, so that the stages send no lines. */
+  get debugSink(): ((msg: string) => void) | undefined {
+    return this.debugEnabled ? (msg) => this.debug(msg) : undefined;
   }
   warn(msg: string): void {
     this.write('warning', msg);

@@ -2,7 +2,7 @@
 // lives in its own module; they are loaded only when used.
 import type Yargs = require('yargs');
 import type { Argv } from 'yargs';
-import { TSRUNC_VERSION, SPEC_VERSION } from '../version';
+import { TSRUNC_VERSION, TSRUNC_COMMIT, SPEC_VERSION } from '../version';
 import { makeLogger } from './context';
 import { reportFatal } from './log';
 import { printOut } from './output';
@@ -37,12 +37,14 @@ const COMMANDS: Record<CommandName, [usage: string, describe: string, load: () =
   features: ['features', 'show the enabled features', () => require('./features')],
   exec: ['exec', 'execute new process inside the container', () => require('./exec')],
   ps: ['ps [id]', 'ps displays the processes running inside a container', () => require('./ps')],
+  checkpoint: ['checkpoint [id]', 'checkpoint a running container', () => require('./checkpoint')],
+  restore: ['restore [id]', 'restore a container from a previous checkpoint', () => require('./restore')],
 };
 
 const NAME = 'tsrunc';
 
 /** runc's app.Version: the version, then `key: value` lines. */
-const VERSION = () => versionText(TSRUNC_VERSION, [`spec: ${SPEC_VERSION}`, `node: ${process.version}`]);
+const VERSION = () => versionText(TSRUNC_VERSION, [...(TSRUNC_COMMIT ? [`commit: ${TSRUNC_COMMIT}`] : []), `spec: ${SPEC_VERSION}`, `node: ${process.version}`]);
 
 /**
  * Help and version, answered before yargs as runc's urfave/cli answers them
@@ -166,7 +168,7 @@ export function yargsParser(
     .option('debug', { type: 'boolean', describe: 'enable debug logging' })
     .option('systemd-cgroup', { type: 'boolean', describe: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:runc:434234"' })
     .option('rootless', { describe: 'ignore cgroup permission errors (true, false, auto)' })
-    .option('criu', { type: 'string', hidden: true })
+    .option('criu', { type: 'string', describe: 'path to the criu binary used for checkpoint and restore' })
     .version(false)
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
     .help('help')

@@ -16,10 +16,12 @@ import { RuntimeError } from '../errors';
 import { writePidFile } from './pidfile';
 import { passedFds } from './passfds';
 import { StageSession } from './stage-session';
+import { wasmPlan } from './wasm';
 import { writeIdMaps } from './idmap';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
 import { SPEC_VERSION } from '../version';
+import { isoTime } from '../state/time';
 import { NAMESPACE_FILES } from '../linux/namespaces';
 import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
@@ -42,7 +44,7 @@ export interface CreateOptions {
   systemdCgroup: boolean;
   /** Called with the pty master when process.terminal is true; must take ownership of the fd. */
   onConsole?: (master: number) => void;
-  /** Where warnings go (failed poststop hooks). */
+  /** Where warnings go (a cgroup that already holds processes, failed poststop hooks). */
   warn?: (msg: string) => void;
   /** Reparent the init to this process (run in the foreground waits for it). */
   subreaper?: boolean;
@@ -56,8 +58,8 @@ export interface Created {
 }
 
 /** Now in RFC 3339 as Go prints it: the fraction without trailing zeros. */
-function rfc3339Now(): string {
-  return new Date().toISOString().replace(/\.?0*Z$/, 'Z');
+export function rfc3339Now(): string {
+  return isoTime().replace(/\.?0*Z$/, 'Z');
 }
 
 /**
@@ -123,6 +125,14 @@ export function createContainer(opts: CreateOptions): Created {
     if (owned.hostRootfs) record();
     phase('create: claim the id, record');
     const manager = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup, spec.annotations);
+    // A cgroup that already holds processes (another container's, a pod's) is used all the same,
+    // with runc 1.1.5's warnings (1.2 refuses it).
+    // Not with the systemd driver: there the cgroup is a unit, and one that exists is an error of its own.
+    const occupants = !opts.systemdCgroup && manager.exists() ? manager.processes().length : 0;
+    if (occupants) {
+      opts.warn?.(`container's cgroup is not empty: ${occupants} process(es) found`);
+      opts.warn?.('DEPRECATED: runc 1.2 refuses to run a container in a non-empty cgroup; https://github.com/opencontainers/runc/issues/3132');
+    }
     // An existing cgroup that is frozen would freeze the init mid-setup. Refused, as runc,
     // before anything is made or recorded: the caller's cgroup stays as it was.
     if (manager.isFrozen()) throw new RuntimeError("container's cgroup unexpectedly frozen");
@@ -156,6 +166,8 @@ export function createContainer(opts: CreateOptions): Created {
       keyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
       seccomp,
       cgroupJoin,
+      ...wasmPlan(spec.annotations),
+      debug: opts.debug !== undefined,
     };
     phase('create: exec fifo, plan');
     session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
@@ -188,8 +200,13 @@ export function createContainer(opts: CreateOptions): Created {
         owned.hooksStarted = true;
         record();
         fault('create:hooks');
-        runHooks('prestart', spec.hooks?.prestart, ctx);
-        runHooks('createRuntime', spec.hooks?.createRuntime, ctx);
+        try {
+          runHooks('prestart', spec.hooks?.prestart, ctx);
+          runHooks('createRuntime', spec.hooks?.createRuntime, ctx);
+        } catch (e) {
+          // as runc: a create-time hook's failure is the container process's
+          throw new RuntimeError(`unable to start container process: ${(e as Error).message}`, 1, { cause: e });
+        }
       },
       // SCMP_ACT_NOTIFY: the listener goes to the agent at linux.seccomp.listenerPath
       seccompListener: seccomp && ((fd) => sendListenerToAgent(seccomp, fd, hookContext(spec, opts.id, initPid, bundle.dir))),
@@ -257,7 +274,8 @@ function withListenEnv(spec: Spec, listen: number): Spec {
   return { ...spec, process: { ...spec.process, env: [...(spec.process.env ?? []), `LISTEN_FDS=${listen}`, 'LISTEN_PID=1'] } };
 }
 
-function namespacePaths(pid: number, types: string[]): Record<string, string> {
+/** The init's namespace files by type (exec joins them). */
+export function namespacePaths(pid: number, types: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const t of types) out[t] = path.join('/proc', String(pid), 'ns', NAMESPACE_FILES[t]);
   return out;

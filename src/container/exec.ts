@@ -3,6 +3,7 @@
 // AppArmor and no_new_privs unless the process overrides them.
 import * as fs from 'fs';
 import * as path from 'path';
+import * as util from 'util';
 import * as sys from '../linux/sys';
 import { type Process, type Spec } from '../bundle/spec-types';
 import { inRuntimeMountNs } from '../bundle/semantic';
@@ -16,10 +17,11 @@ import { loadWithStatus } from './lifecycle';
 import { writePidFile } from './pidfile';
 import { passedFds } from './passfds';
 import { StageSession } from './stage-session';
+import { wasmPlan } from './wasm';
 import { fault } from '../faults';
 import { RuntimeError } from '../errors';
 import { phase } from '../trace';
-import { openCgroupJoin, closeCgroupJoin, addToV2, type CgroupJoin } from '../cgroups/join';
+import { openCgroupJoin, closeCgroupJoin, type CgroupJoin } from '../cgroups/join';
 
 export interface ExecOptions {
   store: StateStore;
@@ -37,22 +39,64 @@ export interface ExecOptions {
   debug?: (msg: string) => void;
 }
 
-/** Where a sub-cgroup given with --cgroup lies, per hierarchy. */
-function subCgroupPaths(paths: Record<string, string>, specs: string[]): Record<string, string> {
-  const out = { ...paths };
-  for (const s of specs) {
-    const colon = s.indexOf(':');
-    const controllers = colon < 0 ? Object.keys(paths) : s.slice(0, colon).split(',');
-    const sub = colon < 0 ? s : s.slice(colon + 1);
-    for (const c of controllers) {
-      const key = Object.keys(paths).find((k) => k === c || k.split(',').includes(c));
-      if (key === undefined) throw new RuntimeError(`--cgroup: no cgroup controller "${c}" for this container`);
-      const dir = path.join(paths[key], sub);
-      if (!dir.startsWith(paths[key]) || !fs.existsSync(dir)) throw new RuntimeError(`--cgroup: ${dir} does not exist`);
-      out[key] = dir;
+/**
+ * --cgroup's arguments as runc reads them: "path" alone (every hierarchy;
+ * only as the one argument) or "controller[,controller]:path" (key "" is
+ * every hierarchy).
+ */
+function parseSubCgroups(args: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of args) {
+    const parts = a.split(':');
+    if (parts.length > 2) throw new RuntimeError(`invalid --cgroup argument: ${a}`);
+    if (parts.length === 1) {
+      if (args.length !== 1) throw new RuntimeError(`invalid --cgroup argument: ${a} (missing <controller>: prefix)`);
+      out[''] = a;
+    } else {
+      for (const c of parts[0].split(',')) out[c] = parts[1];
     }
   }
   return out;
+}
+
+/**
+ * The cgroup directories the process joins: the container's, or with
+ * --cgroup a directory below them, checked before anything starts (runc's
+ * errors). Whether it exists is found when the process joins it.
+ */
+function execCgroupPaths(paths: Record<string, string>, args: string[]): Record<string, string> {
+  const out = { ...paths };
+  const subs = parseSubCgroups(args);
+  const below = (base: string, sub: string) => {
+    const dir = path.join(base, sub);
+    // runc compares prefixes only, which lets "../NAME-x" out into a sibling: a path must be the base or under it
+    if (dir !== base && !dir.startsWith(base.endsWith('/') ? base : `${base}/`)) {
+      throw new RuntimeError(`unable to create new parent process: ${sub} is not a sub cgroup path`);
+    }
+    return dir;
+  };
+  if ('' in subs) {
+    for (const k of Object.keys(out)) out[k] = below(out[k], subs['']);
+    return out;
+  }
+  for (const [c, sub] of Object.entries(subs)) {
+    if (!(c in paths)) throw new RuntimeError(`unable to create new parent process: unknown controller ${c} in SubCgroupPaths`);
+    out[c] = below(paths[c], sub);
+  }
+  return out;
+}
+
+/** Puts `pid` into the cgroup at `dir`; an error in runc's words (Go's lower-case errno texts). */
+function joinCgroup(dir: string, pid: number): void {
+  const file = path.join(dir, 'cgroup.procs');
+  try {
+    fs.writeFileSync(file, String(pid));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const text = err.errno === undefined ? undefined : util.getSystemErrorMap().get(err.errno)?.[1];
+    const why = text ? `${err.syscall ?? 'open'} ${file}: ${text}` : err.message;
+    throw new RuntimeError(`unable to start container process: error adding pid ${pid} to cgroups: failed to write ${pid}: ${why}`);
+  }
 }
 
 /** Starts the process; returns its host PID once it has exec'd (or failed before). */
@@ -62,12 +106,15 @@ export function execInContainer(opts: ExecOptions): number {
   if (status === 'paused' && !opts.ignorePaused) throw new RuntimeError('cannot exec in a paused container (use --ignore-paused to override)');
   const pass = passedFds(opts.preserveFds, 0);
   const spec = state.config as Spec;
+  const cgroupPaths = execCgroupPaths(state.cgroup ? cgroupManagerFromState(state.cgroup).paths : {}, opts.cgroup ?? []);
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+  // the process is born in its cgroups (src/cgroups/join.ts); where one cannot be opened
+  // (a --cgroup directory that does not exist) it is added after the fork, failing in runc's words
   let cgroupJoin: CgroupJoin | undefined;
-  if (state.cgroup) {
-    const cg = cgroupManagerFromState(state.cgroup);
-    // the process is born in them (src/cgroups/join.ts)
-    cgroupJoin = openCgroupJoin(opts.cgroup?.length ? subCgroupPaths(cg.paths, opts.cgroup) : cg.paths);
+  try {
+    if (state.cgroup) cgroupJoin = openCgroupJoin(cgroupPaths);
+  } catch {
+    cgroupJoin = undefined;
   }
   phase('exec: load state, seccomp compile');
   const plan: ExecPlan = {
@@ -80,6 +127,8 @@ export function execInContainer(opts: ExecOptions): number {
     cgroupJoin,
     root: inRuntimeMountNs(spec) ? `/proc/${state.pid}/root` : undefined,
     sessionKeyring: state.sessionKeyring,
+    ...wasmPlan(spec.annotations),
+    debug: opts.debug !== undefined,
   };
   let pid = 0;
   let session: StageSession;
@@ -93,7 +142,8 @@ export function execInContainer(opts: ExecOptions): number {
     phase('exec: fork stage-1');
     pid = session.processPid();
     phase('exec: wait for stage-1 (join namespaces, fork of stage-2, exit)');
-    if (cgroupJoin && !session.joinedCgroup) addToV2(cgroupJoin, pid);
+    if (!cgroupJoin) for (const dir of Object.values(cgroupPaths)) joinCgroup(dir, pid);
+    else if (cgroupJoin.v2 && !session.joinedCgroup) joinCgroup(cgroupJoin.v2.dir, pid);
     fault('exec:in-cgroup');
     phase('exec: join the cgroup');
     session.proceed();

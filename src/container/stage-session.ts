@@ -5,7 +5,7 @@
 // error messages.
 import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
-import { Channel, type ChildMessage, type ParentMessage } from '../runtime/protocol';
+import { Channel, type ChildMessage, type ParentMessage, type Packet, stageErrorText } from '../runtime/protocol';
 import { RuntimeError } from '../errors';
 import { adopt } from '../trace';
 
@@ -26,13 +26,18 @@ export interface SetupHandlers {
   createHooks?: () => void;
 }
 
-/** Debug lines of the exchange (runc --debug logs its nsexec stages the same way). */
+/**
+ * Debug lines of the exchange, in the words of runc's nsexec (runc --debug):
+ * the runtime is stage-0; the stages' own lines come as `log` messages.
+ */
 export type DebugLog = (msg: string) => void;
 
 export class StageSession {
   private stage2Pid = 0;
   /** Whether the first stage made the process in every cgroup it was given (src/cgroups/join.ts). */
   joinedCgroup = false;
+  /** A message (or EOF) read while logging what was sent, not yet handled. */
+  private pending?: { packet: Packet<ChildMessage> | undefined };
 
   private constructor(
     readonly chan: ParentChannel,
@@ -48,6 +53,7 @@ export class StageSession {
    */
   static fork(main: (chan: Channel<ChildMessage, ParentMessage>) => never, opts: { subreaper?: boolean; debug?: DebugLog } = {}): StageSession {
     const debug = opts.debug ?? (() => undefined);
+    debug(`nsexec[${process.pid}]: => nsexec container setup`);
     const [parentEnd, childEnd] = sys.socketpair(C.SOCK_SEQPACKET);
     try {
       if (opts.subreaper) sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
@@ -57,7 +63,7 @@ export class StageSession {
         sys.close(parentEnd);
         main(new Channel<ChildMessage, ParentMessage>(childEnd));
       }
-      debug(`stage-0[${process.pid}]: spawned stage-1 (${pid})`);
+      debug(`nsexec-0[${process.pid}]: spawn stage-1 (${pid})`);
       return new StageSession(new Channel<ParentMessage, ChildMessage>(parentEnd), pid, debug);
     } catch (e) {
       sys.close(parentEnd);
@@ -67,8 +73,34 @@ export class StageSession {
     }
   }
 
-  private recv() {
-    return this.chan.recv(STAGE_TIMEOUT_MS);
+  private say(msg: string): void {
+    this.debug(`nsexec-0[${process.pid}]: ${msg}`);
+  }
+
+  /** The next message of the exchange; the stages' log lines before it go to the log. */
+  private recv(): Packet<ChildMessage> | undefined {
+    if (this.pending) {
+      const p = this.pending;
+      this.pending = undefined;
+      return p.packet;
+    }
+    for (;;) {
+      const p = this.chan.recv(STAGE_TIMEOUT_MS);
+      if (p?.msg.type !== 'log') return p;
+      this.debug(p.msg.msg);
+    }
+  }
+
+  /** Logs the log lines already sent: stage 1's last ones once it has exited (stage 2 says nothing before `continue`). */
+  private logSent(): void {
+    while (sys.pollIn(this.chan.fd, 0)) {
+      const p = this.chan.recv();
+      if (p?.msg.type !== 'log') {
+        this.pending = { packet: p }; // for the next recv (EOF: stage 2 is gone)
+        return;
+      }
+      this.debug(p.msg.msg);
+    }
   }
 
   /**
@@ -80,18 +112,19 @@ export class StageSession {
     let first = this.recv();
     if (first?.msg.type === 'idmap-request') {
       if (!writeIdMaps) throw failed('unexpected id map request');
-      this.debug(`stage-1[${this.stage1Pid}]: requested the id maps of its new user namespace`);
+      this.say('stage-1 requested userns mappings');
       writeIdMaps(this.stage1Pid);
-      this.debug(`stage-0[${process.pid}]: wrote the id maps of stage-1 (${this.stage1Pid})`);
+      this.say(`wrote the id maps of stage-1 (${this.stage1Pid})`);
       this.chan.send({ type: 'idmap-done' });
       first = this.recv();
     }
     if (first?.msg.type === 'init-pid') {
       adopt(first.msg.trace);
-      this.debug(`stage-1[${this.stage1Pid}]: joined and created the namespaces, forwarded the pid of stage-2 (${first.msg.pid})${first.msg.joinedCgroup ? ', born in its cgroups' : ''}`);
+      this.say(`stage-1 (${this.stage1Pid}) forwarded the pid of stage-2 (${first.msg.pid})${first.msg.joinedCgroup ? ', born in its cgroups' : ''}`);
     }
     const stage1Exit = sys.waitpid(this.stage1Pid);
-    this.debug(`stage-1[${this.stage1Pid}]: exited (${JSON.stringify(stage1Exit)})`);
+    this.logSent();
+    this.say(stage1Exit?.code === 0 ? 'stage-1 complete' : `stage-1 exited (${JSON.stringify(stage1Exit)})`);
     if (!first) throw failed(`the first stage exited (${JSON.stringify(stage1Exit)}) without a word`);
     if (first.msg.type === 'error') throw failed(first.msg.message);
     if (first.msg.type !== 'init-pid') throw failed(`unexpected message from the first stage: ${first.msg.type}`);
@@ -102,7 +135,7 @@ export class StageSession {
 
   /** Lets the container's process go on (it is in its cgroup now). */
   proceed(): void {
-    this.debug(`stage-0[${process.pid}]: signalling stage-2 (${this.stage2Pid}) to run`);
+    this.say(`signalling stage-2 (${this.stage2Pid}) to run`);
     this.chan.send({ type: 'continue' });
   }
 
@@ -112,12 +145,12 @@ export class StageSession {
       const p = this.recv();
       if (!p) throw failed('the container process exited during setup');
       const m = p.msg;
-      this.debug(`stage-2[${this.stage2Pid}]: ${m.type}${m.type === 'ready' ? ': setup complete' : ''}`);
+      this.say(m.type === 'ready' ? 'stage-2 complete' : `stage-2 sent ${m.type === 'error' ? 'an error' : m.type}`);
       if (m.type === 'ready') {
         adopt(m.trace);
         return;
       }
-      if (m.type === 'error') throw failed(m.stage === 'setting up the process' ? m.message : `error ${m.stage}: ${m.message}`);
+      if (m.type === 'error') throw failed(stageErrorText(m.stage, m.message));
       if (m.type === 'console' || m.type === 'seccomp-listener') {
         const handler = m.type === 'console' ? on.console : on.seccompListener;
         if (p.fd === undefined) throw failed(`the container process sent a ${m.type} message without its fd`);

@@ -41,10 +41,6 @@ export function hookArgs(h: Hook): string[] {
   return h.args && h.args.length ? h.args : [h.path];
 }
 
-export function describeHook(name: HookName, index: number, h: Hook): string {
-  return `${name} hook #${index} (${h.path})`;
-}
-
 /**
  * The state a hook (or a seccomp agent) is told about. ociVersion is the
  * spec version of this runtime's state format, not the config's (as runc).

@@ -50,6 +50,7 @@ export const MOUNT_ATTR_IDMAP = 0x100000;
 export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
 
 export const O_RDONLY = 0;
+export const O_ACCMODE = 3;
 export const O_WRONLY = 1;
 export const O_RDWR = 2;
 export const O_CREAT = 0o100;
@@ -106,7 +107,13 @@ export const MADV_DOFORK = 11;
 
 export const CLOSE_RANGE_CLOEXEC = 4;
 
+export const EFD_CLOEXEC = 0o2000000;
+export const EFD_NONBLOCK = 0o4000;
+
+export const SIG_BLOCK = 0;
 export const SIG_SETMASK = 2;
+export const SIGBUS = 7;
+export const SIGSEGV = 11;
 export const SIGCHLD = 17;
 
 // by-fd path resolution (openat2(2), statx(2), fstatfs(2)) and the new mount API

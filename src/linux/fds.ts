@@ -25,3 +25,16 @@ export function closeAllFdsExcept(keep: number[]): void {
     if (!keepSet.has(fd)) lib().close(fd); // EBADF for the readdir's own fd: harmless
   }
 }
+
+/** This process's eventfds (libuv's loop wakeups, in Node), by number. */
+export function eventfdNumbers(): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${name}`) === 'anon_inode:[eventfd]') out.push(Number(name));
+    } catch {
+      /* the readdir's own fd, closed by now */
+    }
+  }
+  return out;
+}

@@ -4,6 +4,8 @@
 // Conventions: every binding returns the raw libc result; `sys.ts` wraps the
 // ones that can fail and turns -1/errno into a SyscallError.
 import type * as Koffi from 'koffi';
+import * as fs from 'fs';
+import * as path from 'path';
 import { span } from '../trace';
 
 // koffi is loaded on first use: commands that never call into libc (state, list) skip its cost.
@@ -31,7 +33,27 @@ function loadKoffi(): typeof Koffi {
       /* not there, or not loadable here: koffi knows */
     }
   }
-  return require('koffi') as typeof Koffi;
+  return require(koffiEntry()) as typeof Koffi;
+}
+
+/**
+ * koffi's CommonJS entry, by its path: `require('koffi')` reads the package's
+ * "exports" map, which loads Node's ESM resolver (0.6 MB more peak memory).
+ * Found where Node looks (node_modules of this file's folder and each one
+ * above); the bare name where it is not.
+ */
+function koffiEntry(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'node_modules', 'koffi');
+    try {
+      const { exports } = JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8')) as { exports?: { '.'?: { require?: string } } };
+      const entry = exports?.['.']?.require;
+      if (entry) return path.join(pkg, entry);
+    } catch {
+      /* not here */
+    }
+    if (path.dirname(dir) === dir) return 'koffi';
+  }
 }
 
 /**
@@ -49,8 +71,15 @@ const SIGNATURES = {
   setsid: 'int setsid()',
   prctl: 'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
   madvise: 'int madvise(uintptr_t addr, size_t len, int advice)',
+  malloc_trim: 'int malloc_trim(size_t pad)',
   signal: 'uintptr_t signal(int sig, uintptr_t handler)',
   sigprocmask: 'int sigprocmask(int how, const void *set, void *oldset)',
+  sigaction: 'int sigaction(int sig, const void *act, void *oldact)',
+  sigwaitinfo: 'int sigwaitinfo(const void *set, void *info)',
+  clearenv: 'int clearenv()',
+  // raw memory of this process by address (its argv and environment areas)
+  memset: 'void *memset(uintptr_t s, int c, size_t n)',
+  memcpy: 'void *memcpy(uintptr_t dst, const void *src, size_t n)',
   // namespaces and mounts
   unshare: 'int unshare(int flags)',
   setns: 'int setns(int fd, int nstype)',

@@ -36,12 +36,14 @@ export interface WaitResult {
   /** Exit code, or undefined when killed by a signal. */
   code?: number;
   signal?: number;
+  /** Killed by a signal and a core was dumped (WCOREDUMP); absent otherwise. */
+  coreDumped?: true;
 }
 
 export function decodeWaitStatus(pid: number, status: number): WaitResult {
   const sig = status & 0x7f;
   if (sig === 0) return { pid, code: (status >> 8) & 0xff };
-  return { pid, signal: sig };
+  return status & 0x80 ? { pid, signal: sig, coreDumped: true } : { pid, signal: sig };
 }
 
 /** waitpid; with WNOHANG returns undefined while the child still runs. Retries EINTR. */
@@ -233,6 +235,11 @@ export function setNonblock(fd: number, on: boolean): void {
   if (next !== cur) check('fcntl', [fd, 'F_SETFL', next], lib().fcntl(fd, C.F_SETFL, next));
 }
 
+/** fcntl(F_GETFL): the open file status flags and access mode. */
+export function fcntlGetFl(fd: number): number {
+  return check('fcntl', [fd, 'F_GETFL'], lib().fcntl(fd, C.F_GETFL, 0));
+}
+
 export function fdIsOpen(fd: number): boolean {
   return lib().fcntl(fd, C.F_GETFD, 0) >= 0;
 }
@@ -321,6 +328,55 @@ export function resetSignals(): void {
   l.sigprocmask(C.SIG_SETMASK, Buffer.alloc(128), null);
 }
 
+/** glibc's struct sigaction is 152 bytes on x86_64 and arm64; room to spare. */
+const SIGACTION_SIZE = 256;
+
+/** A signal's current action (struct sigaction), to be put back with setSignalAction. */
+export function signalAction(sig: number): Buffer {
+  const b = Buffer.alloc(SIGACTION_SIZE);
+  check('sigaction', [sig], lib().sigaction(sig, null, b));
+  return b;
+}
+
+export function setSignalAction(sig: number, action: Buffer): void {
+  check('sigaction', [sig], lib().sigaction(sig, action, null));
+}
+
+/** sigset_t with every signal (glibc's sigprocmask leaves out the two it reserves). */
+const allSignals = (): Buffer => Buffer.alloc(128, 0xff);
+
+/** Blocks every signal: they stay pending until waitSignal takes them. */
+export function blockAllSignals(): void {
+  check('sigprocmask', ['SIG_BLOCK', 'all'], lib().sigprocmask(C.SIG_BLOCK, allSignals(), null));
+}
+
+export function unblockAllSignals(): void {
+  check('sigprocmask', ['SIG_SETMASK', 'none'], lib().sigprocmask(C.SIG_SETMASK, Buffer.alloc(128), null));
+}
+
+/** sigwaitinfo(2) over every signal (blocked with blockAllSignals): the next one's number. */
+export function waitSignal(): number {
+  const set = allSignals();
+  const info = Buffer.alloc(128); // siginfo_t
+  for (;;) {
+    const sig = lib().sigwaitinfo(set, info);
+    if (sig > 0) return sig;
+    if (errno() !== 4 /* EINTR */) fail('sigwaitinfo', []);
+  }
+}
+
+/** Empties the C environment (environ), which Node's process.env reads. */
+export function clearenv(): void {
+  check('clearenv', [], lib().clearenv());
+}
+
+/** Writes `bytes` at `addr` of this process's memory, then zeros up to `addr + len`. */
+export function overwriteMemory(addr: number, len: number, bytes: Buffer): void {
+  const n = Math.min(bytes.length, len);
+  if (n > 0) lib().memcpy(addr, bytes, n);
+  if (len > n) lib().memset(addr + n, 0, len - n);
+}
+
 let vvarStart: number | undefined;
 
 /**
@@ -336,6 +392,11 @@ export function prepareFork(): void {
     vvarStart = parseInt(m[1], 16);
   }
   lib().madvise(0x10000, vvarStart - 0x10000, C.MADV_DOFORK);
+}
+
+/** Gives free memory of malloc's heap back to the kernel (malloc_trim(3)). */
+export function mallocTrim(): void {
+  lib().malloc_trim(0);
 }
 
 /** fork() with the heap made inheritable first. */

@@ -26,6 +26,10 @@
 //
 // Either stage may instead send { type: 'error', ... } and exit: the parent
 // turns it into the command's error and removes what was made.
+//
+// With --debug, either stage also sends { type: 'log', msg } at any point
+// (runc's log pipe): the parent writes the line to its log, in order, while
+// it waits for the next message of the exchange.
 import { sendMsg, recvMsg } from '../linux/fdpass';
 import { pollIn } from '../linux/sys';
 import { RuntimeError } from '../errors';
@@ -38,7 +42,17 @@ export type ChildMessage =
   | { type: 'console' }
   | { type: 'seccomp-listener' }
   | { type: 'ready'; trace?: TraceSpan[] }
-  | { type: 'error'; stage: string; message: string };
+  | { type: 'error'; stage: string; message: string }
+  | { type: 'log'; msg: string };
+
+/** Steps of stage 2 whose errors say all on their own ("error running createContainer hook #0: ..."). */
+export const STEP_SETUP_PROCESS = 'setting up the process';
+export const STEP_CREATE_CONTAINER_HOOKS = 'running createContainer hooks';
+
+/** The text of a stage's error: "error <step>: <message>", or the message alone where it says all. */
+export function stageErrorText(stage: string, message: string): string {
+  return stage === STEP_SETUP_PROCESS || stage === STEP_CREATE_CONTAINER_HOOKS ? message : `error ${stage}: ${message}`;
+}
 
 export type ParentMessage = { type: 'continue' } | { type: 'idmap-done' } | { type: 'create-hooks-done' };
 

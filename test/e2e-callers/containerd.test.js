@@ -21,28 +21,17 @@ const test = suite('containerd');
 let env;
 let cd;
 let cri;
-let setupError;
-let setupDone;
 
 /** Starts containerd and imports the images once; every test awaits it (a failure fails each test with the reason). */
-function setup() {
-  if (!setupDone) {
-    setupDone = (async () => {
-      const missing = L.missingTools(['containerd', 'ctr', 'containerd-shim-runc-v2', 'tmux']);
-      if (missing.length) throw new Error(`not installed: ${missing.join(', ')} (apt-get install containerd tmux)`);
-      env = new L.Env('containerd');
-      cd = new L.Containerd(env);
-      await cd.start();
-      cd.importImages();
-      cd.importImages('k8s.io');
-    })().catch((e) => {
-      setupError = e;
-    });
-  }
-  return setupDone.then(() => {
-    if (setupError) throw setupError;
-  });
-}
+const setup = L.once(async () => {
+  const missing = L.missingTools(['containerd', 'ctr', 'containerd-shim-runc-v2', 'tmux']);
+  if (missing.length) throw new Error(`not installed: ${missing.join(', ')} (apt-get install containerd tmux)`);
+  env = new L.Env('containerd');
+  cd = new L.Containerd(env);
+  await cd.start();
+  cd.importImages();
+  cd.importImages('k8s.io');
+});
 
 test.after(() => {
   if (cri) cri.close();

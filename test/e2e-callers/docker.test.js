@@ -24,35 +24,19 @@ const test = suite('docker');
 let env;
 let cd;
 let dk;
-let setupError;
-let setupDone;
 
-function setup() {
-  if (!setupDone) {
-    setupDone = (async () => {
-      const missing = L.missingTools(['dockerd', '/usr/bin/docker', 'containerd', 'containerd-shim-runc-v2', 'tmux']);
-      if (missing.length) throw new Error(`not installed: ${missing.join(', ')} (apt-get install docker.io containerd tmux)`);
-      env = new L.Env('docker');
-      cd = new L.Containerd(env);
-      dk = new L.Docker(env, cd);
-      await cd.start();
-      await dk.start();
-      dk.loadImages();
-    })().catch((e) => {
-      setupError = e;
-    });
-  }
-  return setupDone.then(() => {
-    if (setupError) throw setupError;
-  });
-}
-
-test.after(() => {
-  if (env) {
-    const left = env.cleanup();
-    if (left.length) console.error(`[e2e-callers] docker: cleanup could not remove:\n  ${left.join('\n  ')}`);
-  }
+const setup = L.once(async () => {
+  const missing = L.missingTools(['dockerd', '/usr/bin/docker', 'containerd', 'containerd-shim-runc-v2', 'tmux']);
+  if (missing.length) throw new Error(`not installed: ${missing.join(', ')} (apt-get install docker.io containerd tmux)`);
+  env = new L.Env('docker');
+  cd = new L.Containerd(env);
+  dk = new L.Docker(env, cd);
+  await cd.start();
+  await dk.start();
+  dk.loadImages();
 });
+
+L.cleanUpAfter(test, 'docker', () => env);
 
 const observed = {};
 function observe(rt, key, value) {

@@ -163,6 +163,9 @@ function shq(s) {
 /**
  * A logging wrapper around `real`: each call leaves <logDir>/<n>.{argv,cwd,env,rc,out,err,stdin,log}.
  * Written in sh so that it works with the empty environment podman's cleanup uses.
+ * create, run, exec and restore keep the caller's stdio (the container's, or
+ * for restore the pipes CRIU gives the restored process); the others' output
+ * is kept too.
  */
 function wrapperScript(real, logDir) {
   return `#!/bin/sh
@@ -186,7 +189,7 @@ for a in "$@"; do
   prev=$a
 done
 case "$sub" in
-  create|run|exec|"")
+  create|run|exec|restore|"")
     if [ -n "$bundle" ] && [ -f "$bundle/config.json" ]; then /bin/cp "$bundle/config.json" "$D/$n.config.json" 2>/dev/null; fi
     "$R" "$@"
     rc=$?
@@ -228,7 +231,7 @@ function readCalls(logDir) {
     const [tb, pb] = b.split('-').map(BigInt);
     return ta < tb ? -1 : ta > tb ? 1 : pa < pb ? -1 : pa > pb ? 1 : 0;
   });
-  const subs = new Set(['create', 'run', 'exec', 'start', 'state', 'kill', 'delete', 'list', 'ps', 'pause', 'resume', 'update', 'events', 'features', 'spec']);
+  const subs = new Set(['create', 'run', 'exec', 'start', 'state', 'kill', 'delete', 'list', 'ps', 'pause', 'resume', 'update', 'events', 'features', 'spec', 'checkpoint', 'restore']);
   return ids.map((n) => {
     const f = (ext) => readSafe(path.join(logDir, `${n}.${ext}`));
     const argv = (f('argv') || '').split('\0').slice(0, -1);
@@ -668,9 +671,9 @@ class Containerd {
     return ['ctr', '--address', this.address, '--namespace', ns || this.namespace, ...args].map(shq).join(' ');
   }
 
-  /** Imports the test images into namespace `ns` (default ours). */
-  importImages(ns) {
-    const r = this.ctr(['images', 'import', '--no-unpack=false', this.env.images()], { ns, timeout: 120000 });
+  /** Imports the test images (or the docker-archive `archive`) into namespace `ns` (default ours). */
+  importImages(ns, archive = this.env.images()) {
+    const r = this.ctr(['images', 'import', '--no-unpack=false', archive], { ns, timeout: 120000 });
     if (r.status !== 0) throw new Error(`ctr images import: ${r.stderr}${r.stdout}`);
     return r;
   }
@@ -1009,7 +1012,29 @@ class Docker {
   }
 }
 
+/**
+ * `fn` (a test file's set-up of its daemons and images) run once, by the
+ * first test that needs it; every later call waits for that run and fails
+ * with its error, so each test reports why the set-up failed.
+ */
+function once(fn) {
+  let done;
+  return () => (done ??= fn());
+}
+
+/** After the file's last test: everything its Env made goes, and what could not is said. */
+function cleanUpAfter(test, name, getEnv) {
+  test.after(() => {
+    const env = getEnv();
+    if (!env) return;
+    const left = env.cleanup();
+    if (left.length) console.error(`[e2e-callers] ${name}: cleanup could not remove:\n  ${left.join('\n  ')}`);
+  });
+}
+
 module.exports = {
+  once,
+  cleanUpAfter,
   RUNTIMES,
   RUNTIME_BINS,
   IMAGES,

@@ -22,33 +22,17 @@ const test = suite('podman');
 
 let env;
 let pm;
-let setupError;
-let setupDone;
 
-function setup() {
-  if (!setupDone) {
-    setupDone = (async () => {
-      const missing = L.missingTools(['podman', 'conmon', 'tmux']);
-      if (missing.length) throw new Error(`not installed: ${missing.join(', ')} (apt-get install podman conmon tmux)`);
-      env = new L.Env('podman');
-      pm = new L.Podman(env);
-      pm.setup();
-      pm.loadImages();
-    })().catch((e) => {
-      setupError = e;
-    });
-  }
-  return setupDone.then(() => {
-    if (setupError) throw setupError;
-  });
-}
-
-test.after(() => {
-  if (env) {
-    const left = env.cleanup();
-    if (left.length) console.error(`[e2e-callers] podman: cleanup could not remove:\n  ${left.join('\n  ')}`);
-  }
+const setup = L.once(async () => {
+  const missing = L.missingTools(['podman', 'conmon', 'tmux']);
+  if (missing.length) throw new Error(`not installed: ${missing.join(', ')} (apt-get install podman conmon tmux)`);
+  env = new L.Env('podman');
+  pm = new L.Podman(env);
+  pm.setup();
+  pm.loadImages();
 });
+
+L.cleanUpAfter(test, 'podman', () => env);
 
 const observed = {};
 function observe(rt, key, value) {

@@ -31,30 +31,19 @@ let env;
 let pm;
 let cd;
 let cri;
-let setupError;
-let setupDone;
 
-function setup() {
-  if (!setupDone) {
-    setupDone = (async () => {
-      const missing = L.missingTools(['podman', 'conmon', 'containerd', 'ctr', 'containerd-shim-runc-v2']);
-      if (missing.length) throw new Error(`not installed: ${missing.join(', ')}`);
-      env = new L.Env('systemd');
-      pm = new L.Podman(env, { cgroupManager: 'systemd' });
-      pm.setup();
-      pm.loadImages();
-      cd = new L.Containerd(env, { systemdCgroup: true });
-      await cd.start();
-      cd.importImages('k8s.io');
-      cri = cd.cri();
-    })().catch((e) => {
-      setupError = e;
-    });
-  }
-  return setupDone.then(() => {
-    if (setupError) throw setupError;
-  });
-}
+const setup = L.once(async () => {
+  const missing = L.missingTools(['podman', 'conmon', 'containerd', 'ctr', 'containerd-shim-runc-v2']);
+  if (missing.length) throw new Error(`not installed: ${missing.join(', ')}`);
+  env = new L.Env('systemd');
+  pm = new L.Podman(env, { cgroupManager: 'systemd' });
+  pm.setup();
+  pm.loadImages();
+  cd = new L.Containerd(env, { systemdCgroup: true });
+  await cd.start();
+  cd.importImages('k8s.io');
+  cri = cd.cri();
+});
 
 test.after(() => {
   if (cri) cri.close();

@@ -15,7 +15,7 @@ const ctx = h.createContext('api');
 h.install(test, ctx);
 
 /** Runs `body` (an async function's text, given Container, TsruncError, bundle, root, id) in a child node. */
-function program(body, { singleThreaded = true, bundle, id } = {}) {
+function program(body, { singleThreaded = true, bundle, id, env } = {}) {
   const file = ctx.tmp('program.js');
   fs.writeFileSync(file, `'use strict';
 const { Container, TsruncError } = require(${JSON.stringify(h.PROJECT)});
@@ -25,7 +25,7 @@ const [bundle, root, id] = process.argv.slice(2);
   (e) => { process.stdout.write(JSON.stringify({ error: e.message, isTsruncError: e instanceof TsruncError, cause: e.cause && e.cause.code })); });
 `);
   const args = [...(singleThreaded ? ['--single-threaded'] : []), file, bundle || '', ctx.root, id || ''];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30000 });
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30000, env: { ...process.env, ...env } });
   assert.is(r.status, 0, `program: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -69,6 +69,31 @@ test('errors are TsruncErrors with runc\'s message', () => {
   const bad = program('await Container.create(id, { bundle, root });', { bundle: b.dir, id });
   assert.ok(bad.isTsruncError, JSON.stringify(bad));
   assert.match(bad.error, /unable to start container process: exec: "\/no\/such\/binary"/);
+  ctx.leftovers({ id, bundle: b });
+});
+
+test('checkpoint() and Container.restore(): runc\'s option names; without CRIU a TsruncError naming it, and the container runs on', async () => {
+  if (!h.IS_TSRUNC) return skip(`the library is tsrunc's (${h.RUNTIME_NAME})`);
+  const b = ctx.makeBundle({ args: ['sleep', '100'] });
+  const id = ctx.id('apicr');
+  assert.is(ctx.rt(['run', '-d', '--bundle', b.dir, id]).status, 0);
+  const { pid } = await ctx.waitStatus(id, 'running');
+  const img = ctx.tmp('img');
+  const out = program(`
+    const c = Container.open(id, { root });
+    const seen = {};
+    try { await c.checkpoint({ criu: '/nonexistent/criu', imagePath: process.env.IMG }); } catch (e) { seen.checkpoint = [e.message, e instanceof TsruncError]; }
+    try { await c.checkpoint({ imagePath: process.env.IMG, manageCgroupsMode: 'bogus' }); } catch (e) { seen.mode = e.message; }
+    try { await Container.restore(id + '-2', { root, bundle, criu: '/nonexistent/criu', imagePath: process.env.IMG }); } catch (e) { seen.restore = e.message; }
+    seen.status = c.state().status;
+    return seen;`, { bundle: b.dir, id, env: { IMG: img } });
+  assert.equal(out.checkpoint, ['criu binary /nonexistent/criu (--criu) does not exist or is not executable', true]);
+  assert.match(out.mode, /^invalid manage-cgroups-mode value/);
+  assert.is(out.restore, 'criu binary /nonexistent/criu (--criu) does not exist or is not executable');
+  assert.is(out.status, 'running');
+  assert.is(ctx.state(id).pid, pid);
+  assert.is(ctx.state(`${id}-2`), null, 'no restored container');
+  assert.is(ctx.rt(['delete', '--force', id]).status, 0);
   ctx.leftovers({ id, bundle: b });
 });
 

@@ -275,6 +275,26 @@ test('a memory limit OOM-kills a process exceeding it; events reports the OOM an
   ctx.leftovers({ id, bundle });
 });
 
+// runc's events.bats: `events` runs in the background into a file; once a stats
+// line is there, `delete -f` removes the container and events ends with 0.
+test('events --interval 100ms into a file: a stats line first, and delete --force ends it with status 0', async () => {
+  const { id, bundle } = started('sleep 100', { memory: { limit: 67108864 } });
+  const evOut = ctx.tmp('events-100ms.out');
+  const started0 = Date.now();
+  const ev = ctx.rtAsync(['events', '--interval', '100ms', id], { stdoutPath: evOut, timeout: 60000 });
+  await waitFor('a stats line', () => fs.existsSync(evOut) && fs.readFileSync(evOut, 'utf8').includes(`"id":"${id}"`), 10000);
+  const waited = Date.now() - started0;
+  ok(['delete', '--force', id]);
+  const done = await Promise.race([ev.done, h.delay(10000).then(() => null)]);
+  assert.ok(done, 'events is still running 10 s after delete --force');
+  assert.is(done.status, 0, `events exit status; stderr: ${done.stderr}`);
+  const lines = fs.readFileSync(evOut, 'utf8').trim().split('\n');
+  assert.ok(lines[0].startsWith(`{"type":"stats","id":"${id}",`) && lines[0].includes('"data"'), lines[0].slice(0, 120));
+  for (const l of lines) assert.is(JSON.parse(l).type, 'stats');
+  assert.ok(waited < 5000, `the first stats line came after ${waited} ms with a 100 ms interval`);
+  ctx.leftovers({ id, bundle });
+});
+
 test('events --stats: one stats object shaped like runc\'s, then exit', () => {
   const { id } = started('sleep 100', { memory: { limit: 67108864 }, pids: { limit: 20 } });
   const r = ok(['events', '--stats', id]);
@@ -542,6 +562,57 @@ test('delete leaves no cgroup dir: nested cgroups the container made, after a ki
   ctx.leftovers({ id, bundle });
 });
 
+test('a cgroup that already holds processes (another container\'s): run and create warn as runc, and go on', () => {
+  const cgroupsPath = `/cg-shared-${h.rand()}`;
+  const first = ctx.makeBundle({ args: ['sleep', '1000'], cgroupsPath });
+  const firstId = ctx.id('cgsh');
+  let r = ok(['run', '-d', '--bundle', first.dir, firstId]);
+  assert.not.match(r.stderr, /not empty/, 'an empty cgroup: no warning');
+  const second = ctx.makeBundle({ args: ['sleep', '1000'], cgroupsPath });
+  const secondId = ctx.id('cgsh');
+  r = ok(['run', '-d', '--bundle', second.dir, secondId]);
+  const warnings = () => h.parseTextLog(r.stderr).filter((e) => e.level === 'warning').map((e) => e.msg);
+  assert.ok(warnings().includes("container's cgroup is not empty: 1 process(es) found"), r.stderr);
+  const third = ctx.makeBundle({ args: ['sleep', '1000'], cgroupsPath });
+  const thirdId = ctx.id('cgsh');
+  r = ok(['create', '--bundle', third.dir, thirdId]);
+  assert.ok(warnings().includes("container's cgroup is not empty: 2 process(es) found"), r.stderr);
+  assert.is(ctx.state(thirdId).status, 'created');
+  for (const id of [thirdId, secondId, firstId]) ok(['delete', '--force', id]);
+  for (const b of [first, second, third]) ctx.leftovers({ bundle: b, cgroupsPath });
+  assert.equal(h.cgroupDirsAt(cgroupsPath), [], 'the cgroup is gone with the containers');
+});
+
+test('a pod cgroup its manager made with mkdir (v1: empty cpuset) and a pod cpu limit: run joins it, update keeps under the limit', () => {
+  if (V2) return skip('cgroup v1 only (a v2 cgroup has no cpuset of its own to fill)');
+  const pod = `/cg-pod-${h.rand()}`;
+  // as a pod manager (and runc's update.bats) makes it: mkdir in every hierarchy, nothing written
+  const podDirs = h.cgroupHierarchies().map((m) => path.join(m, pod));
+  for (const d of podDirs) fs.mkdirSync(d);
+  let id;
+  let pid;
+  try {
+    const cpusetPod = path.join(v1Mount('cpuset'), pod);
+    assert.is(fs.readFileSync(path.join(cpusetPod, 'cpuset.cpus'), 'utf8').trim(), '', 'a new v1 cpuset cgroup is empty');
+    fs.writeFileSync(path.join(v1Mount('cpu'), pod, 'cpu.cfs_quota_us'), '50000'); // 50% of the 100 ms period
+    ({ id, pid } = started('sleep 1000', undefined, { edit: (c) => { c.linux.cgroupsPath = `${pod}/ctr`; } }));
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      const root = fs.readFileSync(path.join(v1Mount('cpuset'), f), 'utf8').trim();
+      assert.is(fs.readFileSync(path.join(cpusetPod, f), 'utf8').trim(), root, `the pod's ${f}: the parent's, as runc fills it`);
+      assert.is(readCg(pid, 'cpuset', f), root);
+    }
+    // more than the pod allows: the kernel refuses it
+    const r = ctx.rt(['update', '--cpu-quota', '60000', id]);
+    assert.is(r.status, 1, r.stderr);
+    ok(['update', '--cpu-period', '10000', '--cpu-quota', '3000', id]);
+    assert.is(readCg(pid, 'cpu', 'cpu.cfs_period_us'), '10000');
+    assert.is(readCg(pid, 'cpu', 'cpu.cfs_quota_us'), '3000');
+  } finally {
+    if (id) ok(['delete', '--force', id]);
+    for (const d of podDirs) fs.rmdirSync(d);
+  }
+});
+
 // ---- bad values: exit 1, clear error, nothing left ----
 
 function rejected(resources, mentions, edit) {
@@ -585,7 +656,9 @@ test('values this host cannot apply: exit 1, the file and the value named, nothi
     rejected({ cpu: { quota: 10, period: 100000 } }, ['cpu.max', '10 100000']);
     return;
   }
-  rejected({ unified: { 'memory.max': '1000000' } }, ['linux.resources.unified', 'memory.max', 'cgroup v1']);
+  // runc's words (cgroups.bats greps "invalid configuration"), then the field and its keys
+  const msg = rejected({ unified: { 'memory.max': '1000000' } }, ['linux.resources.unified', 'memory.max', 'cgroup v1']);
+  assert.match(msg, /^(runc run failed: |runc create failed: )?invalid configuration: cannot use unified on cgroup v1/);
   if (!v1Mount('hugetlb')) rejected({ hugepageLimits: [{ pageSize: '2MB', limit: 2097152 }] }, ['hugetlb.2MB.limit_in_bytes', '2097152', 'not mounted']);
   // the kernel refuses: a cpu quota below its minimum
   rejected({ cpu: { quota: 10, period: 100000 } }, ['cpu.cfs_quota_us', '10']);

@@ -247,6 +247,53 @@ test('joins the cgroup of the init from inside its cgroup namespace too (the ker
   assert.ok(r.stdout.split('\n').filter(Boolean).every((l) => l.endsWith(':/')), `the process sees its cgroup as the namespace's root:\n${r.stdout}`);
 });
 
+test('--cgroup (cgroup v1): a sub-cgroup per controller or for all; runc\'s errors for "..", a missing one, an unknown controller, bad arguments', () => {
+  if (fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) return skip('cgroup v1 only: this host has cgroup v2');
+  const c = start();
+  // the init's cgroup per hierarchy (the config has no cgroup namespace: host paths)
+  const initCg = {};
+  for (const line of fs.readFileSync(`/proc/${c.pid}/cgroup`, 'utf8').trim().split('\n')) {
+    const [, ctrls, p] = line.split(':');
+    for (const k of ctrls.split(',')) initCg[k] = p;
+  }
+  const mount = (ctrl) => `/sys/fs/cgroup/${ctrl}`;
+  const made = [path.join(mount('memory'), initCg.memory, 'submem'), path.join(mount('cpu'), initCg.cpu, 'subcpu')];
+  if (fs.realpathSync(mount('cpu')) !== fs.realpathSync(mount('cpuacct'))) made.push(path.join(mount('cpuacct'), initCg.cpuacct, 'subcpu'));
+  for (const d of made) fs.mkdirSync(d);
+  try {
+    const fails = (args, re) => {
+      const r = exec([...args, c.id, 'true']);
+      assert.is.not(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(h.errorMessage(r.stderr), re, args.join(' '));
+    };
+    fails(['--cgroup', '..'], /^exec failed: unable to create new parent process: \.\. is not a sub cgroup path$/);
+    fails(['--cgroup', 'cpu:../x'], /: \.\.\/x is not a sub cgroup path$/);
+    fails(['--cgroup', 'nonexistent'], /^exec failed: unable to start container process: error adding pid \d+ to cgroups: failed to write \d+: \S+ \/sys\/fs\/cgroup\/\S+\/nonexistent\/cgroup\.procs: no such file or directory$/);
+    fails(['--cgroup', 'cpu:nonexistent'], / adding pid \d+ .*\/cpu[^:]*\/nonexistent\/cgroup\.procs: no such file or directory$/);
+    fails(['--cgroup', 'whaaat:/'], /^exec failed: unable to create new parent process: unknown controller whaaat in SubCgroupPaths$/);
+    fails(['--cgroup', 'a:b:c'], /^exec failed: invalid --cgroup argument: a:b:c$/);
+    fails(['--cgroup', 'x', '--cgroup', 'cpu:y'], /^exec failed: invalid --cgroup argument: x \(missing <controller>: prefix\)$/);
+    unharmed(c);
+    // "/" is the container's own cgroup
+    let r = exec(['--cgroup', '/', c.id, 'cat', '/proc/self/cgroup']);
+    ok(r);
+    assert.is(r.stdout, fs.readFileSync(`/proc/${c.pid}/cgroup`, 'utf8'));
+    r = exec(['--cgroup', 'memory:submem', '--cgroup', 'cpu,cpuacct:subcpu', c.id, 'cat', '/proc/self/cgroup']);
+    ok(r);
+    const got = {};
+    for (const line of r.stdout.trim().split('\n')) {
+      const [, ctrls, p] = line.split(':');
+      for (const k of ctrls.split(',')) got[k] = p;
+    }
+    assert.is(got.memory, `${initCg.memory}/submem`);
+    assert.is(got.cpu, `${initCg.cpu}/subcpu`);
+    assert.is(got.cpuacct, `${initCg.cpuacct}/subcpu`);
+    assert.is(got.pids, initCg.pids, 'the other hierarchies: the container\'s cgroup');
+  } finally {
+    for (const d of made.reverse()) fs.rmdirSync(d);
+  }
+});
+
 // ---- flags ----
 
 test('--cwd: the working directory (default: the config\'s)', () => {
@@ -443,6 +490,19 @@ test('--process/-p FILE: args, env, cwd and user from a process.json', () => {
   r = exec(['-p', file, c.id]);
   ok(r);
   assert.is(r.stdout, 'from-json\n/tmp\n1000\n1001\n');
+});
+
+test('--process/-p from a pipe (runc\'s exec.bats uses -p <(...)), its JSON written after the runtime opened it', () => {
+  const c = start();
+  const file = ctx.tmp('process.json');
+  fs.writeFileSync(file, JSON.stringify({ args: ['echo', 'from-a-pipe'], env: ['PATH=/bin:/usr/bin'], cwd: '/' }));
+  // /dev/stdin is the pipe: the runtime waits for what the writer sends late, then for its end
+  const r = ctx.rt(['exec', '-p', '/dev/stdin', c.id], { sh: `(sleep 0.5; cat '${file}') | exec "$@"` });
+  ok(r);
+  assert.is(r.stdout, 'from-a-pipe\n');
+  // a directory is no process.json
+  const d = exec(['-p', ctx.base, c.id]);
+  assert.is.not(d.status, 0, d.stderr);
 });
 
 test('--preserve-fds 1: fd 3 reaches the process, fd 4 does not', () => {

@@ -487,6 +487,11 @@ tsruncOnly('features that are off are refused with an error naming the field', (
   if (lx.netDevices && !lx.netDevices.enabled) refused((c) => { c.linux.netDevices = { eth9: {} }; }, 'linux.netDevices');
 });
 
+tsruncOnly('annotations: checkpoint/restore is announced with runc\'s key (crun\'s too; Docker reads it), and the command is there', () => {
+  assert.is((F.annotations || {})['org.opencontainers.runc.checkpoint.enabled'], 'true');
+  assert.is(ctx.rt(['checkpoint', '--help'], { noRoot: true }).status, 0, 'checkpoint --help');
+});
+
 tsruncOnly('annotations: the versions it reports are the real ones', () => {
   const a = F.annotations || {};
   const v = ctx.rt(['--version'], { noRoot: true }).stdout.split('\n')[0];

@@ -308,7 +308,30 @@ const FAILURES = {
   'non-zero exit': (kind) => ({ path: kind === 'startContainer' ? CONTAINER_BUSYBOX : HOST_BUSYBOX, args: ['sh', '-c', 'exit 3'] }),
   timeout: (kind) => ({ path: kind === 'startContainer' ? CONTAINER_BUSYBOX : HOST_BUSYBOX, args: ['sleep', '5'], timeout: 1 }),
 };
-const FAILURE_TEXT = { 'missing binary': /no-such-hook|does not exist|no such file/i, 'non-zero exit': /status 3|exit/i, timeout: /timed out|timeout/i };
+// runc's words (libcontainer/configs Hooks.Run, Command.Run, Go's os/exec errors); runc 1.1 leaves the kind out
+// of "error running <kind> hook #N", runc 1.2 and tsrunc name it.
+const FAILURE_TEXT = {
+  'missing binary': (kind) => `fork/exec ${FAILURES['missing binary'](kind).path}: no such file or directory`,
+  'non-zero exit': () => 'error running hook: exit status 3, stdout: , stderr: ',
+  timeout: () => 'hook ran past specified timeout of 1.0s',
+};
+const CREATE_TIME = ['prestart', 'createRuntime', 'createContainer'];
+const reEscape = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The message a failed hook #`index` of `kind` gives: `inner` after the hook's name (runc 1.1: without its kind). */
+function hookFailureRe(kind, index, inner) {
+  const runcOnly = (re) => (h.IS_TSRUNC ? '' : re);
+  const prefix = CREATE_TIME.includes(kind) ? `unable to start container process: ${runcOnly('(?:error during container init: )?')}` : '';
+  const hook = h.IS_TSRUNC ? `${kind} hook` : `(?:${kind} )?hook`;
+  return new RegExp(`^${runcOnly('(?:runc \\w+ failed: )?')}${prefix}error running ${hook} #${index}: ${reEscape(inner)}$`);
+}
+
+/** The error message of a failed command: tsrunc's one log line; runc 1.1 prints a startContainer hook's error raw. */
+function failureMessage(r) {
+  if (h.IS_TSRUNC) return h.errorMessage(r.stderr);
+  const log = h.parseTextLog(r.stderr).find((l) => l.level === 'error');
+  return log ? log.msg : r.stderr.replace(/\n$/, '');
+}
 
 /** A bundle with a failing hook of `kind`, recording hooks around it, and poststop recorders. */
 function failingBundle(kind, mode) {
@@ -325,11 +348,7 @@ function failingBundle(kind, mode) {
 function checkFailure(r, kind, mode, started) {
   const elapsed = Date.now() - started;
   assert.is(r.status, 1, `${kind} ${mode}: exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  if (h.IS_TSRUNC) {
-    const msg = h.errorMessage(r.stderr);
-    assert.ok(msg.includes(`${kind} hook`), `message should name the ${kind} hook: ${msg}`);
-    assert.match(msg, FAILURE_TEXT[mode], `message should say what went wrong: ${msg}`);
-  }
+  assert.match(failureMessage(r), hookFailureRe(kind, 0, FAILURE_TEXT[mode](kind)), 'runc\'s words, naming the hook');
   if (mode === 'timeout') assert.ok(elapsed < 4500, `a hook with timeout 1 s was waited for ${elapsed} ms (it sleeps 5 s)`);
 }
 
@@ -416,17 +435,65 @@ test('hooks that exit 0 without reading their stdin succeed (every kind, many ti
   }
 });
 
-test('a failing hook\'s output is in the error message, not loose on the runtime\'s stderr', () => {
+test('a failing hook\'s stdout and stderr are in the error message as runc shows them, not loose on the runtime\'s stderr', () => {
   for (const kind of ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart']) {
     const b = hookBundle(() => ({
-      [kind]: [{ path: kind === 'startContainer' ? CONTAINER_BUSYBOX : HOST_BUSYBOX, args: ['sh', '-c', 'cat >/dev/null; echo hook-err-text >&2; exit 3'] }],
+      [kind]: [{ path: kind === 'startContainer' ? CONTAINER_BUSYBOX : HOST_BUSYBOX, args: ['sh', '-c', 'cat >/dev/null; echo hook-out-text; echo hook-err-text >&2; exit 3'] }],
     }));
     const id = ctx.id('out');
     const r = ctx.rt(['run', '--bundle', b.dir, id]);
     assert.is(r.status, 1, `${kind}: exit ${r.status}\n${r.stderr}`);
-    // tsrunc: one log line, nothing else; runc 1.1 may print the init's error raw as well
-    const msg = h.IS_TSRUNC ? h.errorMessage(r.stderr) : r.stderr;
-    assert.ok(msg.includes('hook-err-text'), `${kind}: the hook's stderr should be in the message: ${msg}`);
+    // tsrunc: one log line, nothing else; runc 1.1 prints a startContainer hook's error raw
+    const inner = 'error running hook: exit status 3, stdout: hook-out-text\n, stderr: hook-err-text\n';
+    assert.match(failureMessage(r), hookFailureRe(kind, 0, inner), kind);
+    ctx.leftovers({ id, bundle: b });
+  }
+});
+
+test('a hook killed by a signal: "signal: <Go\'s name>" (every kind that can fail a container)', () => {
+  for (const kind of ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart']) {
+    const b = hookBundle(() => ({
+      [kind]: [{ path: kind === 'startContainer' ? CONTAINER_BUSYBOX : HOST_BUSYBOX, args: ['sh', '-c', 'cat >/dev/null; echo before-the-signal; kill -TERM $$'] }],
+    }));
+    const id = ctx.id('sig');
+    const r = ctx.rt(['run', '--bundle', b.dir, id]);
+    assert.is(r.status, 1, `${kind}: exit ${r.status}\n${r.stderr}`);
+    assert.match(failureMessage(r), hookFailureRe(kind, 0, 'error running hook: signal: terminated, stdout: before-the-signal\n, stderr: '), kind);
+    ctx.leftovers({ id, bundle: b });
+  }
+});
+
+test('a startContainer hook killed by the container\'s seccomp filter fails the run with "bad system call" (runc\'s seccomp.bats)', () => {
+  const b = hookBundle(() => ({ startContainer: [{ path: CONTAINER_BUSYBOX, args: ['sh', '-c', 'mkdir /dev/shm/foo'] }] }), {
+    args: ['true'],
+    edit: (c) => {
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_KILL' }] };
+    },
+  });
+  const id = ctx.id('seccomp');
+  const r = ctx.rt(['run', '--bundle', b.dir, id]);
+  assert.is(r.status, 1, `exit ${r.status}\n${r.stderr}`);
+  const msg = failureMessage(r);
+  // the core is dumped or not as the host allows (RLIMIT_CORE, core_pattern): Go says which
+  const inner = /error running hook: signal: bad system call( \(core dumped\))?, stdout: , stderr: $/.exec(msg);
+  assert.ok(inner, `runc's words: ${msg}`);
+  assert.match(msg, hookFailureRe('startContainer', 0, inner[0]));
+  ctx.leftovers({ id, bundle: b });
+});
+
+test('a hook\'s output is cut at 16 KiB per stream in the message, and a hook writing more is not blocked', () => {
+  if (!h.IS_TSRUNC) return; // runc keeps it all
+  for (const kind of ['prestart', 'createContainer', 'startContainer']) {
+    // 200 KB on each stream: more than a pipe holds, so the runtime must read while the hook runs
+    const script = 'cat >/dev/null; head -c 204800 /dev/zero | tr "\\0" o; head -c 204800 /dev/zero | tr "\\0" e >&2; exit 4';
+    const b = hookBundle(() => ({ [kind]: [{ path: kind === 'startContainer' ? CONTAINER_BUSYBOX : HOST_BUSYBOX, args: ['sh', '-c', script], timeout: 30 }] }));
+    const id = ctx.id('big');
+    const r = ctx.rt(['run', '--bundle', b.dir, id]);
+    assert.is(r.status, 1, `${kind}: exit ${r.status}`);
+    const msg = h.errorMessage(r.stderr);
+    const limit = 16 * 1024;
+    const inner = `error running hook: exit status 4, stdout: ${'o'.repeat(limit)}[... truncated], stderr: ${'e'.repeat(limit)}[... truncated]`;
+    assert.ok(msg.endsWith(`#0: ${inner}`), `${kind}: ${msg.slice(0, 200)}... (${msg.length} characters)`);
     ctx.leftovers({ id, bundle: b });
   }
 });
@@ -454,8 +521,7 @@ test('poststop failures are warnings: delete exits 0 and the later poststop hook
     }
     if (h.IS_TSRUNC) {
       const w = h.parseTextLog(r.stderr).find((l) => l.level === 'warning');
-      assert.ok(w.msg.includes('poststop hook #1'), `the warning names the hook: ${w.msg}`);
-      assert.match(w.msg, FAILURE_TEXT[mode]);
+      assert.match(w.msg, hookFailureRe('poststop', 1, FAILURE_TEXT[mode]('poststop')), 'the warning names the hook, in runc\'s words');
     }
     if (mode === 'timeout') assert.ok(Date.now() - started < 4500, 'the poststop timeout is honoured');
     assert.is(ctx.state(id), null);

@@ -120,7 +120,7 @@ test('exec -h and exec --help print exec\'s help (before the container id only)'
 // help and version
 
 const RUNC = '/usr/sbin/runc';
-const COMMANDS = ['create', 'delete', 'events', 'exec', 'kill', 'list', 'pause', 'ps', 'resume', 'run', 'spec', 'start', 'state', 'update', 'features'];
+const COMMANDS = ['checkpoint', 'create', 'delete', 'events', 'exec', 'kill', 'list', 'pause', 'ps', 'restore', 'resume', 'run', 'spec', 'start', 'state', 'update', 'features'];
 const run = (args) => ctx.rt(args, { noRoot: true });
 
 /** runc's output for `args`, with its name replaced by the runtime's (undefined without runc). */
@@ -192,10 +192,9 @@ test('--help, -h, help, and no arguments: the main help, runc\'s layout', () => 
     assert.equal(mine.sections, theirs.sections);
     assert.equal(mine.usage, theirs.usage);
     assert.equal(mine.flags, theirs.flags, 'the global flags');
-    // the commands, but for those tsrunc has not (checkpoint, restore)
+    // the same commands in the same order (checkpoint and restore included)
     const commands = (t) => t.slice(t.indexOf('COMMANDS:')).split('\n').slice(1).filter((l) => /^ {3}\S/.test(l)).map((l) => l.trim().split(/ {2,}/)[0]);
-    const ours = (list) => list.filter((c) => !['checkpoint', 'restore'].includes(c));
-    assert.equal(ours(commands(r.stdout)), ours(commands(ref.stdout)));
+    assert.equal(commands(r.stdout), commands(ref.stdout));
   }
 });
 
@@ -308,15 +307,17 @@ test('an unknown command or help topic: "No help topic for \'X\'", exit status 3
   assert.equal(lines.map((l) => [l.level, l.msg]), [['error', "No help topic for 'pcli-foo'\n"]]);
 });
 
-test('--version and -v: "NAME version V" then "key: value" lines, exit status 0, even before a command', () => {
+test('--version and -v: "NAME version V", "commit: C", "spec: X.Y.Z", then "key: value" lines, exit status 0, even before a command', () => {
   for (const args of [['--version'], ['-v'], ['-v', 'list'], ['--root', ctx.root, '--version', 'state', 'pcli-x']]) {
     const r = run(args);
     assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
     const lines = r.stdout.split('\n');
-    assert.match(lines[0], new RegExp(`^${NAME} version \\S+$`));
+    assert.match(lines[0], new RegExp(`^${NAME} version \\d+\\.\\d+\\.\\d+\\S*$`));
     assert.is(lines.pop(), '');
     for (const l of lines.slice(1)) assert.match(l, /^[a-z]+: \S+$/);
-    assert.ok(lines.some((l) => l.startsWith('spec: ')), r.stdout);
+    // runc's version.bats: the commit on line 2, the spec on line 3 (a build from a git checkout has a commit)
+    assert.match(lines[1], /^commit: \S+$/, r.stdout);
+    assert.match(lines[2], /^spec: \d+\.\d+\.\d+/, r.stdout);
   }
 });
 
@@ -462,6 +463,16 @@ test('exec -p: the same bounds for process.json', () => {
 // ---------------------------------------------------------------------------
 // --debug and --log
 
+/** Each of `patterns` matches one of `msgs`, each after the one before. */
+function assertInOrder(msgs, patterns) {
+  let at = -1;
+  for (const re of patterns) {
+    const i = msgs.findIndex((m, j) => j > at && re.test(m));
+    assert.ok(i > at, `${re} after line ${at} of:\n${msgs.join('\n')}`);
+    at = i;
+  }
+}
+
 const jsonLines = (file) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
 test('--debug --log F --log-format json run: the setup\'s stages at debug level, then "process exited" with pid and status', () => {
@@ -474,9 +485,11 @@ test('--debug --log F --log-format json run: the setup\'s stages at debug level,
   const lines = jsonLines(log);
   assert.ok(lines.every((l) => l.level === 'debug' && typeof l.msg === 'string' && h.RFC3339_SECONDS.test(l.time)), JSON.stringify(lines));
   const msgs = lines.map((l) => l.msg);
-  // runc: "nsexec-0[PID]: spawn stage-1" ... "nsexec-2[1]: ~> nsexec stage-2"; tsrunc: "stage-0[PID]: spawned stage-1 (PID)" ...
-  assert.ok(msgs.some((m) => /\[\d+\]: spawn(ed)? stage-1/.test(m)), msgs.join('\n'));
-  assert.ok(msgs.some((m) => /stage-2/.test(m)), msgs.join('\n'));
+  // runc: "nsexec-0[PID]: spawn stage-1" ... "nsexec-2[1]: ~> nsexec stage-2"; tsrunc adds the pid: "spawn stage-1 (PID)"
+  assert.ok(msgs.some((m) => /^nsexec-0\[\d+\]: spawn stage-1/.test(m)), msgs.join('\n'));
+  assert.ok(msgs.includes('nsexec-2[1]: ~> nsexec stage-2'), msgs.join('\n'));
+  // the lines runc's debug.bats greps, in runc's order
+  assertInOrder(msgs, [/^nsexec\[\d+\]: => nsexec container setup$/, /^nsexec-2\[1\]: <= nsexec container setup$/, /^child process in init\(\)$/, /^init: closing the pipe to signal completion$/]);
   const last = lines[lines.length - 1];
   assert.is(last.msg, 'process exited');
   assert.is(last.status, 0);
@@ -493,6 +506,24 @@ test('--debug without --log: text lines on stderr, "process exited" with pid=N s
   const quiet = ctx.rt(['run', '--bundle', b.dir, ctx.id('pcli')]);
   assert.is(quiet.status, 3);
   assert.is(quiet.stderr, '');
+});
+
+test('--debug exec (text on stderr, or JSON to --log): nsexec\'s stages joining the container, then "setns_init: about to exec"', () => {
+  const { id } = running();
+  const r = ctx.rt(['--debug', 'exec', id, 'true']);
+  assert.is(r.status, 0, r.stderr);
+  const entries = h.parseTextLog(r.stderr);
+  assert.ok(entries.every((e) => e.level === 'debug'), r.stderr);
+  const text = entries.map((e) => e.msg);
+  // runc: "nsexec-1[PID]: setns(0x20000) into mnt namespace (with path /proc/PID/ns/mnt)"
+  assert.ok(text.some((m) => /^nsexec-1\[\d+\]: setns\(0x20000\) into mnt namespace \(with path \/proc\/\d+\/ns\/mnt\)$/.test(m)), text.join('\n'));
+  assertInOrder(text, [/^nsexec\[\d+\]: => nsexec container setup$/, /^nsexec-1\[\d+\]: ~> nsexec stage-1$/, /^nsexec-2\[\d+\]: <= nsexec container setup$/, /^child process in init\(\)$/, /^setns_init: about to exec$/, /^process exited$/]);
+  const log = ctx.tmp('log');
+  const j = ctx.rt(['--debug', '--log', log, '--log-format', 'json', 'exec', id, 'true']);
+  assert.is(j.status, 0, j.stderr);
+  assert.is(j.stderr, '', 'everything goes to --log');
+  const msgs = jsonLines(log).map((l) => l.msg);
+  assertInOrder(msgs, [/nsexec container setup/, /^child process in init\(\)$/, /^setns_init: about to exec$/]);
 });
 
 test('--debug create, start and delete: the stages at create only (runc logs nothing for start and delete)', () => {

@@ -26,6 +26,8 @@ const KNOWN_RUNC = {
     'a file planted at runc\'s fixed temp name ".<name>" makes create fail (O_EXCL: "file exists"): no write is redirected, but the attacker can stop every create',
   'state root and container dir are 0700 whatever the umask':
     'runc makes its container dirs 0711 (its 0700 root hides them; a root that existed before with 0755 does not)',
+  'checkpoint: a symlink planted at descriptors.json in an image directory another user owns redirects no write':
+    'runc writes descriptors.json with os.WriteFile, through the planted symlink, as root',
 };
 
 const contexts = { tsrunc: attackContext('hostfiles'), runc: attackContext('hostfiles', { runtime: 'runc' }) };
@@ -48,20 +50,10 @@ function bothRuntimes(name, fn) {
   }
 }
 
-/**
- * The V8 flags bin/tsrunc starts node with (its sh line): V8 runs a code cache
- * only under the flags it was made with, so the attacker uses the same.
- */
-function launcherFlags() {
-  const line = fs.readFileSync(path.join(runtimeCopies().project, 'bin', 'tsrunc'), 'utf8').split('\n')[1];
-  const m = / node ((?:--[\w=-]+ )+)-- /.exec(line);
-  assert.ok(m && m[1].includes('--single-threaded'), `the node flags in bin/tsrunc's sh line: ${line}`);
-  return m[1].trim().split(' ');
-}
-
-/** Runs a node script as nobody (the copy's node: the same V8, and the flags, of the runtime's). */
+/** Runs a node script as nobody (the copy's node: the same V8 as the runtime's). */
 function asNobody(script, ...args) {
-  const r = spawnSync(runtimeCopies().node, [...launcherFlags(), '-e', script, ...args], {
+  const { nodeFlags = ['--single-threaded'] } = typeof args[0] === 'object' ? args.shift() : {};
+  const r = spawnSync(runtimeCopies().node, [...nodeFlags, '-e', script, ...args], {
     uid: NOBODY, gid: NOBODY, encoding: 'utf8', cwd: '/', timeout: 30000,
   });
   if (r.status !== 0) throw new Error(`attacker script failed (${r.status}): ${r.stderr}`);
@@ -109,6 +101,31 @@ bothRuntimes('pid file: symlinks planted at its temp and final names redirect no
 });
 
 // ---------------------------------------------------------------- state root, container dir, exec fifo
+
+// ---------------------------------------------------------------- checkpoint
+
+bothRuntimes('checkpoint: a symlink planted at descriptors.json in an image directory another user owns redirects no write', (c) => {
+  const criu = spawnSync('sh', ['-c', 'command -v criu || ls /usr/sbin/criu'], { encoding: 'utf8' });
+  if (criu.status !== 0) return skip('criu is not installed: checkpoint stops before it writes anything');
+  const dir = c.tmp('imgdir');
+  fs.mkdirSync(dir, { mode: 0o755 });
+  fs.chownSync(dir, NOBODY, NOBODY);
+  const victim = c.tmp('victim');
+  fs.writeFileSync(victim, 'precious\n', { mode: 0o644 });
+  const planted = path.join(dir, 'descriptors.json');
+  asNobody('require("fs").symlinkSync(process.argv[1], process.argv[2])', victim, planted);
+  const id = c.id('hcp');
+  const b = c.makeBundle({ args: ['sleep', '100'] });
+  assert.is(c.rt(['run', '-d', '--bundle', b.dir, id]).status, 0, 'run -d');
+  // whether CRIU then dumps (where it works with the kernel) or fails does not matter: descriptors.json comes first
+  const r = c.rt(['checkpoint', '--image-path', dir, id]);
+  assert.is(readOr(victim, '(gone)'), 'precious\n', `root wrote descriptors.json through the planted symlink into the victim (checkpoint: ${r.status} ${r.stderr})`);
+  const st = fs.lstatSync(planted);
+  assert.ok(st.isFile(), 'descriptors.json is a file of its own, not the planted link');
+  assert.is(st.uid, 0);
+  assert.is(mode(planted), 0o600, `descriptors.json mode ${octal(mode(planted))}`);
+  c.rt(['delete', '--force', id]);
+});
 
 bothRuntimes('exec.fifo of a created container: another user cannot open it', (c) => {
   const id = c.id('hst');
@@ -201,31 +218,27 @@ test('a state root that is a symlink is refused, not followed (tsrunc)', () => {
 // ---------------------------------------------------------------- the launcher's V8 code cache
 
 /**
- * The attacker's cache: compiled (as nobody) from a copy of the bundle that
- * starts with code writing root's uid to `marker`, padded to the same length
- * (V8 checks a cache against the source's length only). Written over every
+ * The attacker's cache: compiled (as nobody, with the node flags bin/tsrunc
+ * starts node with: V8 rejects a cache made under other flags) from a source
+ * of the bundle's length (V8 checks a cache against the source's length
+ * only): the bundle's function (scripts/bundle/wrap.js), whose body writes
+ * root's uid to `marker`, padded with spaces. The function is compiled eagerly
+ * (a parenthesized function), so its body is in the cache. Written over every
  * cache file of `cacheDir`, in place when the file is writable, else by
  * rename when the directory is. Prints what it managed, per file.
  */
 const CRAFT = `
   const fs = require('fs');
   const vm = require('vm');
-  const Module = require('module');
   const [bundle, cacheDir, marker] = process.argv.slice(1);
-  const src = fs.readFileSync(bundle, 'utf8');
+  const src = fs.readFileSync(bundle, 'latin1');
+  const head = src.slice(0, src.indexOf('{') + 1);
+  const tail = '\\n})';
   const payload = 'process.getuid()===0&&require("fs").writeFileSync(' + JSON.stringify(marker) + ',"0");';
-  // room for it comes out of the bundle's message texts (runs of letters and spaces are in strings)
-  let excess = payload.length;
-  const shorter = src.replace(/[A-Za-z ]{40,}/g, (run) => {
-    const cut = Math.min(excess, run.length - 10);
-    excess -= cut;
-    return run.slice(cut);
-  });
-  const at = shorter.indexOf('{') + 1; // inside node's module wrapper, where require is
-  const mod = shorter.slice(0, at) + payload + shorter.slice(at);
-  if (mod.length !== src.length) throw new Error('could not keep the length');
-  const script = new vm.Script(mod, { filename: bundle }); // as bin/tsrunc: the bundle is in its module wrapper
-  script.runInThisContext(); // compiles the module wrapper, with the payload, into the cache
+  const mod = head + payload + ' '.repeat(src.length - head.length - payload.length - tail.length) + tail;
+  if (mod.length !== src.length || !src.endsWith(tail)) throw new Error('could not keep the length');
+  const script = new vm.Script(mod, { filename: bundle });
+  script.runInThisContext(); // the function, eagerly compiled with the payload, goes into the cache
   const data = script.createCachedData();
   let names;
   try { names = fs.readdirSync(cacheDir).filter((n) => n.endsWith('.bin')); } catch (e) { console.log('readdir ' + e.code); process.exit(0); }
@@ -235,13 +248,24 @@ const CRAFT = `
     try { fs.writeFileSync(file + '.x', data); fs.renameSync(file + '.x', file); console.log(n + ' replaced'); } catch (e) { console.log(n + ' ' + e.code); }
   }`;
 
+/** The flags bin/tsrunc's sh line starts node with (those of a cache V8 accepts). */
+function launcherNodeFlags() {
+  const line = fs.readFileSync(path.join(runtimeCopies().project, 'bin', 'tsrunc'), 'utf8').split('\n')[1];
+  const m = / exec node (.*?) -- "\$0"/.exec(line);
+  if (!m) throw new Error(`no "exec node FLAGS -- "$0"" in bin/tsrunc's sh line: ${line}`);
+  return m[1].split(' ');
+}
+
 function cachePaths() {
   const { project } = runtimeCopies();
   return { dir: path.join(project, 'dist', '.v8-cache'), bundle: path.join(project, 'dist', 'tsrunc.js') };
 }
 
-/** Runs the copy's `state x` as root (umask 000 when `umask0`), then the attack, then `state x` again; returns the marker's content. */
-function cacheAttack(c, { umask0 = false, tamper = () => undefined } = {}) {
+/**
+ * Runs the copy's `state x` as root (umask 000 when `umask0`), then the attack, then `before`
+ * (the control's), then `state x` again; returns the marker's content.
+ */
+function cacheAttack(c, { umask0 = false, tamper = () => undefined, before = () => undefined } = {}) {
   const { dir, bundle } = cachePaths();
   fs.rmSync(dir, { recursive: true, force: true }); // earlier tests ran the copy with the usual umask
   const marker = c.tmp('marker');
@@ -249,13 +273,32 @@ function cacheAttack(c, { umask0 = false, tamper = () => undefined } = {}) {
     const first = runVia(c, umask0 ? 'umask 000; exec "$@"' : 'exec "$@"', ['state', 'x']);
     assert.match(first.stderr, /container does not exist/);
     tamper(dir);
-    const planted = asNobody(CRAFT, bundle, dir, marker);
+    const planted = asNobody(CRAFT, { nodeFlags: launcherNodeFlags() }, bundle, dir, marker);
+    before(dir);
     const second = runVia(c, 'exec "$@"', ['state', 'x']);
     return { marker: readOr(marker, '(none)'), planted, second };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true }); // never leave a crafted cache for the next test file
   }
 }
+
+test('code cache: control: the attacker\'s cache, once it looks like root\'s own, is run (what the tests below rely on)', () => {
+  const c = contexts.tsrunc;
+  // root's 0700 directory, and the crafted files made root's 0600 by the test: only the launcher's
+  // ownership and mode checks stand between them and the tests below
+  const { marker, planted } = cacheAttack(c, {
+    tamper: (dir) => fs.chmodSync(dir, 0o777),
+    before: (dir) => {
+      fs.chmodSync(dir, 0o700);
+      for (const n of fs.readdirSync(dir)) {
+        fs.chownSync(path.join(dir, n), 0, 0);
+        fs.chmodSync(path.join(dir, n), 0o600);
+      }
+    },
+  });
+  assert.match(planted, /replaced/);
+  assert.is(marker, '0', 'the crafted cache was not run: the attack tests below would pass whatever the launcher checks');
+});
 
 test('code cache: a cache dir made under umask 000 takes no cache from another user (tsrunc)', () => {
   const c = contexts.tsrunc;

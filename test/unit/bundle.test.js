@@ -22,6 +22,15 @@ test('the bundle reads stdout\'s columns only when help is printed (the lazy-col
   assert.not.ok(bundle.includes('stdColumns:void 0!==process.stdout.columns'), 'the eager form is gone');
 });
 
+test('the bundle is one function\'s source, in ASCII (a one-byte string in V8: half the memory)', () => {
+  const bundle = fs.readFileSync(path.join(ROOT, 'dist', 'tsrunc.js'), 'latin1');
+  const { wrapBundle } = require(path.join(ROOT, 'scripts', 'bundle', 'wrap.js'));
+  const [head, tail] = wrapBundle('\0').split('\0');
+  assert.ok(bundle.startsWith(head) && bundle.endsWith(tail), 'wrapped as bin/tsrunc runs it');
+  const at = bundle.search(/[^\x00-\x7f]/);
+  assert.is(at, -1, `a non-ASCII byte at ${at}: ${bundle.slice(at - 40, at + 10)}`);
+});
+
 test('yargs still has the usage instance whose help cache the CLI turns off', () => {
   const parser = require('yargs')([]);
   const usage = parser.getInternalMethods().getUsageInstance();

@@ -410,7 +410,7 @@ test('v1 apply: each value in its file', () => {
 test('v1 apply: settings this host cannot take', () => {
   const { m, dirs } = fakeV1('v1bad');
   // unified keys on v1
-  assert.throws(() => m.apply({ unified: { 'memory.max': '1' } }), /linux.resources.unified: cannot apply cgroup v2 settings \(memory.max\) on this cgroup v1 host/);
+  assert.throws(() => m.apply({ unified: { 'memory.max': '1' } }), /^invalid configuration: cannot use unified on cgroup v1 \(linux.resources.unified: memory.max\)$/);
   // a controller that is not mounted
   assert.throws(() => m.apply({ hugepageLimits: [{ pageSize: '2MB', limit: 2097152 }] }), /cannot set hugetlb.2MB.limit_in_bytes to 2097152: the hugetlb cgroup controller is not mounted/);
   assert.throws(() => m.apply({ network: { classID: 1 } }), /net_cls.classid.*net_cls cgroup controller is not mounted/);

@@ -12,6 +12,7 @@ const { spawnSync } = require('child_process');
 const { test } = require('uvu');
 const assert = require('uvu/assert');
 const { skip } = require('../lib/skip');
+const { wrapBundle } = require('../../scripts/bundle/wrap');
 
 const LAUNCHER = path.resolve(__dirname, '..', '..', 'bin', 'tsrunc');
 // what the launcher reads the subcommand with and writes its cache with (built from src/)
@@ -34,13 +35,10 @@ function withLayout(fn) {
   }
 }
 
-/** A module's code in node's module wrapper, as scripts/bundle/build.js writes the bundle. */
-const wrapped = (code) => require('module').wrap(code);
-
 /** A stand-in bundle: main() prints `letter` and the arguments it got. */
 function writeBundle(dir, letter) {
   fs.writeFileSync(path.join(dir, 'dist', 'tsrunc.js'),
-    wrapped(`exports.main = async (args) => { require('fs').writeSync(1, '${letter} ' + args.join(' ') + '\\n'); };\n`));
+    wrapBundle(`exports.main = async (args) => { require('fs').writeSync(1, '${letter} ' + args.join(' ') + '\\n'); };\n`));
 }
 
 function launch(dir, args) {
@@ -168,7 +166,7 @@ test('a cache dir another user owns is neither run from nor written to', () => w
 /** A stand-in bundle whose main() prints the environment as JSON. */
 function writeEnvBundle(dir) {
   fs.writeFileSync(path.join(dir, 'dist', 'tsrunc.js'),
-    wrapped('exports.main = async () => { require(\'fs\').writeSync(1, JSON.stringify(process.env)); };\n'));
+    wrapBundle('exports.main = async () => { require(\'fs\').writeSync(1, JSON.stringify(process.env)); };\n'));
 }
 
 const NODE_DIRS = ['/usr/bin', '/bin'];
@@ -206,6 +204,18 @@ test('the caller\'s NODE_*, UV_* and OPENSSL_* variables are gone before node st
   for (const [k, v] of Object.entries(kept)) assert.is(env[k], v, k);
   assert.not.ok(fs.existsSync(marker), 'NODE_OPTIONS --require ran');
   assert.not.ok(fs.existsSync(removed.NODE_V8_COVERAGE), 'NODE_V8_COVERAGE was written');
+}));
+
+test('node runs with the memory flag (young generation of 1 MiB semi-spaces) and keeps WebAssembly (its containers need it)', () => withLayout((dir) => {
+  fs.writeFileSync(path.join(dir, 'dist', 'tsrunc.js'),
+    wrapBundle('exports.main = async () => { require(\'fs\').writeSync(1, JSON.stringify([process.execArgv, typeof WebAssembly])); };\n'));
+  const r = spawnSync(path.join(dir, 'bin', 'tsrunc'), ['state'], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stderr, '', 'no V8 warning');
+  const [execArgv, wasm] = JSON.parse(r.stdout);
+  for (const flag of ['--single-threaded', '--max-semi-space-size=1']) assert.ok(execArgv.includes(flag), `${flag} in ${execArgv}`);
+  assert.not.ok(execArgv.includes('--jitless'), 'no --jitless: WebAssembly containers need the JIT');
+  assert.is(wasm, 'object', 'WebAssembly is there');
 }));
 
 test('runs without PATH (conmon calls it so), node found in /usr/bin or /bin', () => withLayout((dir) => {

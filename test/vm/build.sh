@@ -75,6 +75,16 @@ if [ "${TSRUNC_VM_INIT:-}" = systemd ]; then
   installed systemd || need+=(systemd)
   installed dbus || need+=(dbus)
 fi
+# CRIU for checkpoint/restore in the guest (its kernel runs it; not every
+# host's does): installed when it can be, else the guest's checkpoint tests
+# skip themselves, naming why
+if ! command -v criu >/dev/null && [ ! -x /usr/sbin/criu ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  log "installing criu"
+  apt-get install -y -q --no-install-recommends criu >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends criu >/dev/null 2>&1; } ||
+    log "criu cannot be installed here: the guest's checkpoint/restore tests will skip"
+fi
 if [ ${#need[@]} -gt 0 ]; then
   mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
   log "installing ${need[*]}"

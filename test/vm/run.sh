@@ -64,6 +64,9 @@
 #   TSRUNC_VM_APPEND    more kernel parameters
 #   TSRUNC_*, CI        passed on to the command (except TSRUNC_VM_*)
 #
+#   bash test/vm/run.sh --criu-checks   (as the guest's command) checkpoint and
+#     restore with CRIU: criu check, then test/e2e/checkpoint.test.js (the host
+#     may have a kernel CRIU cannot work with; this guest's is Debian's).
 #   bash test/vm/run.sh --smoke    (inside the guest) the smoke run alone:
 #     create/start/state/kill/delete of a busybox container with memory and
 #     pids limits, memory.max and pids.max checked in its cgroup.
@@ -381,7 +384,46 @@ JS
   [ $smoke = 0 ] && [ $e2e = 0 ] && [ $conf = 0 ]
 }
 
+# --criu-checks: runs in the guest (cgroup v2, Debian's kernel, which CRIU
+# works with): `criu check`, then test/e2e/checkpoint.test.js (checkpoint and
+# restore end to end: same id, new id, --leave-running, --pre-dump and
+# --parent-path, pipes, a terminal, hooks, the foreground) and
+# test/e2e-callers/podman-checkpoint.test.js (podman's container
+# checkpoint/restore through tsrunc and runc), each framed by
+# "TSRUNC-VM-CRIU-E2E start|exit <status> <file>".
+criu_checks() {
+  local check e2e podman log=/tmp/tsrunc-vm-criu-check.log
+  cd "$PROJECT" || exit 125
+  if ! command -v criu >/dev/null; then
+    echo "TSRUNC-VM-CRIU skip: no criu on this machine (test/vm/build.sh could not install it)"
+    echo "TSRUNC-VM-RESULT criu-check=skip checkpoint-e2e=skip podman-checkpoint=skip"
+    return 0
+  fi
+  # its errors go to its log (stderr only when that is a terminal)
+  criu check --log-file "$log" >/dev/null 2>&1
+  check=$?
+  if [ $check = 0 ]; then
+    echo "TSRUNC-VM-CRIU ok: $(criu --version | head -n 1): criu check passes on $(uname -r)"
+  else
+    echo "TSRUNC-VM-CRIU FAIL: criu check (exit $check) on $(uname -r): $(grep -m3 Error "$log" | tr '\n' ' ')"
+  fi
+  echo "TSRUNC-VM-CRIU-E2E start test/e2e/checkpoint.test.js"
+  node node_modules/uvu/bin.js test/e2e 'checkpoint\.test\.js$'
+  e2e=$?
+  echo "TSRUNC-VM-CRIU-E2E exit $e2e test/e2e/checkpoint.test.js"
+  echo "TSRUNC-VM-CRIU-E2E start test/e2e-callers/podman-checkpoint.test.js"
+  node node_modules/uvu/bin.js test/e2e-callers 'podman-checkpoint\.test\.js$'
+  podman=$?
+  echo "TSRUNC-VM-CRIU-E2E exit $podman test/e2e-callers/podman-checkpoint.test.js"
+  echo "TSRUNC-VM-RESULT criu-check=$check checkpoint-e2e=$e2e podman-checkpoint=$podman"
+  [ $check = 0 ] && [ $e2e = 0 ] && [ $podman = 0 ]
+}
+
 case "${1:-}" in
+  --criu-checks)
+    criu_checks
+    exit
+    ;;
   --smoke)
     smoke
     exit 0

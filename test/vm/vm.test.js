@@ -26,8 +26,10 @@
 // test/vm/build.sh finds that what it needs cannot be had here (exit 3: qemu,
 // systemd or dbus not installable, no kernel package) or qemu is missing.
 //   node node_modules/uvu/bin.js test/vm
+// Then the checkpoint/restore guest (run.sh --criu-checks, below).
 // Not skipped without /dev/kvm: qemu's TCG runs the same guest, slower.
-// TSRUNC_VM_TIMEOUT (seconds) bounds the run.
+// TSRUNC_VM_TIMEOUT (seconds) bounds the run; TSRUNC_VM_SUITES=criu (a comma
+// list of cgroup, criu, systemd, hybrid) boots only those guests.
 const fs = require('fs');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
@@ -43,13 +45,17 @@ const SYSTEMD_LOG = path.join(PROJECT, '.tmp', 'vm', 'last-run-systemd.log');
 // run.sh kills qemu after 480 s (KVM) or 900 s (TCG), or TSRUNC_VM_TIMEOUT
 const TIMEOUT_S = Number(process.env.TSRUNC_VM_TIMEOUT || 900);
 
+// TSRUNC_VM_SUITES=cgroup,criu,systemd,hybrid (default: all) boots only those guests
+const SUITES = new Set((process.env.TSRUNC_VM_SUITES || 'cgroup,criu,systemd,hybrid').split(',').map((x) => x.trim()));
+const runSuite = (name, s) => (SUITES.has(name) ? s.run() : undefined);
+
 const test = suite('vm: cgroup v2 guest');
 
 /**
  * Boots a guest (run.sh with `args`, more environment `env`), its console kept in `log`:
  * { status, signal, out, lines } with the console's lines (no CRs, no colour codes).
  */
-function boot(args, env, log) {
+function boot(args, env, log, timeoutS = TIMEOUT_S) {
   return new Promise((resolve) => {
     fs.mkdirSync(path.dirname(log), { recursive: true });
     const logFd = fs.openSync(log, 'w');
@@ -67,7 +73,7 @@ function boot(args, env, log) {
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     // the backstop, should run.sh itself hang
-    const timer = setTimeout(() => child.kill('SIGTERM'), (TIMEOUT_S + 60) * 1000);
+    const timer = setTimeout(() => child.kill('SIGTERM'), (timeoutS + 60) * 1000);
     child.on('close', (status, signal) => {
       clearTimeout(timer);
       fs.closeSync(logFd);
@@ -77,7 +83,7 @@ function boot(args, env, log) {
       // markers from the top of a line, whatever the console printed before them
       const lines = out.split('\n').map((l) => l.replace(/^.*?(?=TSRUNC-VM-)/, ''));
       // the guest's tests and checks, one line each (run.sh --cgroup-checks, --systemd-probe)
-      for (const l of lines) if (/^TSRUNC-VM-(TEST|SMOKE|CGROUP|RESULT|SYSTEMD|PROBE)/.test(l)) console.log(`  guest: ${l}`);
+      for (const l of lines) if (/^TSRUNC-VM-(TEST|SMOKE|CGROUP|RESULT|SYSTEMD|PROBE|CRIU )/.test(l)) console.log(`  guest: ${l}`);
       resolve({ status, signal, out, lines });
     });
   });
@@ -163,7 +169,7 @@ test('run.sh exits with the guest command\'s status', async () => {
   assert.is(r.status, 0, `guest command exit status:\n${tail(r.out, 20)}`);
 });
 
-test.run();
+runSuite('cgroup', test);
 
 /**
  * Why the systemd guest cannot run here (test/vm/build.sh exits 3: kernel, qemu,
@@ -208,23 +214,59 @@ function probeLines(r, why) {
  * Returns the files whose every test skipped itself in the guest (a pass that tested nothing).
  */
 function assertSystemdFiles(r, why) {
+  return assertGuestFiles(r, why, 'TSRUNC-VM-SYSTEMD-E2E', ['test/e2e/systemd.test.js', 'test/e2e-callers/systemd.test.js']);
+}
+
+/**
+ * The uvu files a guest ran, each framed by "<marker> start <file>" and
+ * "<marker> exit <status> <file>", passed; their lines shown. Returns the
+ * files whose every test skipped itself in the guest (a pass that tested nothing).
+ */
+function assertGuestFiles(r, why, marker, files) {
   const allSkipped = [];
-  // the systemd driver end to end, and the callers' systemd settings, in the guest
-  for (const file of ['test/e2e/systemd.test.js', 'test/e2e-callers/systemd.test.js']) {
-    const start = r.lines.indexOf(`TSRUNC-VM-SYSTEMD-E2E start ${file}`);
-    const end = r.lines.findIndex((l) => l.startsWith('TSRUNC-VM-SYSTEMD-E2E exit ') && l.endsWith(file));
+  for (const file of files) {
+    const start = r.lines.indexOf(`${marker} start ${file}`);
+    const end = r.lines.findIndex((l) => l.startsWith(`${marker} exit `) && l.endsWith(file));
     assert.ok(start >= 0 && end > start, `${file} did not run in the guest ${why}`);
     // renamed: test/run.js counts "Total:", "Passed:" and "[skipped]" lines, the guest's are not the host's
     const out = r.lines.slice(start + 1, end).map((l) => l.replace(/^(\s*)(Total|Passed|Skipped|Duration):/, '$1$2 =').replace(SKIP_MARK, 'skipped in the guest:'));
-    const shown = out.filter((l) => /^\[(systemd|callers on systemd)\]|^ {2}\S+ {2,}|Total =|Passed =|skipped in the guest/.test(l));
+    const shown = out.filter((l) => /^\[(systemd|callers on systemd)\]|^\s*FAIL\s|^ {2}\S+ {2,}|Total =|Passed =|skipped in the guest/.test(l));
     console.log(`  guest ${file}:\n${shown.map((l) => `    ${l}`).join('\n')}`);
-    assert.is(r.lines[end], `TSRUNC-VM-SYSTEMD-E2E exit 0 ${file}`, `${file} in the guest:\n${out.slice(-60).join('\n')}`);
+    assert.is(r.lines[end], `${marker} exit 0 ${file}`, `${file} in the guest:\n${out.slice(-60).join('\n')}`);
     const total = /Total =\s+(\d+)/.exec(out.join('\n'));
     const skipped = out.filter((l) => l.startsWith('skipped in the guest:'));
     if (total && skipped.length >= Number(total[1])) allSkipped.push(`${file} (${skipped[0].replace('skipped in the guest: ', '')})`);
   }
   return allSkipped;
 }
+
+// Then checkpoint and restore with CRIU, in the cgroup v2 guest (run.sh
+// --criu-checks: `criu check`, test/e2e/checkpoint.test.js and
+// test/e2e-callers/podman-checkpoint.test.js). The host's kernel may be one
+// CRIU cannot work with (this machine's is); Debian's is not. Console:
+// .tmp/vm/last-run-criu.log.
+const cr = suite('vm: checkpoint/restore guest');
+const CRIU_LOG = path.join(PROJECT, '.tmp', 'vm', 'last-run-criu.log');
+// the two files take about 10 minutes under TCG
+const CRIU_TIMEOUT_S = Math.max(TIMEOUT_S, Number(process.env.TSRUNC_VM_CRIU_TIMEOUT || 1800));
+
+cr('CRIU works with the guest\'s kernel; checkpoint/restore end to end and podman\'s checkpoint/restore through tsrunc pass there', async () => {
+  const r = await boot(['bash', 'test/vm/run.sh', '--criu-checks'], { TSRUNC_VM_TIMEOUT: String(CRIU_TIMEOUT_S) }, CRIU_LOG, CRIU_TIMEOUT_S);
+  const why = because(r, CRIU_LOG);
+  const line = r.lines.find((l) => l.startsWith('TSRUNC-VM-CRIU '));
+  assert.ok(line, `no CRIU line from the guest ${why}`);
+  if (line.startsWith('TSRUNC-VM-CRIU skip')) return skip(line.replace('TSRUNC-VM-CRIU skip: ', 'the checkpoint guest: '));
+  assert.match(line, /^TSRUNC-VM-CRIU ok: .*criu check passes/, line);
+  const files = ['test/e2e/checkpoint.test.js', 'test/e2e-callers/podman-checkpoint.test.js'];
+  const allSkipped = assertGuestFiles(r, why, 'TSRUNC-VM-CRIU-E2E', files);
+  assert.equal(allSkipped, [], 'every test of a file skipped itself in the guest');
+  // where CRIU works the cycles run: none of them may have skipped for want of CRIU
+  const noCriu = r.lines.filter((l) => l.includes(SKIP_MARK) && /criu check fails|criu is not installed/.test(l));
+  assert.equal(noCriu, [], `tests skipped in the guest for want of CRIU ${why}`);
+  assert.is(r.status, 0, `guest command exit status ${why}`);
+});
+
+runSuite('criu', cr);
 
 const sd = suite('vm: systemd guest');
 
@@ -243,7 +285,7 @@ sd('systemd is PID 1 on cgroup v2 with the system bus; tsrunc --systemd-cgroup (
   assert.is(r.status, 0, `guest command exit status ${why}`);
 });
 
-sd.run();
+runSuite('systemd', sd);
 
 // The same systemd guest on cgroup v1: systemd's hybrid layout
 // (TSRUNC_VM_CGROUP=hybrid: v1 controllers each a hierarchy under
@@ -304,4 +346,4 @@ hy('tsrunc --systemd-cgroup (beside runc), podman and containerd on systemd pass
   if (allSkipped.length) return skip(`every test skipped itself in the hybrid guest: ${allSkipped.join('; ')}`);
 });
 
-hy.run();
+runSuite('hybrid', hy);

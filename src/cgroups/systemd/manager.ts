@@ -11,7 +11,7 @@ import * as path from 'path';
 import { type CgroupManager, type CgroupView, applyOptions } from '../manager';
 import { CgroupV2, UNIFIED_MOUNT } from '../v2';
 import { CgroupV1 } from '../v1';
-import { type LinuxResources, type ApplyOptions, resourceProblems } from '../resources';
+import { type LinuxResources, type ApplyOptions, resourceProblems, unifiedOnV1Error } from '../resources';
 import { type OomWatcher } from '../oom';
 import { type Json } from '../stats';
 import { isUnifiedHost, v1Hierarchies } from '../paths';
@@ -90,7 +90,7 @@ export class SystemdCgroup implements CgroupManager {
       const problems = resourceProblems(r, where);
       if (problems.length) throw new RuntimeError(problems.join('; '));
       if (this.version === 1 && r.unified && Object.keys(r.unified).length) {
-        throw new RuntimeError(`${where}.unified: cannot apply cgroup v2 settings (${Object.keys(r.unified).join(', ')}) on this cgroup v1 host`);
+        throw unifiedOnV1Error(r.unified, where);
       }
       this.properties(r, opts);
       this.pending = { ...this.pending, resources: r, opts };

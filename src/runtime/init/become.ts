@@ -1,6 +1,7 @@
 // The last steps of any container process, the init's and exec's alike:
 // rlimits, scheduling, LSM labels, personality, memory policy, user and capabilities, cwd,
-// no_new_privs, seccomp, the executable's lookup, and execve.
+// no_new_privs, seccomp, the executable's lookup, and execve (or, for a
+// WebAssembly module, running it: wasm.ts).
 import * as fs from 'fs';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
@@ -11,14 +12,36 @@ import { applyApparmor, applySelinuxLabel } from './lsm';
 import { setMemoryPolicy } from '../../linux/mempolicy';
 import * as proc from './process';
 import { type CompiledFilter, loadSeccomp, loadPointFor } from '../../seccomp/load';
+import { type WasmMarking, runsAsWasm } from '../../bundle/wasm';
+import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
+import { type WasmProcess, loadModule, runModule } from './wasm';
 
-export interface ProcessPlan {
+/** What a WebAssembly container's processes need (src/container/wasm.ts makes it; none for a native one). */
+export interface WasmPlan {
+  /** The container is marked as WebAssembly (src/bundle/wasm.ts): args[0] may name a module to run. */
+  wasm?: WasmMarking;
+  /** The runtime's argv and environment areas, which a module's process overwrites (linux/proc.ts). */
+  argEnvAreas?: ArgEnvAreas;
+  /** Node's eventfd numbers in the runtime, which a module's process gives new eventfds (wasm.ts). */
+  eventfds?: number[];
+  /** The files the runtime runs and maps, which a module may not open (wasi-guard.ts). */
+  mappedFiles?: MappedFiles;
+}
+
+/** A stage plan's WasmPlan part, to hand on to prepareProcess. */
+export function wasmPart({ wasm, argEnvAreas, eventfds, mappedFiles }: WasmPlan): WasmPlan {
+  return { wasm, argEnvAreas, eventfds, mappedFiles };
+}
+
+export interface ProcessPlan extends WasmPlan {
   process: Process;
   personality?: Linux['personality'];
   memoryPolicy?: Linux['memoryPolicy'];
   seccomp?: CompiledFilter;
   /** A verified procfs fd (src/linux/procfs.ts) for the process's own /proc files, if the container has one. */
   procFd?: number;
+  /** How many fds from 3 on the process keeps. */
+  passFds: number;
 }
 
 /** What execProcess needs once the caller has done its own last steps (fifo, fds). */
@@ -26,6 +49,8 @@ export interface ReadyProcess {
   exe: string;
   args: string[];
   env: string[];
+  /** Set when the process is a WebAssembly module, run in place of execve. */
+  wasm?: WasmProcess;
 }
 
 /** Child side: passes the listener fd to the runtime, then closes our copy. */
@@ -77,9 +102,15 @@ export function prepareProcess(plan: ProcessPlan, chan: Channel<ChildMessage, Pa
   if (p.noNewPrivileges) sys.prctl(C.PR_SET_NO_NEW_PRIVS, 1);
   const env = proc.processEnv(p);
   const args = p.args as string[];
-  const exe = proc.lookupExecutable(args[0], env);
+  let ready: ReadyProcess;
+  if (runsAsWasm(plan.wasm, args[0])) {
+    const m = loadModule(args[0], env, plan.wasm!);
+    ready = { exe: m.file, args, env, wasm: { ...m, args, env, passFds: plan.passFds, areas: plan.argEnvAreas, eventfds: plan.eventfds ?? [], mapped: plan.mappedFiles ?? { ids: [], paths: [] } } };
+  } else {
+    ready = { exe: proc.lookupExecutable(args[0], env), args, env };
+  }
   if (seccompAt === 'before-ready') installSeccomp();
-  return { exe, args, env };
+  return ready;
 }
 
 /** chdir to the process's cwd; false when `mayRetry` and only permission was lacking. */
@@ -112,9 +143,10 @@ function checkCwdInRoot(): void {
   if (!cwd.startsWith('/')) throw new Error(breakout);
 }
 
-/** execve; on failure says so where the process's output goes (nobody may be listening). */
+/** execve (or runs the module); on failure says so where the process's output goes (nobody may be listening). */
 export function execProcess(r: ReadyProcess): never {
   try {
+    if (r.wasm) runModule(r.wasm);
     sys.execve(r.exe, r.args, r.env);
   } catch (e) {
     fs.writeSync(2, `tsrunc: exec failed: ${(e as Error).message}\n`);

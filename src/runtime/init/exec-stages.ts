@@ -7,17 +7,18 @@ import * as C from '../../linux/constants';
 import { type Process, type Linux } from '../../bundle/spec-types';
 import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
 import { type CompiledFilter } from '../../seccomp/load';
-import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
+import { NAMESPACE_FLAGS, NAMESPACE_FILES, byJoinOrder } from '../../linux/namespaces';
 import { openPty, attachSlave } from './terminal';
-import { prepareProcess, execProcess } from './become';
+import { prepareProcess, execProcess, wasmPart, type WasmPlan } from './become';
 import * as proc from './process';
 import { setAffinity, parseCpuList } from '../../linux/sched';
 import { guardStage } from './stage-guard';
+import { stageLog, nsexecLog, setnsLine } from './stage-log';
 import { openProcfs } from '../../linux/procfs';
 import { phase, forked, collect } from '../../trace';
 import { type CgroupJoin, cgroupJoinFds, joinV1Self, forkJoined } from '../../cgroups/join';
 
-export interface ExecPlan {
+export interface ExecPlan extends WasmPlan {
   /** Namespace type -> /proc/<init>/ns/<file> of the container's init. */
   namespaces: Record<string, string>;
   process: Process;
@@ -32,6 +33,8 @@ export interface ExecPlan {
   root?: string;
   /** The init's session keyring ("_ses.<id>"), joined as runc's exec does; none with --no-new-keyring. */
   sessionKeyring?: string;
+  /** --debug: the stages send their debug lines (stage-log.ts). */
+  debug?: boolean;
 }
 
 type ChildChannel = Channel<ChildMessage, ParentMessage>;
@@ -81,6 +84,8 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
     guardStage(chan.fd, plan.passFds, cgroupJoinFds(plan.cgroupJoin));
     sys.prctl(C.PR_SET_PDEATHSIG, 9);
     joinV1Self(plan.cgroupJoin); // before any namespace: the stage-2 it forks is born in them
+    const log = nsexecLog(stageLog(chan, plan.debug), 1);
+    log('~> nsexec stage-1');
     // execCPUAffinity.initial: where the process runs before it joins the container's cgroup
     const initial = plan.process.execCPUAffinity?.initial;
     if (initial) setAffinity(parseCpuList(initial) ?? []);
@@ -89,6 +94,7 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
     const fds = types.map((t) => ({ t, fd: sys.open(plan.namespaces[t], C.O_RDONLY | C.O_CLOEXEC) }));
     if (plan.root) enterRootOf(plan.root);
     for (const { t, fd } of fds) {
+      log(setnsLine(NAMESPACE_FLAGS[t], NAMESPACE_FILES[t], plan.namespaces[t]));
       sys.setns(fd, NAMESPACE_FLAGS[t], `${t} ${plan.namespaces[t]}`);
       sys.close(fd);
       if (t === 'user') {
@@ -97,10 +103,13 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
       }
     }
     phase('guard fds, join the namespaces');
+    log('spawn stage-2');
     const { pid, joined } = forkJoined(plan.cgroupJoin, 'user' in plan.namespaces);
     if (pid === 0) execStage2(plan, chan);
     phase('fork stage-2');
+    log(`request stage-0 to forward stage-2 pid (${pid})`);
     chan.send({ type: 'init-pid', pid, joinedCgroup: joined, trace: collect() });
+    log('<~ nsexec stage-1');
     sys.exit(0);
   } catch (e) {
     report(chan, 'joining the container', e);
@@ -113,6 +122,11 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
     const go = chan.recv();
     if (!go || go.msg.type !== 'continue') sys.exit(1);
     phase('wait for continue (parent: cgroup)');
+    const debug = stageLog(chan, plan.debug);
+    const log = nsexecLog(debug, 2);
+    log('~> nsexec stage-2');
+    log('<= nsexec container setup');
+    debug('child process in init()'); // runc's setns init (the setup below) starts here
     const p = plan.process;
     if (plan.sessionKeyring !== undefined) joinKeyring(plan.sessionKeyring);
     // execCPUAffinity.final: once in the container's cgroup
@@ -125,9 +139,18 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
       chan.send({ type: 'console' }, pty.master);
       sys.close(pty.master);
     }
-    const ready = prepareProcess({ process: p, personality: plan.personality, memoryPolicy: plan.memoryPolicy, seccomp: plan.seccomp, procFd: containerProcfs() }, chan);
+    const ready = prepareProcess({
+      process: p,
+      personality: plan.personality,
+      memoryPolicy: plan.memoryPolicy,
+      seccomp: plan.seccomp,
+      procFd: containerProcfs(),
+      passFds: plan.passFds,
+      ...wasmPart(plan),
+    }, chan);
     phase('process: terminal, user, capabilities, rlimits, seccomp, LSM');
     chan.send({ type: 'ready', trace: collect() });
+    debug('setns_init: about to exec');
     proc.prepareFds(plan.passFds); // closes the channel at exec: EOF tells the runtime it worked
     execProcess(ready);
   } catch (e) {

@@ -3,72 +3,127 @@
 // is a forked child: this is fork + execve + waitpid, all synchronous.
 import * as fs from 'fs';
 import * as sys from '../../linux/sys';
+import { SyscallError } from '../../linux/errors';
 import { type Hook } from '../../bundle/spec-types';
-import { type HookName, type HookContext, hookState, hookArgs, describeHook } from '../../hooks/state';
+import { type HookName, type HookContext, hookState, hookArgs } from '../../hooks/state';
+import { HOOK_OUTPUT_LIMIT, clipOutput, hookErrorText, hookExitedText, hookStartText, hookTimeoutText } from '../../hooks/messages';
 
 const SIGPIPE = 13;
 
-function runOne(name: HookName, index: number, h: Hook, ctx: HookContext): void {
-  const what = describeHook(name, index, h);
-  const [readEnd, writeEnd] = sys.pipe();
-  // The hook's stdout and stderr are collected for the error message (as the runtime's hooks).
-  const [outRead, outWrite] = sys.pipe();
+/** Reads what a pipe holds now (never blocks), keeping up to HOOK_OUTPUT_LIMIT bytes. */
+class Capture {
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  cut = false;
+  constructor(readonly fd: number) {}
+
+  drain(): void {
+    const buf = Buffer.alloc(4096);
+    while (sys.pollIn(this.fd, 0)) {
+      const n = fs.readSync(this.fd, buf, 0, buf.length, null);
+      if (n <= 0) return;
+      const room = HOOK_OUTPUT_LIMIT - this.kept;
+      if (n > room) this.cut = true;
+      if (room > 0) {
+        this.chunks.push(Buffer.from(buf.subarray(0, Math.min(n, room))));
+        this.kept += Math.min(n, room);
+      }
+    }
+  }
+
+  text(): string {
+    return clipOutput(Buffer.concat(this.chunks).toString('utf8'), this.cut);
+  }
+}
+
+/**
+ * Forks the hook. The child execs it with the state pipe on stdin and its own
+ * pipes for stdout and stderr; when it cannot, it writes why on `report`
+ * (close-on-exec: a successful execve closes it with nothing written).
+ */
+function forkHook(h: Hook, stdin: number, stdout: number, stderr: number, report: number): number {
   const pid = sys.safeFork();
-  if (pid === 0) {
+  if (pid !== 0) return pid;
+  let why = `fork/exec ${h.path}: execve returned`;
+  try {
+    sys.dup3(stdin, 0);
+    sys.dup3(stdout, 1);
+    sys.dup3(stderr, 2);
+    sys.closeRangeCloexec(3);
+    sys.resetSignals(); // the hook starts as any exec'd program does, not with the init's dispositions
     try {
-      sys.dup3(readEnd, 0);
-      sys.dup3(outWrite, 1);
-      sys.dup3(outWrite, 2);
-      sys.closeRangeCloexec(3);
       sys.execve(h.path, hookArgs(h), h.env ?? []);
     } catch (e) {
-      fs.writeSync(2, `${(e as Error).message}\n`);
+      if (!(e instanceof SyscallError)) throw e;
+      why = hookStartText(h.path, sys.strerror(e.errno));
     }
-    sys.exit(127);
+  } catch (e) {
+    why = `fork/exec ${h.path}: ${(e as Error).message}`;
   }
-  sys.close(readEnd);
-  sys.close(outWrite);
-  // A hook that never reads its stdin must not kill the init with SIGPIPE.
-  sys.ignoreSignal(SIGPIPE, true);
   try {
-    fs.writeSync(writeEnd, hookState(name, ctx));
+    fs.writeSync(report, why);
   } catch {
-    /* the hook closed its stdin */
-  } finally {
-    sys.close(writeEnd);
-    sys.ignoreSignal(SIGPIPE, false);
+    /* the init is gone */
   }
-  let output = '';
-  const drain = () => {
-    const buf = Buffer.alloc(4096);
-    while (sys.pollIn(outRead, 0)) {
-      const n = fs.readSync(outRead, buf, 0, buf.length, null);
-      if (n <= 0) break;
-      if (output.length < 4000) output += buf.toString('utf8', 0, n);
-    }
-  };
-  const deadline = h.timeout ? Date.now() + h.timeout * 1000 : Infinity;
+  sys.exit(127);
+}
+
+function runOne(name: HookName, index: number, h: Hook, ctx: HookContext): void {
+  const fail = (inner: string) => new Error(hookErrorText(name, index, inner));
+  const [readEnd, writeEnd] = sys.pipe();
+  const [outRead, outWrite] = sys.pipe();
+  const [errRead, errWrite] = sys.pipe();
+  const [reportRead, reportWrite] = sys.pipe();
+  let pid: number;
   try {
+    pid = forkHook(h, readEnd, outWrite, errWrite, reportWrite);
+  } finally {
+    for (const fd of [readEnd, outWrite, errWrite, reportWrite]) sys.close(fd);
+  }
+  const out = new Capture(outRead);
+  const err = new Capture(errRead);
+  let stateOpen = true;
+  try {
+    // As Go's os/exec: the start fails (and nothing is waited for) when execve did.
+    const buf = Buffer.alloc(4096);
+    const n = fs.readSync(reportRead, buf, 0, buf.length, null);
+    if (n > 0) {
+      sys.waitpid(pid);
+      throw fail(buf.toString('utf8', 0, n));
+    }
+    // A hook that never reads its stdin must not kill the init with SIGPIPE.
+    sys.ignoreSignal(SIGPIPE, true);
+    try {
+      fs.writeSync(writeEnd, hookState(name, ctx));
+    } catch {
+      /* the hook closed its stdin */
+    } finally {
+      stateOpen = false;
+      sys.close(writeEnd);
+      sys.ignoreSignal(SIGPIPE, false);
+    }
+    const deadline = h.timeout ? Date.now() + h.timeout * 1000 : Infinity;
     for (;;) {
-      drain(); // keep the pipe from filling up while the hook runs
+      // keep the pipes from filling up while the hook runs
+      out.drain();
+      err.drain();
       const r = sys.waitpid(pid, 1 /* WNOHANG */);
       if (r) {
-        drain();
-        const shown = output.trim() ? `: ${output.trim()}` : '';
-        if (r.signal !== undefined) throw new Error(`${what} was killed by signal ${r.signal}${shown}`);
-        if (r.code === 127 && !fs.existsSync(h.path)) throw new Error(`${what}: ${h.path} does not exist`);
-        if (r.code !== 0) throw new Error(`${what} exited with status ${r.code}${shown}`);
-        return;
+        out.drain();
+        err.drain();
+        if (r.signal === undefined && r.code === 0) return;
+        throw fail(hookExitedText(r, out.text(), err.text()));
       }
       if (Date.now() > deadline) {
         sys.kill(pid, 9);
         sys.waitpid(pid);
-        throw new Error(`${what} timed out after ${h.timeout} s`);
+        throw fail(hookTimeoutText(h.timeout!));
       }
       sys.sleepMs(2);
     }
   } finally {
-    sys.close(outRead);
+    for (const fd of [outRead, errRead, reportRead]) sys.close(fd);
+    if (stateOpen) sys.close(writeEnd);
   }
 }
 

@@ -225,6 +225,38 @@ export function chrootRootfs(root: RootRef): void {
   process.chdir('/');
 }
 
+const isDevNull = (st: sys.Statx) => (st.mode & C.S_IFMT) === C.S_IFCHR && st.rdevMajor === 1 && st.rdevMinor === 3;
+
+/**
+ * runc's reOpenDevNull, once in the container's root: stdio that is the
+ * host's /dev/null (a detached container's, conmon's stdin) becomes the
+ * container's own, so that CRIU can checkpoint the container (it cannot dump
+ * a file of a mount outside the container's namespace). Only where the
+ * runtime made /dev; that /dev/null must be the real device 1:3.
+ */
+export function reopenDevNull(spec: Spec): void {
+  if (devIsBindMounted(spec)) return;
+  let devNull: number | undefined;
+  try {
+    for (const fd of [0, 1, 2]) {
+      let st: sys.Statx;
+      try {
+        st = sys.fstatx(fd);
+      } catch {
+        continue; // not open
+      }
+      if (!isDevNull(st)) continue;
+      if (devNull === undefined) {
+        devNull = sys.open('/dev/null', C.O_RDWR | C.O_NOFOLLOW | C.O_CLOEXEC);
+        if (!isDevNull(sys.fstatx(devNull))) throw new Error("the container's /dev/null is not the character device 1:3");
+      }
+      sys.dup3(devNull, fd, 0);
+    }
+  } finally {
+    if (devNull !== undefined) sys.close(devNull);
+  }
+}
+
 /** Makes the prepared rootfs "/" of the container with pivot_root (--no-pivot: no-pivot.ts). */
 export function enterRootfs(root: RootRef): void {
   const oldRoot = sys.open('/', C.O_DIRECTORY | C.O_RDONLY | C.O_CLOEXEC);

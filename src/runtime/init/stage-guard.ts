@@ -19,7 +19,22 @@ export function guardStage(channelFd: number, passFds: number, keep: number[] = 
   sys.prctl(C.PR_SET_DUMPABLE, 0);
   const passed = Array.from({ length: passFds }, (_, i) => 3 + i);
   closeAllFdsExcept([channelFd, ...passed, ...keep]);
+  trapActions ??= [C.SIGSEGV, C.SIGBUS].map((sig) => [sig, sys.signalAction(sig)]);
   sys.resetSignals();
+}
+
+/** Node's SIGSEGV and SIGBUS actions, saved before resetSignals. */
+let trapActions: [number, Buffer][] | undefined;
+
+/**
+ * Puts back Node's SIGSEGV and SIGBUS handlers, for a process that runs a
+ * WebAssembly module instead of exec'ing: V8 compiles memory accesses
+ * without bounds checks and turns the fault of an out-of-bounds one into a
+ * trap (a RuntimeError) in that handler; with the default action the process
+ * would die of SIGSEGV instead.
+ */
+export function restoreWasmTrapHandlers(): void {
+  for (const [sig, action] of trapActions ?? []) sys.setSignalAction(sig, action);
 }
 
 /**

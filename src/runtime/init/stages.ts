@@ -6,9 +6,9 @@ import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
 import { type Spec } from '../../bundle/spec-types';
 import { inRuntimeMountNs } from '../../bundle/semantic';
-import { type Channel, type ChildMessage, type ParentMessage } from '../protocol';
+import { type Channel, type ChildMessage, type ParentMessage, STEP_CREATE_CONTAINER_HOOKS, STEP_SETUP_PROCESS } from '../protocol';
 import { type CgroupView } from './mounts';
-import { setupRootfs, makeCwd, protectPaths, enterRootfs, chrootRootfs, finishRootfs, finishReadonlyMounts, makeRootReadonly } from './rootfs';
+import { setupRootfs, makeCwd, protectPaths, enterRootfs, chrootRootfs, finishRootfs, reopenDevNull, finishReadonlyMounts, makeRootReadonly } from './rootfs';
 import { moveRoot } from './no-pivot';
 import { runContainerHooks } from './hooks';
 import { hookContext } from '../../hooks/state';
@@ -16,17 +16,18 @@ import { applySysctl } from './sysctl';
 import { openPty, attachSlave } from './terminal';
 import * as proc from './process';
 import { type CompiledFilter } from '../../seccomp/load';
-import { prepareProcess, execProcess } from './become';
+import { prepareProcess, execProcess, wasmPart, type WasmPlan } from './become';
 import { bringUpLoopback } from '../../linux/loopback';
-import { NAMESPACE_FLAGS, byJoinOrder } from '../../linux/namespaces';
+import { NAMESPACE_FLAGS, NAMESPACE_FILES, byJoinOrder } from '../../linux/namespaces';
 import { openProcfs, writeProcFile } from '../../linux/procfs';
 import { guardStage, withDumpable } from './stage-guard';
+import { stageLog, nsexecLog, setnsLine } from './stage-log';
 import { sourceJobs, startSourceOpener, receiveSources, fdFloor, type MountSource } from './bind-sources';
 import { phase, forked, collect } from '../../trace';
 import { type CgroupJoin, cgroupJoinFds, joinV1Self, forkJoined } from '../../cgroups/join';
 
 /** Everything the children need, computed by the parent before fork. */
-export interface InitPlan {
+export interface InitPlan extends WasmPlan {
   id: string;
   spec: Spec;
   bundleDir: string;
@@ -48,6 +49,8 @@ export interface InitPlan {
   cgroupJoin?: CgroupJoin;
   /** Per mounts[] entry, the source the host's root opened or idmapped (bind-sources.ts); set by stage 1. */
   mountSources?: (MountSource | undefined)[];
+  /** --debug: the stages send their debug lines (stage-log.ts). */
+  debug?: boolean;
 }
 
 type ChildChannel = Channel<ChildMessage, ParentMessage>;
@@ -78,6 +81,8 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     guardStage(chan.fd, plan.passFds, [plan.fifoFd, ...cgroupJoinFds(plan.cgroupJoin)]);
     sys.prctl(C.PR_SET_PDEATHSIG, 9); // die with the runtime while setting up
     joinV1Self(plan.cgroupJoin); // before any namespace: the stage-2 it forks is born in them
+    const log = nsexecLog(stageLog(chan, plan.debug), 1);
+    log('~> nsexec stage-1');
     // The host's procfs, verified, for this stage's own /proc files.
     const hostProc = openProcfs('/proc');
     phase('guard fds, pdeathsig, open /proc');
@@ -90,6 +95,7 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
       .sort((a, b) => byJoinOrder(a.type, b.type))
       .map((n) => ({ ns: n, fd: sys.open(n.path as string, C.O_RDONLY | C.O_CLOEXEC) }));
     for (const { ns, fd } of joins) {
+      log(setnsLine(NAMESPACE_FLAGS[ns.type], NAMESPACE_FILES[ns.type], ns.path as string));
       sys.setns(fd, NAMESPACE_FLAGS[ns.type], `${ns.type} ${ns.path}`);
       sys.close(fd);
     }
@@ -97,10 +103,12 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     if (newUserNs) {
       // The other namespaces must be owned by the new user namespace: create it
       // first, alone, and let the parent (outside it) write its id maps.
+      log('unshare user namespace');
       sys.unshare(C.CLONE_NEWUSER);
       // An unprivileged runtime may write /proc/<pid>/uid_map only of a dumpable process.
       // Nothing of the container can see this stage: it is in no namespace of the container's yet.
       withDumpable(() => {
+        log('request stage-0 to map user namespace');
         chan.send({ type: 'idmap-request' });
         const reply = chan.recv();
         if (!reply || reply.msg.type !== 'idmap-done') sys.exit(1);
@@ -113,6 +121,7 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     }
     let flags = 0;
     for (const n of namespaces) if (!n.path && n.type !== 'cgroup' && n.type !== 'user') flags |= NAMESPACE_FLAGS[n.type];
+    log('unshare remaining namespaces (except cgroupns)');
     if (flags) sys.unshare(flags);
     if (opener) plan.mountSources = receiveSources(opener, hostProc, floor, plan.inUserNs);
     // Clock offsets of a new time namespace can be set only before a process enters it.
@@ -128,10 +137,13 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
     // of libc and libuv must have run in it; a raw clone runs none, and libuv's then closes, in the
     // hook's process, fds that are no longer its own (the hook's stdin became libuv's lock pipe)
     const forks = Boolean(plan.spec.hooks?.createContainer?.length || plan.spec.hooks?.startContainer?.length);
+    log('spawn stage-2');
     const { pid, joined } = forkJoined(plan.cgroupJoin, forks || newUserNs || joins.some((j) => j.ns.type === 'user'));
     if (pid === 0) stage2(plan, chan);
     phase('fork stage-2');
+    log(`request stage-0 to forward stage-2 pid (${pid})`);
     chan.send({ type: 'init-pid', pid, joinedCgroup: joined, trace: collect() });
+    log('<~ nsexec stage-1');
     sys.exit(0);
   } catch (e) {
     report(chan, 'namespaces', e);
@@ -146,12 +158,18 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     const go = chan.recv();
     if (!go || go.msg.type !== 'continue') sys.exit(1); // the runtime gave up
     phase('wait for continue (parent: cgroup)');
+    const debug = stageLog(chan, plan.debug);
+    const log = nsexecLog(debug, 2);
+    log('~> nsexec stage-2');
     const { spec } = plan;
     const p = spec.process!;
     if ((spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup' && !n.path)) {
       step = 'creating the cgroup namespace';
+      log('unshare cgroup namespace');
       sys.unshare(C.CLONE_NEWCGROUP);
     }
+    log('<= nsexec container setup');
+    debug('child process in init()'); // runc's init (the setup below) starts here
     sys.setsid();
     sys.umask(0);
     if ((spec.linux?.namespaces ?? []).some((n) => n.type === 'network' && !n.path)) {
@@ -187,7 +205,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
       const done = chan.recv();
       if (!done || done.msg.type !== 'create-hooks-done') sys.exit(1); // the runtime reports the failure
     }
-    step = 'running createContainer hooks';
+    step = STEP_CREATE_CONTAINER_HOOKS;
     runContainerHooks('createContainer', hooks.createContainer, { ...hookCtx, pid: sys.getpid() });
     phase('hooks (createRuntime, createContainer)');
     step = 'preparing the root filesystem';
@@ -198,6 +216,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     else enterRootfs(prepared.root);
     sys.close(prepared.root.fd);
     finishRootfs(spec);
+    reopenDevNull(spec);
     if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
     if (spec.domainname !== undefined) sys.setdomainname(spec.domainname);
     phase('rootfs: sysctl, masked paths, pivot_root, hostname');
@@ -213,12 +232,26 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     makeRootReadonly(spec);
     phase('terminal, read-only mounts');
 
-    step = 'setting up the process';
-    const ready = prepareProcess({ process: p, personality: spec.linux?.personality, memoryPolicy: spec.linux?.memoryPolicy, seccomp: plan.seccomp, procFd }, chan);
+    step = STEP_SETUP_PROCESS;
+    const ready = prepareProcess({
+      process: p,
+      personality: spec.linux?.personality,
+      memoryPolicy: spec.linux?.memoryPolicy,
+      seccomp: plan.seccomp,
+      procFd,
+      passFds: plan.passFds,
+      ...wasmPart(plan),
+    }, chan);
 
     phase('process: user, capabilities, rlimits, seccomp, LSM');
     step = STEP_WAIT_START;
+    debug('init: closing the pipe to signal completion');
     chan.send({ type: 'ready', trace: collect() });
+    // The wait may be long (and 100 created containers are 100 of these): what malloc holds
+    // free goes back to the kernel (0.4 MB of this process's private memory, 0.2 ms). A full
+    // GC here would give back 1.2 MB more but costs 10-17 ms of CPU, which a `start` that
+    // comes at once would wait for (docs/architecture.md, Memory).
+    sys.mallocTrim();
     // Blocks until `start` opens the fifo for reading; the byte tells it we got there.
     const fifo = sys.openat(procFd, `self/fd/${plan.fifoFd}`, C.O_WRONLY | C.O_CLOEXEC);
     try {
