@@ -82,7 +82,7 @@ function checkAscii(text) {
 
 esbuild.build({
   entryPoints: [path.join(ROOT, 'dist', 'cli', 'main.js')],
-  outfile,
+  outfile: path.join(ROOT, 'dist', 'tsrunc.js'),
   bundle: true,
   platform: 'node',
   target: 'node20',
