@@ -1,5 +1,6 @@
-import yargs = require('yargs/yargs'); // the factory alone: 'yargs' also parses process.argv as it loads
+import type YargsFactory = require('yargs/yargs');
 import type { Argv } from 'yargs';
+import { fastExecFlags } from './fast-args';
 import { action, requireId } from './command';
 import { openConsoleSocket, checkConsoleSocket } from './create-flags';
 import { execInContainer } from '../container/exec';
@@ -63,7 +64,15 @@ const WORDS = { 'parse-numbers': false, 'parse-positional-numbers': false };
 export const builder = (y: Argv) =>
   execOptions(y.usage('tsrunc exec [command options] <container-id> <command> [command options]')).parserConfiguration({ 'halt-at-non-option': true, ...WORDS });
 
+/** exec's words: the common ones read without yargs (src/cli/fast-args.ts), the rest by yargs. */
 function parseExecArgs(words: string[]): ExecFlags {
+  return (fastExecFlags(words) as ExecFlags | undefined) ?? parseExecArgsWithYargs(words);
+}
+
+/** exec's words as yargs reads them (test/unit/fast-args.test.js compares the fast reader with it). */
+export function parseExecArgsWithYargs(words: string[]): ExecFlags {
+  // the factory alone: 'yargs' also parses process.argv as it loads
+  const yargs = require('yargs/yargs') as typeof YargsFactory;
   const parsed = execOptions(yargs(words).help(false).version(false))
     .strict()
     .parserConfiguration({ 'halt-at-non-option': true, 'boolean-negation': false, ...WORDS })

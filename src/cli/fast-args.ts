@@ -5,7 +5,8 @@
 // Anything else (another flag or form of one, a missing or extra argument,
 // "--", a flag given twice, help) is not read here: main() gives it to yargs
 // as before, so every error keeps its words. What this returns is the argv
-// yargs gives the same command's handler.
+// yargs gives the same command's handler; for exec, the flags its second
+// reading of the words gives (src/cli/exec.ts).
 import type { CommandName } from './argv';
 
 interface CommandFlags {
@@ -19,6 +20,8 @@ interface CommandFlags {
   defaults?: Record<string, string | number>;
   /** Value flags of type number: digits only here, read as a number. */
   numbers?: string[];
+  /** Repeatable value flags -> their name in argv, a list of every value. */
+  lists?: Record<string, string>;
 }
 
 const ID = { name: 'id' };
@@ -53,6 +56,34 @@ const GLOBAL: CommandFlags = {
   args: [],
 };
 
+/** exec's flags (src/cli/exec.ts): those before the id; every word after it is the command's. */
+const EXEC: CommandFlags = {
+  bools: { '--detach': 'detach', '-d': 'detach', '--tty': 'tty', '-t': 'tty', '--no-new-privs': 'no-new-privs', '--ignore-paused': 'ignore-paused' },
+  values: {
+    '--process': 'process', '-p': 'process', '--pid-file': 'pid-file', '--console-socket': 'console-socket', '--cwd': 'cwd',
+    '--user': 'user', '-u': 'user', '--preserve-fds': 'preserve-fds', '--apparmor': 'apparmor', '--process-label': 'process-label',
+  },
+  // repeatable: each one adds to a list
+  lists: { '--env': 'env', '-e': 'env', '--cap': 'cap', '-c': 'cap' },
+  args: [ID],
+  defaults: { 'preserve-fds': 0 },
+  numbers: ['preserve-fds'],
+};
+
+/**
+ * exec's words after "exec" (flags, the id, the command) as its yargs
+ * reading gives them, or undefined to leave them to yargs: a flag not in
+ * EXEC, or no command and no --process (runc's error comes from there).
+ */
+export function fastExecFlags(words: string[]): Record<string, unknown> | undefined {
+  const argv: Record<string, unknown> = { ...EXEC.defaults };
+  const i = readFlags(words, 0, EXEC, argv, new Set());
+  if (i < 0) return undefined;
+  const [id, ...command] = words.slice(i);
+  if (id === undefined || id.startsWith('-') || command.includes('--') || (command.length === 0 && argv.process === undefined)) return undefined;
+  return { ...argv, id, command };
+}
+
 export interface FastArgs {
   command: CommandName;
   argv: Record<string, unknown>;
@@ -66,6 +97,13 @@ function readFlags(args: string[], i: number, flags: CommandFlags, argv: Record<
   for (; i < args.length && args[i].startsWith('-'); i++) {
     const eq = args[i].indexOf('=');
     const flag = eq < 0 ? args[i] : args[i].slice(0, eq);
+    const list = flags.lists?.[flag];
+    if (list !== undefined) {
+      const v = eq >= 0 ? args[i].slice(eq + 1) : args[++i];
+      if (v === undefined || v === '' || v.startsWith('-')) return -1;
+      argv[list] = [...((argv[list] as string[] | undefined) ?? []), v];
+      continue;
+    }
     const bool = flags.bools?.[flag];
     const value = flags.values?.[flag];
     const name = bool ?? value;
@@ -96,6 +134,13 @@ export function fastArgs(args: string[]): FastArgs | undefined {
   let i = readFlags(args, 0, GLOBAL, argv, seen);
   if (i < 0 || i >= args.length) return undefined;
   const command = args[i] as CommandName;
+  if (command === 'exec') {
+    if (argv['log-format'] !== 'text' && argv['log-format'] !== 'json') return undefined;
+    const words = args.slice(i + 1);
+    if (!fastExecFlags(words)) return undefined;
+    // as yargs leaves them (halt-at-non-option): the handler reads the words again
+    return { command, argv: { ...argv, 'preserve-fds': 0, _: [command, command, ...words], $0: 'tsrunc' } };
+  }
   const flags = Object.prototype.hasOwnProperty.call(FAST, command) ? FAST[command] : undefined;
   if (!flags) return undefined;
   if (argv['log-format'] !== 'text' && argv['log-format'] !== 'json') return undefined; // yargs' choices error

@@ -5,7 +5,8 @@
 // never accept what yargs refuses, never read a line differently.
 const { test } = require('uvu');
 const assert = require('uvu/assert');
-const { fastArgs } = require('../../dist/cli/fast-args.js');
+const { fastArgs, fastExecFlags } = require('../../dist/cli/fast-args.js');
+const { parseExecArgsWithYargs } = require('../../dist/cli/exec.js');
 const { yargsParser } = require('../../dist/cli/main.js');
 const { subcommand, subcommandIndex } = require('../../dist/cli/argv.js');
 const { arityProblem } = require('../../dist/cli/arity.js');
@@ -75,7 +76,6 @@ const LEFT_TO_YARGS = [
   ['state', '--', 'c'],
   ['list', '-qf', 'json'],
   ['--root', '', 'state', 'c'],
-  ['exec', 'c', 'true'],
   ['--rootless', 'true', 'state', 'c'],
   ['state'],
   ['events', '--interval', 'c'],
@@ -97,6 +97,57 @@ const REFUSED = [
   ['--root'],
   ['list', 'x'],
 ];
+
+// exec: its words (after "exec") are read a second time by exec.ts; the fast reader must give
+// what that yargs reading gives, or leave them to it
+const EXEC_KEYS = ['id', 'command', 'process', 'detach', 'tty', 'no-new-privs', 'ignore-paused', 'pid-file', 'console-socket', 'cwd', 'user',
+  'preserve-fds', 'apparmor', 'process-label', 'env', 'cap'];
+const pickExec = (argv) => Object.fromEntries(EXEC_KEYS.filter((k) => argv[k] !== undefined).map((k) => [k, argv[k]]));
+const EXEC_READ = [
+  ['c', 'true'],
+  ['123', 'echo', '0x10', '1e3'],
+  ['c', 'sh', '-c', 'echo --cap x; exit 3'],
+  ['--process', '/p.json', '--detach', '--pid-file', '/pid', 'c'],
+  ['--process=/p.json', '-d', '--pid-file=/pid', '--console-socket', '/s', '--preserve-fds', '2', 'c'],
+  ['-p', '/p.json', 'c'],
+  ['-t', '--cwd', '/tmp', '-u', '1000:1000', 'c', 'id'],
+  ['-e', 'A=1', '--env', 'B=2', '--env=C=3', '--cap', 'CAP_KILL', '-c', 'CAP_CHOWN', 'c', 'env'],
+  ['--no-new-privs', '--ignore-paused', '--apparmor', 'unconfined', '--process-label', 'l', 'c', 'ls'],
+];
+const EXEC_LEFT = [
+  ['c', '--', 'x'],
+  ['c'],
+  [],
+  ['--tty=false', 'c', 'sh'],
+  ['-dt', 'c', 'sh'],
+  ['-g', '10', 'c', 'id'],
+  ['--cgroup', 'cpu:x', 'c', 'id'],
+  ['--preserve-fds', '0x3', 'c', 'true'],
+  ['--cwd', '-x', 'c', 'true'],
+  ['--detach', 'true', 'c', 'true'],
+  ['--nope', 'c', 'true'],
+  ['--pid-file', '/a', '--pid-file', '/b', 'c', 'true'],
+];
+
+test('exec: the words it reads give what exec.ts\'s yargs reading gives', () => {
+  for (const words of EXEC_READ) {
+    const fast = fastExecFlags(words);
+    assert.ok(fast, `exec ${words.join(' ')}: not read`);
+    const slow = parseExecArgsWithYargs(words);
+    assert.equal(pickExec(fast), pickExec(slow), `exec ${words.join(' ')}`);
+  }
+  for (const words of EXEC_LEFT) assert.is(fastExecFlags(words), undefined, `exec ${words.join(' ')}`);
+});
+
+test('exec: the whole line is handed on as yargs hands it (global flags, the words in argv._)', async () => {
+  for (const args of [['exec', 'c', 'true'], ['--root', '/r', '--log-format', 'json', 'exec', '--detach', '-p', '/p', 'c'], ['exec', 'exec', 'ls']]) {
+    const fast = fastArgs(args);
+    assert.ok(fast, args.join(' '));
+    const slow = await viaYargs(args);
+    assert.equal({ ...pick(fast.argv), _: fast.argv._.map(String) }, { ...slow, _: slow._.map(String) }, args.join(' '));
+  }
+  assert.is(fastArgs(['exec', '-g', '1', 'c', 'id']), undefined);
+});
 
 test('lines it reads: exactly the argv yargs gives the handler', async () => {
   for (const args of READ) {
