@@ -99,7 +99,36 @@ function processesInCgroups(cgPaths) {
   return out;
 }
 
+/**
+ * Directories of /sys/fs/cgroup (a tmpfs) where no hierarchy is mounted
+ * (hugetlb, net_cls, net_prio and perf_event on this host): podman's cgroup v1
+ * code makes conmon's "cgroup" there all the same, as a plain directory with a
+ * plain `tasks` file, which rmdir cannot remove.
+ */
+function unmountedHierarchies() {
+  const root = '/sys/fs/cgroup';
+  if (h.cgroupHierarchies().includes(root)) return []; // cgroup v2 alone: every directory is a cgroup
+  let dev;
+  try {
+    dev = fs.statSync(root).dev;
+  } catch {
+    return [];
+  }
+  return fs.readdirSync(root).map((n) => path.join(root, n)).filter((d) => {
+    try {
+      const st = fs.lstatSync(d);
+      return st.isDirectory() && st.dev === dev;
+    } catch {
+      return false;
+    }
+  });
+}
+
 function rmCgroupTree(dir) {
+  if (unmountedHierarchies().some((u) => dir.startsWith(`${u}/`))) {
+    fs.rmSync(dir, { recursive: true, force: true }); // plain files and directories on the tmpfs
+    return;
+  }
   let ents = [];
   try {
     ents = fs.readdirSync(dir, { withFileTypes: true });
@@ -125,9 +154,9 @@ function rmCgroupTree(dir) {
   }
 }
 
-/** Existing cgroup dirs at `rel` (e.g. /tsrunc-e2e-ab12) in every hierarchy. */
+/** Existing cgroup dirs at `rel` (e.g. /tsrunc-e2e-ab12) in every hierarchy, and where one is not mounted. */
 function cgroupDirs(rel) {
-  return h.cgroupHierarchies().map((hier) => path.join(hier, rel)).filter((d) => fs.existsSync(d));
+  return [...h.cgroupHierarchies(), ...unmountedHierarchies()].map((hier) => path.join(hier, rel)).filter((d) => fs.existsSync(d));
 }
 
 function median(xs) {
