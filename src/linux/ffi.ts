@@ -69,6 +69,13 @@ const SIGNATURES = {
   kill: 'int kill(int pid, int sig)',
   getpid: 'int getpid()',
   setsid: 'int setsid()',
+  // a helper program (spawn.ts): posix_spawn_file_actions_t is an opaque buffer
+  posix_spawnp: 'int posix_spawnp(_Out_ int *pid, const char *file, void *actions, const void *attr, const char **argv, const char **envp)',
+  posix_spawn_file_actions_init: 'int posix_spawn_file_actions_init(void *actions)',
+  posix_spawn_file_actions_destroy: 'int posix_spawn_file_actions_destroy(void *actions)',
+  posix_spawn_file_actions_adddup2: 'int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)',
+  posix_spawn_file_actions_addopen: 'int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int oflag, uint32_t mode)',
+  posix_spawn_file_actions_addclosefrom_np: 'int posix_spawn_file_actions_addclosefrom_np(void *actions, int from)',
   prctl: 'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
   madvise: 'int madvise(uintptr_t addr, size_t len, int advice)',
   malloc_trim: 'int malloc_trim(size_t pad)',

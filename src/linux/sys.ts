@@ -318,6 +318,15 @@ export function pollIn(fd: number, timeoutMs: number): boolean {
   }
 }
 
+/** poll(2) on a buffer of struct pollfd (`n` of them), without a timeout; retried on EINTR. */
+export function pollFds(pfd: Buffer, n: number): number {
+  for (;;) {
+    const r = lib().poll(pfd, n, -1);
+    if (r >= 0) return r;
+    if (errno() !== 4) fail('poll', [n]);
+  }
+}
+
 /** Resets every signal to its default disposition and unblocks them all. */
 export function resetSignals(): void {
   const l = lib();
