@@ -3,6 +3,10 @@
 // Times the real callers with tsrunc against runc: wall time of
 //   ctr run --rm        (private containerd, containerd-shim-runc-v2, --runc-binary)
 //   podman run --rm     (private podman, conmon, --runtime)
+//   CRI (containerd's CRI plugin, a runtime handler per runtime): RunPodSandbox,
+//                       CreateContainer, StartContainer, StopContainer (the
+//                       process exits on SIGTERM), and the pod with its
+//                       container from scratch (the sum of the first three)
 // of busybox /bin/true from the e2e-callers test image, median (and min/max)
 // of N runs each after a warm-up, the runtimes interleaved within each
 // iteration so a slow phase of the machine hits both alike. The runtimes are
@@ -43,6 +47,61 @@ function stats(xs) {
   return { median: L.median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
 }
 
+/** One pod with one container through CRI, per runtime and iteration, timed call by call. */
+async function criCases(cd, opts, results) {
+  const cri = cd.cri();
+  const CALLS = ['RunPodSandbox', 'CreateContainer', 'StartContainer', 'StopContainer', 'pod + container from scratch'];
+  const times = Object.fromEntries(CALLS.map((c) => [c, Object.fromEntries(L.RUNTIMES.map((rt) => [rt, []]))]));
+  const timed = async (fn) => {
+    const t0 = process.hrtime.bigint();
+    const r = await fn();
+    return [Number(process.hrtime.bigint() - t0) / 1e6, r];
+  };
+  try {
+    for (let i = 0; i < opts.warmup + opts.runs; i++) {
+      for (const rt of i % 2 ? [...L.RUNTIMES].reverse() : L.RUNTIMES) {
+        const uid = L.rand(8);
+        const nsOpts = { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' };
+        const sandboxConfig = {
+          metadata: { name: `bench-${rt}-${i}`, uid, namespace: 'default', attempt: 0 },
+          linux: { cgroup_parent: `${cd.criCgroupParent}/pod${uid}`, security_context: { namespace_options: nsOpts } },
+        };
+        const [tPod, { pod_sandbox_id: podId }] = await timed(() => cri.rt('RunPodSandbox', { config: sandboxConfig, runtime_handler: rt }));
+        try {
+          const [tCreate, { container_id: cid }] = await timed(() => cri.rt('CreateContainer', {
+            pod_sandbox_id: podId,
+            sandbox_config: sandboxConfig,
+            config: {
+              metadata: { name: 'main', attempt: 0 },
+              image: { image: L.IMAGES.busybox },
+              // exits at once on SIGTERM (a trapped signal interrupts wait)
+              command: ['sh', '-c', "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"],
+              linux: { security_context: { namespace_options: nsOpts } },
+            },
+          }));
+          const [tStart] = await timed(() => cri.rt('StartContainer', { container_id: cid }));
+          const [tStop] = await timed(() => cri.rt('StopContainer', { container_id: cid, timeout: 10 }));
+          await cri.rt('RemoveContainer', { container_id: cid });
+          if (i >= opts.warmup) {
+            const put = (c, ms) => times[c][rt].push(ms);
+            put('RunPodSandbox', tPod);
+            put('CreateContainer', tCreate);
+            put('StartContainer', tStart);
+            put('StopContainer', tStop);
+            put('pod + container from scratch', tPod + tCreate + tStart);
+          }
+        } finally {
+          await cri.rt('StopPodSandbox', { pod_sandbox_id: podId });
+          await cri.rt('RemovePodSandbox', { pod_sandbox_id: podId });
+        }
+      }
+    }
+  } finally {
+    cri.close();
+  }
+  for (const c of CALLS) results[`CRI ${c}`] = Object.fromEntries(Object.entries(times[c]).map(([rt, xs]) => [rt, stats(xs)]));
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const missing = L.missingTools(['containerd', 'ctr', 'podman', 'conmon']);
@@ -61,6 +120,8 @@ async function main() {
       'ctr run --rm': (rt, n) => () => cd.ctr(['run', '--rm', ...cd.runtimeArgs(rt), L.IMAGES.busybox, `bench-${rt}-${n}-${L.rand()}`, '/bin/true']),
       'podman run --rm': (rt) => () => pm.podman(['--runtime', rt, 'run', '--rm', '--cgroup-parent', pm.cgroupParent, L.IMAGES.busybox, '/bin/true']),
     };
+    cd.importImages('k8s.io'); // CRI's namespace
+    await criCases(cd, opts, results);
     for (const [name, mk] of Object.entries(cases)) {
       const times = Object.fromEntries(L.RUNTIMES.map((rt) => [rt, []]));
       for (let i = 0; i < opts.warmup + opts.runs; i++) {
@@ -85,12 +146,13 @@ async function main() {
   };
   const fmt = (s) => `${s.median.toFixed(0)} ms (${s.min.toFixed(0)}-${s.max.toFixed(0)})`;
   console.log(`busybox /bin/true, median (min-max) of ${opts.runs} runs after ${opts.warmup} warm-up; ${JSON.stringify(versions)}`);
-  const w = 18;
-  console.log(['caller'.padEnd(w), ...L.RUNTIMES.map((r) => r.padEnd(24)), 'difference'].join(''));
+  const w = 36;
+  console.log(['caller'.padEnd(w), ...L.RUNTIMES.map((r) => r.padEnd(24)), 'difference'.padEnd(12), 'tsrunc/runc'].join(''));
   for (const [name, byRt] of Object.entries(results)) {
     const cells = L.RUNTIMES.map((rt) => fmt(byRt[rt]).padEnd(24));
     const diff = byRt.tsrunc && byRt.runc ? `${(byRt.tsrunc.median - byRt.runc.median).toFixed(0)} ms` : '';
-    console.log([name.padEnd(w), ...cells, diff].join(''));
+    const ratio = byRt.tsrunc && byRt.runc ? `${(byRt.tsrunc.median / byRt.runc.median).toFixed(2)}x` : '';
+    console.log([name.padEnd(w), ...cells, diff.padEnd(12), ratio].join(''));
   }
   if (opts.json) fs.writeFileSync(path.resolve(opts.json), JSON.stringify({ versions, runs: opts.runs, results }, null, 2));
 }

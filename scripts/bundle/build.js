@@ -94,6 +94,11 @@ esbuild.build({
   minifyWhitespace: true,
   write: false,
   logLevel: 'warning',
+  // fewer bytes to read and hold in every command; names are kept for stack traces
+  minifySyntax: true,
+  legalComments: 'none',
+  // escapes what it can (strings, identifiers); checkAscii finds what it cannot
+  charset: 'ascii',
 }).then((result) => {
   const text = result.outputFiles[0].text;
   checkAscii(text);

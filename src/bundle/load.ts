@@ -7,6 +7,7 @@ import { type Spec } from './spec-types';
 import { validateConfigSchema } from './schema';
 import { semanticProblems } from './semantic';
 import { readJsonFile } from './json';
+import { phase } from '../trace';
 
 export interface Bundle {
   /** Absolute bundle directory. */
@@ -37,12 +38,15 @@ export function loadBundle(bundleArg: string | undefined): Bundle {
     }
     throw new RuntimeError(`cannot read ${configPath}: ${(e as Error).message}`, 1, { cause: e });
   }
+  phase('config: read and parse');
   const schemaProblems = validateConfigSchema(config);
+  phase('config: schema validation');
   if (schemaProblems.length) throw invalid(configPath, schemaProblems);
   const spec = config as Spec;
   const rootPath = spec.root?.path ?? '';
   const rootfs = path.resolve(dir, rootPath);
   const problems = semanticProblems(spec, rootfs);
   if (problems.length) throw invalid(configPath, problems);
+  phase('config: semantic checks');
   return { dir, rootfs, spec };
 }

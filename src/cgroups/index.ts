@@ -1,25 +1,34 @@
-import { CgroupManager } from './manager';
-import { CgroupV1 } from './v1';
-import { CgroupV2 } from './v2';
-import { isUnifiedHost, v1Hierarchies, ownCgroups } from './paths';
-import { SystemdCgroup, type SystemdUnit } from './systemd/manager';
+import type { CgroupManager } from './manager';
+import type * as V1 from './v1';
+import type * as V2 from './v2';
+import type * as Systemd from './systemd/manager';
+import type * as Paths from './paths';
+import type { SystemdUnit } from './systemd/manager';
 import * as sys from '../linux/sys';
 
-export { CgroupManager };
-export { LinuxResources, ApplyOptions, resourceProblems, mergeResources } from './resources';
+export type { CgroupManager };
+export type { LinuxResources, ApplyOptions } from './resources';
+
+// Each driver is loaded when a container uses it: `state` and `start` of a
+// cgroupfs v1 container need neither v2's nor systemd's modules (D-Bus, unit
+// names, properties), `state` of a missing one none of them.
+const v1 = (): typeof V1 => require('./v1');
+const v2 = (): typeof V2 => require('./v2');
+const systemdDriver = (): typeof Systemd => require('./systemd/manager');
 
 /** The manager for a new container, by what this host mounts and the driver asked for (`systemd`: --systemd-cgroup). */
 export function cgroupManagerFor(cgroupsPath: string | undefined, id: string, systemd: boolean, annotations?: Record<string, string>): CgroupManager {
-  if (systemd) return SystemdCgroup.forContainer(cgroupsPath, { id, annotations });
-  const own = ownCgroups();
-  if (isUnifiedHost()) return CgroupV2.forContainer(own, cgroupsPath, id);
-  return new CgroupV1(v1Hierarchies(), own, cgroupsPath, id);
+  if (systemd) return systemdDriver().SystemdCgroup.forContainer(cgroupsPath, { id, annotations });
+  const paths = require('./paths') as typeof Paths;
+  const own = paths.ownCgroups();
+  if (paths.isUnifiedHost()) return v2().CgroupV2.forContainer(own, cgroupsPath, id);
+  return new (v1().CgroupV1)(paths.v1Hierarchies(), own, cgroupsPath, id);
 }
 
 /** The manager for an existing container, from the paths saved in its state. */
 export function cgroupManagerFromState(saved: { version: 1 | 2; paths: Record<string, string>; systemd?: SystemdUnit }): CgroupManager {
-  if (saved.systemd) return new SystemdCgroup(saved.version, saved.paths, saved.systemd);
-  return saved.version === 2 ? new CgroupV2(saved.paths['']) : CgroupV1.fromPaths(saved.paths);
+  if (saved.systemd) return new (systemdDriver().SystemdCgroup)(saved.version, saved.paths, saved.systemd);
+  return saved.version === 2 ? new (v2().CgroupV2)(saved.paths['']) : v1().CgroupV1.fromPaths(saved.paths);
 }
 
 /**

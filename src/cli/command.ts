@@ -3,14 +3,18 @@
 import { type Context, type GlobalArgs, makeContext, makeLogger } from './context';
 import { reportFatal } from './log';
 import { RuntimeError, messageOf } from '../errors';
+import { phase } from '../trace';
 
 /** Wraps a subcommand body: errors go to the log (and stderr), exit status 1. */
 export function action<A>(body: (argv: A & GlobalArgs, ctx: Context) => void | number | Promise<void | number>) {
   return async (argv: A & GlobalArgs): Promise<void> => {
+    phase('cli: arguments');
     let ctx: Context | undefined;
     try {
       ctx = makeContext(argv);
+      phase('cli: context (state root, log)');
       const code = await body(argv, ctx);
+      phase('command: the rest');
       process.exitCode = typeof code === 'number' ? code : 0;
     } catch (e) {
       const logger = ctx?.logger ?? makeLogger(argv);

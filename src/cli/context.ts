@@ -2,6 +2,7 @@
 import type { StateStore } from '../state/store';
 import { storeFor, Container } from '../api';
 import { Logger, type LogFormat } from './log';
+import { setTraceSink, tracing } from '../trace';
 
 export interface GlobalArgs {
   root?: string;
@@ -26,9 +27,11 @@ export function makeLogger(argv: GlobalArgs): Logger {
 }
 
 export function makeContext(argv: GlobalArgs): Context {
+  const logger = makeLogger(argv);
+  if (tracing()) setTraceSink((lines) => logger.trace(lines));
   return {
     store: storeFor({ root: argv.root }),
-    logger: makeLogger(argv),
+    logger,
     systemdCgroup: Boolean(argv['systemd-cgroup']),
   };
 }

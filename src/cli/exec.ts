@@ -1,5 +1,6 @@
-import yargs = require('yargs'); // the parser function itself (see main.ts)
+import type YargsFactory = require('yargs/yargs');
 import type { Argv } from 'yargs';
+import { fastExecFlags } from './fast-args';
 import { action, requireId } from './command';
 import { openConsoleSocket, checkConsoleSocket } from './create-flags';
 import { execInContainer } from '../container/exec';
@@ -57,13 +58,24 @@ function execOptions(y: Argv): Argv {
 // everything after it belongs to the command (`sh -c ...` must not be read as
 // --cap). yargs only stops at the first positional at top level, so the
 // command's words are parsed a second time here.
-export const builder = (y: Argv) =>
-  execOptions(y.usage('tsrunc exec [command options] <container-id> <command> [command options]')).parserConfiguration({ 'halt-at-non-option': true });
+/** The command's words stay words: `exec ID echo 0x10` prints 0x10 (yargs made it 16). */
+const WORDS = { 'parse-numbers': false, 'parse-positional-numbers': false };
 
+export const builder = (y: Argv) =>
+  execOptions(y.usage('tsrunc exec [command options] <container-id> <command> [command options]')).parserConfiguration({ 'halt-at-non-option': true, ...WORDS });
+
+/** exec's words: the common ones read without yargs (src/cli/fast-args.ts), the rest by yargs. */
 function parseExecArgs(words: string[]): ExecFlags {
+  return (fastExecFlags(words) as ExecFlags | undefined) ?? parseExecArgsWithYargs(words);
+}
+
+/** exec's words as yargs reads them (test/unit/fast-args.test.js compares the fast reader with it). */
+export function parseExecArgsWithYargs(words: string[]): ExecFlags {
+  // the factory alone: 'yargs' also parses process.argv as it loads
+  const yargs = require('yargs/yargs') as typeof YargsFactory;
   const parsed = execOptions(yargs(words).help(false).version(false))
     .strict()
-    .parserConfiguration({ 'halt-at-non-option': true, 'boolean-negation': false })
+    .parserConfiguration({ 'halt-at-non-option': true, 'boolean-negation': false, ...WORDS })
     .fail((msg) => {
       throw new RuntimeError(msg);
     })

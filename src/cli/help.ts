@@ -91,6 +91,7 @@ export function helpRequest(args: string[], commands: readonly string[]): HelpRe
     return topic === 'help' || commands.includes(topic) ? { kind: 'command', command: topic } : { kind: 'unknown', topic };
   }
   if (!commands.includes(command)) return { kind: 'unknown', topic: command };
+  if (!rest.some(isHelpFlag)) return undefined; // the usual case: no need to render the command's help for its flags
   const takesValue = valueFlags(command);
   for (let j = 0; j < rest.length; j++) {
     const w = rest[j];

@@ -40,8 +40,9 @@ export class Logger {
     return !this.file;
   }
 
-  private write(level: Level, msg: string, fields: Fields = {}): void {
+  private write(level: Level | 'trace', msg: string, fields: Fields = {}): void {
     if (level === 'debug' && !this.debugEnabled) return;
+    if (level === 'trace') level = 'debug'; // asked for by TSRUNC_TRACE, whatever --debug says
     const extra = Object.keys(fields).filter((k) => !['level', 'msg', 'time'].includes(k));
     let line: string;
     if (this.format === 'json') {
@@ -60,6 +61,17 @@ export class Logger {
       /* an unwritable log must not hide the error itself */
       if (this.file) fs.writeSync(2, line);
     }
+  }
+
+  /** The phase table of TSRUNC_TRACE (src/trace.ts): as it is on stderr or a text log, one debug line per row in a JSON one. */
+  trace(lines: string[]): void {
+    if (this.format === 'json' && this.file) {
+      for (const l of lines) this.write('trace', l);
+      return;
+    }
+    const text = lines.join('\n') + '\n';
+    if (this.file) fs.appendFileSync(this.file, text);
+    else fs.writeSync(2, text);
   }
 
   debug(msg: string, fields?: Fields): void {

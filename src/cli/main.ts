@@ -1,17 +1,17 @@
 // tsrunc's command line: runc's global flags and subcommands. Each subcommand
 // lives in its own module; they are loaded only when used.
-// yargs' module is the parser function itself (CommonJS `module.exports = Argv`); its `default`
-// property is the singleton's .default() option method, not the function
-import yargs = require('yargs');
+import type Yargs = require('yargs');
 import type { Argv } from 'yargs';
 import { TSRUNC_VERSION, TSRUNC_COMMIT, SPEC_VERSION } from '../version';
 import { makeLogger } from './context';
 import { reportFatal } from './log';
 import { printOut } from './output';
 import { COMMAND_NAMES, type CommandName, subcommand, subcommandIndex } from './argv';
-import { arityProblem } from './arity';
+import type * as Arity from './arity';
 import { helpRequest, mainHelpText, commandHelpText, versionText } from './help';
 import { defaultRoot } from '../api';
+import { phase } from '../trace';
+import { fastArgs } from './fast-args';
 
 /** What a subcommand module exports. */
 interface CommandModule {
@@ -101,6 +101,8 @@ function globalLogArgs(args: string[]): { log?: string; 'log-format'?: string } 
 function answerArity(args: string[], command: CommandName | undefined): boolean {
   if (!command) return false;
   // runc names itself as invoked (os.Args[0]); node gives the launcher's path
+  // loaded here: the lines fast-args.ts reads never come this far
+  const { arityProblem } = require('./arity') as typeof Arity;
   const problem = arityProblem(command, args.slice(subcommandIndex(args) + 1), process.argv[1] ?? NAME);
   if (!problem) return false;
   printOut(`${problem.heading}\n\n${commandHelpText(command, NAME) ?? ''}`);
@@ -110,9 +112,53 @@ function answerArity(args: string[], command: CommandName | undefined): boolean 
 }
 
 export async function main(args: string[]): Promise<void> {
+  phase('cli: bundle modules of main');
   if (answerHelp(args)) return;
   const invoked = subcommand(args);
+  // the common command lines, without yargs (src/cli/fast-args.ts)
+  const fast = fastArgs(args);
+  if (fast) {
+    const mod = COMMANDS[fast.command][2]();
+    phase(`cli: load the ${fast.command} command's modules (arguments read without yargs)`);
+    await mod.handler(fast.argv);
+    return;
+  }
+  // a wrong number of arguments, in runc's words (the lines read above have the right number)
   if (answerArity(args, invoked)) return;
+  const parser = yargsParser(args, invoked);
+  phase('cli: yargs set-up, the command\'s modules');
+  await parser.parseAsync();
+  phase('cli: after the command (yargs)');
+}
+
+/** Reports a command line yargs refuses, as runc does, and exits 1. */
+function refuse(args: string[], invoked: CommandName | undefined, msg: string | undefined, err: Error | undefined): never {
+  const logger = makeLogger({});
+  // a command's flag it does not have: runc's (urfave/cli's) words, then the command's help
+  const flag = undefinedFlag(msg, args);
+  const help = flag && invoked ? commandHelpText(invoked, 'tsrunc') : undefined;
+  if (flag && help) {
+    printOut(`Incorrect Usage: flag provided but not defined: ${flag}\n\n${help}`);
+    reportFatal(logger, `flag provided but not defined: ${flag}`);
+    process.exit(1);
+  }
+  reportFatal(logger, msg || (err ? err.message : 'invalid arguments'));
+  process.exit(1);
+}
+
+/**
+ * yargs with the global flags and every command; `invoked`'s with its
+ * options, run by `handler` (its module's). `fail` gets what yargs refuses.
+ * (test/unit/fast-args.test.js compares it with src/cli/fast-args.ts.)
+ */
+export function yargsParser(
+  args: string[],
+  invoked: CommandName | undefined,
+  handler?: (argv: Record<string, unknown>) => unknown,
+  fail: (msg: string | undefined, err: Error | undefined) => void = (msg, err) => refuse(args, invoked, msg, err),
+): Argv {
+  // yargs/yargs: the factory alone ('yargs' also builds a parser of process.argv as it loads)
+  const yargs = require('yargs/yargs') as typeof Yargs;
   const parser = yargs(args)
     .scriptName('tsrunc')
     .usage('tsrunc [global options] command [command options] [arguments...]\n\nA runc-compatible OCI container runtime.')
@@ -129,20 +175,9 @@ export async function main(args: string[]): Promise<void> {
     .alias('help', 'h')
     .strict()
     .demandCommand(0)
-    .fail((msg, err) => {
-      const logger = makeLogger({});
-      // a command's flag it does not have: runc's (urfave/cli's) words, then the command's help
-      const flag = undefinedFlag(msg, args);
-      const help = flag && invoked ? commandHelpText(invoked, 'tsrunc') : undefined;
-      if (flag && help) {
-        printOut(`Incorrect Usage: flag provided but not defined: ${flag}\n\n${help}`);
-        reportFatal(logger, `flag provided but not defined: ${flag}`);
-        process.exit(1);
-      }
-      reportFatal(logger, msg || (err ? err.message : 'invalid arguments'));
-      process.exit(1);
-    })
-    .parserConfiguration({ 'boolean-negation': false, 'unknown-options-as-args': false });
+    .fail(fail)
+    // ids and exec's arguments are words: "123" is a container id and `exec ID echo 0x10` prints 0x10
+    .parserConfiguration({ 'boolean-negation': false, 'unknown-options-as-args': false, 'parse-numbers': false, 'parse-positional-numbers': false });
 
   // words after "--" are arguments (runc counts them): yargs leaves them in argv._, not in the positionals
   if (invoked) {
@@ -158,12 +193,12 @@ export async function main(args: string[]): Promise<void> {
     const [usage, describe, load] = COMMANDS[name];
     if (name === invoked) {
       const mod = load();
-      parser.command(usage, describe, mod.builder, mod.handler as never);
+      parser.command(usage, describe, mod.builder, (handler ?? mod.handler) as never);
     } else {
       parser.command(usage, describe);
     }
   }
-  await parser.parseAsync();
+  return parser;
 }
 
 /**

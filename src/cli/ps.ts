@@ -8,7 +8,7 @@ import { printOut } from './output';
 export const builder = (y: Argv) =>
   y
     .option('format', { alias: 'f', type: 'string', default: 'table', describe: 'select one of: table or json' })
-    .parserConfiguration({ 'unknown-options-as-args': true })
+    .parserConfiguration({ 'unknown-options-as-args': true, 'parse-numbers': false, 'parse-positional-numbers': false }) // ps's words as written
     .strict(false);
 
 export const handler = action<{ id?: string; format?: string; _: (string | number)[] }>((argv, ctx) => {

@@ -5,6 +5,7 @@ import { createContainer } from '../container/create';
 import { startContainer, deleteContainer } from '../container/lifecycle';
 import { waitForExit, exitCodeOf, forwardSignals, relayTerminal } from '../container/foreground';
 import { type Context } from './context';
+import { phase } from '../trace';
 
 export const builder = (y: Argv) =>
   createFlags(y)
@@ -22,9 +23,11 @@ async function runAttached(argv: CreateFlags, ctx: Context, id: string, terminal
   });
   const finishTerminal = terminal && master !== undefined ? relayTerminal(master) : undefined;
   const unforward = forwardSignals(state.pid, finishTerminal ? ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'] : []);
+  phase('run: signal forwarding, terminal relay');
   try {
     startContainer(ctx.store, id);
     const status = exitCodeOf(await waitForExit(state.pid));
+    phase('run: wait for the container\'s process to exit');
     ctx.logger.debug('process exited', { pid: state.pid, status }); // runc's signal handler says the same
     return status;
   } finally {
@@ -33,6 +36,7 @@ async function runAttached(argv: CreateFlags, ctx: Context, id: string, terminal
     if (!argv.keep) {
       try {
         deleteContainer(ctx.store, id, true, (m) => ctx.logger.warn(m));
+        phase('run: delete');
       } catch (e) {
         ctx.logger.warn(`deleting container ${id}: ${(e as Error).message}`);
       }

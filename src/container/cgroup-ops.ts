@@ -3,7 +3,6 @@
 // way runc does, and asks the cgroup manager.
 import * as fs from 'fs';
 import { readFdBounded, parseBoundedJson } from '../bundle/json';
-import type * as ChildProcess from 'child_process';
 import { type StateStore, type SavedState } from '../state/store';
 import { cgroupManagerFromState, type CgroupManager } from '../cgroups';
 import { type LinuxResources, mergeResources } from '../cgroups/resources';
@@ -12,9 +11,8 @@ import { loadWithStatus } from './lifecycle';
 import { initAlive } from './status';
 import { RuntimeError, containerNotRunning } from '../errors';
 import { type Spec } from '../bundle/spec-types';
+import { spawnCapture, type Captured } from '../linux/spawn';
 
-// loaded on first use: most commands that load this module never spawn (about 6 ms)
-const childProcess = (): typeof ChildProcess => require('child_process');
 
 function cgroupOf(state: SavedState): CgroupManager {
   if (!state.cgroup) throw new RuntimeError(`container ${state.id} has no cgroup of its own (it was created without one)`);
@@ -142,9 +140,13 @@ export function containerPids(store: StateStore, id: string): number[] {
 export function psTable(pids: number[], psArgs: string[]): string {
   const args = psArgs.length ? psArgs : ['-ef'];
   const env = { ...process.env, PATH: process.env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
-  const r = childProcess().spawnSync('ps', args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
-  if (r.error) throw new RuntimeError(`cannot run ps: ${r.error.message}`);
-  if (r.status !== 0) throw new RuntimeError(`ps ${args.join(' ')}: exit status ${r.status}: ${(r.stdout + r.stderr).trim()}`);
+  let r: Captured;
+  try {
+    r = spawnCapture('ps', args, Object.entries(env).map(([k, v]) => `${k}=${v}`));
+  } catch (e) {
+    throw new RuntimeError(`cannot run ps: ${(e as Error).message}`, 1, { cause: e });
+  }
+  if (r.code !== 0) throw new RuntimeError(`ps ${args.join(' ')}: exit status ${r.code ?? `signal ${r.signal}`}: ${(r.stdout + r.stderr).trim()}`);
   const lines = r.stdout.split('\n');
   const header = lines[0] ?? '';
   const pidIndex = header.trim().split(/\s+/).indexOf('PID');

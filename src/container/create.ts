@@ -25,6 +25,8 @@ import { isoTime } from '../state/time';
 import { NAMESPACE_FILES } from '../linux/namespaces';
 import { compileSeccomp } from '../seccomp/compile';
 import { sendListenerToAgent } from '../seccomp/notify';
+import { phase } from '../trace';
+import { openCgroupJoin, cgroupJoinFds, addToV2 } from '../cgroups/join';
 import { moveNetDevices } from './netdevices';
 import { hostRootfsBefore, detachHostRootfs } from './host-rootfs';
 
@@ -107,6 +109,7 @@ export function createContainer(opts: CreateOptions): Created {
   const { spec } = bundle;
   // seccomp: compiled before anything exists, so a bad section leaves nothing behind.
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+  phase('create: seccomp compile');
   opts.store.claim(opts.id);
   // what the container owns, on disk before it is acquired (see Owned in src/state/store.ts)
   const owned: Owned = { id: opts.id, creator: { pid: process.pid, startTime: processStartTime(process.pid) ?? '' }, bundle: bundle.dir, config: spec };
@@ -120,6 +123,7 @@ export function createContainer(opts: CreateOptions): Created {
     fault('create:claimed');
     owned.hostRootfs = hostRootfsBefore(spec, bundle.rootfs);
     if (owned.hostRootfs) record();
+    phase('create: claim the id, record');
     const manager = cgroupManagerFor(spec.linux?.cgroupsPath, opts.id, opts.systemdCgroup, spec.annotations);
     // A cgroup that already holds processes (another container's, a pod's) is used all the same,
     // with runc 1.1.5's warnings (1.2 refuses it).
@@ -140,9 +144,13 @@ export function createContainer(opts: CreateOptions): Created {
     cgroup = rootlessCgroup(manager);
     fault('create:cgroup');
     cgroup?.apply(spec.linux?.resources ?? {}, { warn: opts.warn, devices: spec.linux?.devices });
+    phase('create: cgroup create and apply');
     createExecFifo(opts.store.fifoPath(opts.id), spec);
     const fifoFd = sys.open(opts.store.fifoPath(opts.id), C.O_PATH | C.O_NOFOLLOW | C.O_CLOEXEC);
     fds.push(fifoFd);
+    // the init is born in its cgroups (src/cgroups/join.ts); systemd's driver has systemd move it (addProcess)
+    const cgroupJoin = cgroup && !cgroup.systemd ? openCgroupJoin(cgroup.paths) : undefined;
+    fds.push(...cgroupJoinFds(cgroupJoin));
     const plan: InitPlan = {
       id: opts.id,
       spec: withListenEnv(spec, pass.listen),
@@ -157,17 +165,22 @@ export function createContainer(opts: CreateOptions): Created {
       // runc's name: "_ses." + id (the kernel refuses a name beginning with ".", which ids may)
       keyringName: opts.noNewKeyring ? undefined : `_ses.${opts.id}`,
       seccomp,
+      cgroupJoin,
       ...wasmPlan(spec.annotations),
       debug: opts.debug !== undefined,
     };
+    phase('create: exec fifo, plan');
     session = StageSession.fork((chan) => stage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
     fault('create:forked');
+    phase('create: fork stage-1');
     initPid = session.processPid((stage1Pid) => writeIdMaps(stage1Pid, spec));
+    phase('create: wait for stage-1 (namespaces, fork of stage-2, exit)');
     const init = { pid: initPid, startTime: processStartTime(initPid) ?? '' };
     owned.init = init;
     record();
     fault('create:init-pid');
-    cgroup?.addProcess(initPid);
+    if (cgroup?.systemd) cgroup.addProcess(initPid);
+    else if (cgroupJoin && !session.joinedCgroup) addToV2(cgroupJoin, initPid);
     if (cgroup?.systemd) {
       // until recorded, a kill leaves a scope whose init delete --force kills (owned.init): systemd then removes it
       owned.cgroup = { version: cgroup.version, paths: cgroup.paths, systemd: cgroup.systemd };
@@ -178,6 +191,7 @@ export function createContainer(opts: CreateOptions): Created {
       moveNetDevices(spec.linux.netDevices, init);
       fault('create:netdevices');
     }
+    phase('create: record the init, join its cgroup');
     session.proceed();
     session.untilReady({
       console: (fd) => (opts.onConsole ? opts.onConsole(fd) : sys.close(fd)),
@@ -198,6 +212,7 @@ export function createContainer(opts: CreateOptions): Created {
       seccompListener: seccomp && ((fd) => sendListenerToAgent(seccomp, fd, hookContext(spec, opts.id, initPid, bundle.dir))),
     });
     fault('create:ready');
+    phase('create: wait for stage-2 (set-up until ready)');
 
     const state: SavedState = {
       ociVersion: SPEC_VERSION,
@@ -218,6 +233,7 @@ export function createContainer(opts: CreateOptions): Created {
     opts.store.save(state);
     fault('create:saved');
     if (opts.pidFile) writePidFile(opts.pidFile, initPid);
+    phase('create: save the state');
     return { state, bundle };
   } catch (e) {
     if (initPid > 0) {

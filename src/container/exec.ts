@@ -20,6 +20,8 @@ import { StageSession } from './stage-session';
 import { wasmPlan } from './wasm';
 import { fault } from '../faults';
 import { RuntimeError } from '../errors';
+import { phase } from '../trace';
+import { openCgroupJoin, closeCgroupJoin, type CgroupJoin } from '../cgroups/join';
 
 export interface ExecOptions {
   store: StateStore;
@@ -106,6 +108,15 @@ export function execInContainer(opts: ExecOptions): number {
   const spec = state.config as Spec;
   const cgroupPaths = execCgroupPaths(state.cgroup ? cgroupManagerFromState(state.cgroup).paths : {}, opts.cgroup ?? []);
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+  // the process is born in its cgroups (src/cgroups/join.ts); where one cannot be opened
+  // (a --cgroup directory that does not exist) it is added after the fork, failing in runc's words
+  let cgroupJoin: CgroupJoin | undefined;
+  try {
+    if (state.cgroup) cgroupJoin = openCgroupJoin(cgroupPaths);
+  } catch {
+    cgroupJoin = undefined;
+  }
+  phase('exec: load state, seccomp compile');
   const plan: ExecPlan = {
     namespaces: state.namespacePaths ?? {},
     process: opts.process,
@@ -113,25 +124,37 @@ export function execInContainer(opts: ExecOptions): number {
     memoryPolicy: spec.linux?.memoryPolicy,
     seccomp,
     passFds: pass.count,
+    cgroupJoin,
     root: inRuntimeMountNs(spec) ? `/proc/${state.pid}/root` : undefined,
     sessionKeyring: state.sessionKeyring,
     ...wasmPlan(spec.annotations),
     debug: opts.debug !== undefined,
   };
   let pid = 0;
-  const session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
+  let session: StageSession;
+  try {
+    session = StageSession.fork((chan) => execStage1(plan, chan), { subreaper: opts.subreaper, debug: opts.debug });
+  } finally {
+    closeCgroupJoin(cgroupJoin);
+  }
   try {
     fault('exec:forked');
+    phase('exec: fork stage-1');
     pid = session.processPid();
-    for (const dir of Object.values(cgroupPaths)) joinCgroup(dir, pid);
+    phase('exec: wait for stage-1 (join namespaces, fork of stage-2, exit)');
+    if (!cgroupJoin) for (const dir of Object.values(cgroupPaths)) joinCgroup(dir, pid);
+    else if (cgroupJoin.v2 && !session.joinedCgroup) joinCgroup(cgroupJoin.v2.dir, pid);
     fault('exec:in-cgroup');
+    phase('exec: join the cgroup');
     session.proceed();
     session.untilReady({
       console: (fd) => (opts.onConsole ? opts.onConsole(fd) : sys.close(fd)),
       seccompListener: seccomp && ((fd) => sendListenerToAgent(seccomp, fd, hookContext(spec, opts.id, pid, state.bundle))),
     });
     fault('exec:ready');
+    phase('exec: wait for stage-2 (set-up until ready)');
     session.untilExec();
+    phase('exec: wait for the execve (channel closed)');
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     return pid;
   } catch (e) {

@@ -10,7 +10,12 @@ import { type Spec } from '../bundle/spec-types';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
 import { fault } from '../faults';
-import { detachHostRootfs } from './host-rootfs';
+import { phase } from '../trace';
+import type * as HostRootfs from './host-rootfs';
+
+// only a container without a mount namespace has mounts in the runtime's: its module (with the
+// semantic checks it uses) is loaded for it alone, not for every start, state and delete
+const hostRootfs = (): typeof HostRootfs => require('./host-rootfs');
 
 export function loadWithStatus(store: StateStore, id: string): { state: SavedState; status: Status } {
   const state = store.load(id, initProblem);
@@ -30,6 +35,7 @@ export function startContainer(store: StateStore, id: string): SavedState {
     default:
       throw new RuntimeError('cannot start an already running container');
   }
+  phase('start: load the state');
   const fifoPath = store.fifoPath(id);
   let fd: number;
   try {
@@ -46,6 +52,7 @@ export function startContainer(store: StateStore, id: string): SavedState {
     fs.closeSync(fd);
   }
   fault('start:answered');
+  phase('start: open the fifo, read the answer');
   fs.rmSync(fifoPath, { force: true });
   if (answer !== '0') throw new RuntimeError(answer.startsWith('E') ? answer.slice(1) : 'cannot start a container that has stopped');
   const spec = state.config as Spec;
@@ -60,6 +67,7 @@ export function startContainer(store: StateStore, id: string): SavedState {
     }
     throw e;
   }
+  phase('start: remove the fifo, poststart hooks');
   return state;
 }
 
@@ -92,7 +100,8 @@ function readFifoAnswer(fd: number, state: SavedState): string {
     }
     if (answer && !open) return answer; // "E..." and the init closed it
     if (!alive) return answer || 'stopped';
-    sys.sleepMs(1);
+    // the init has the fifo open: its answer is a moment away (a wake-up and a write)
+    sys.sleepMs(open ? 0.1 : 1);
   }
 }
 
@@ -173,17 +182,21 @@ export function deleteContainer(store: StateStore, id: string, force: boolean, w
   if (status !== 'stopped' && status !== 'created' && !force) {
     throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
   }
+  phase('delete: load the state');
   killAndWait([{ pid: state.pid, startTime: state.pidStartTime }], state.cgroup);
   fault('delete:killed');
+  phase('delete: kill and wait');
   if (state.cgroup) cgroupManagerFromState(state.cgroup).destroy();
   fault('delete:cgroup');
-  if (state.hostRootfs) detachHostRootfs(state.hostRootfs);
+  phase('delete: remove the cgroup');
+  if (state.hostRootfs) hostRootfs().detachHostRootfs(state.hostRootfs);
   // The poststop hooks are owed until the state dir that records them goes: a delete
   // killed before they ran leaves them to the next one (run twice rather than never).
   const spec = state.config as Spec;
   runPoststopHooks(spec.hooks?.poststop, hookContext(spec, id, state.pid, state.bundle), warn);
   store.remove(id);
   fault('delete:removed');
+  phase('delete: poststop hooks, remove the state');
 }
 
 /**
@@ -198,7 +211,7 @@ function removeBroken(store: StateStore, found: Found, warn: (msg: string) => vo
   const cgroup = owned ? owned.cgroup : defaultCgroup(found.id);
   killAndWait(owned?.init ? [owned.init] : [], cgroup);
   if (cgroup) cgroupManagerFromState(cgroup).destroy();
-  if (owned?.hostRootfs) detachHostRootfs(owned.hostRootfs);
+  if (owned?.hostRootfs) hostRootfs().detachHostRootfs(owned.hostRootfs);
   const spec = owned?.config as Spec | undefined;
   if (spec && owned?.bundle && (owned.hooksStarted || (owned.init && spec.hooks?.createContainer?.length))) {
     runPoststopHooks(spec.hooks?.poststop, hookContext(spec, found.id, owned.init?.pid ?? 0, owned.bundle), warn);

@@ -7,6 +7,7 @@ import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
 import { Channel, type ChildMessage, type ParentMessage, type Packet, stageErrorText } from '../runtime/protocol';
 import { RuntimeError } from '../errors';
+import { adopt } from '../trace';
 
 /** How long the parent waits for any message of a stage: a stage that says nothing for that long is stuck. */
 export const STAGE_TIMEOUT_MS = 120_000;
@@ -33,6 +34,8 @@ export type DebugLog = (msg: string) => void;
 
 export class StageSession {
   private stage2Pid = 0;
+  /** Whether the first stage made the process in every cgroup it was given (src/cgroups/join.ts). */
+  joinedCgroup = false;
   /** A message (or EOF) read while logging what was sent, not yet handled. */
   private pending?: { packet: Packet<ChildMessage> | undefined };
 
@@ -115,7 +118,10 @@ export class StageSession {
       this.chan.send({ type: 'idmap-done' });
       first = this.recv();
     }
-    if (first?.msg.type === 'init-pid') this.say(`stage-1 (${this.stage1Pid}) forwarded the pid of stage-2 (${first.msg.pid})`);
+    if (first?.msg.type === 'init-pid') {
+      adopt(first.msg.trace);
+      this.say(`stage-1 (${this.stage1Pid}) forwarded the pid of stage-2 (${first.msg.pid})${first.msg.joinedCgroup ? ', born in its cgroups' : ''}`);
+    }
     const stage1Exit = sys.waitpid(this.stage1Pid);
     this.logSent();
     this.say(stage1Exit?.code === 0 ? 'stage-1 complete' : `stage-1 exited (${JSON.stringify(stage1Exit)})`);
@@ -123,6 +129,7 @@ export class StageSession {
     if (first.msg.type === 'error') throw failed(first.msg.message);
     if (first.msg.type !== 'init-pid') throw failed(`unexpected message from the first stage: ${first.msg.type}`);
     this.stage2Pid = first.msg.pid;
+    this.joinedCgroup = first.msg.joinedCgroup === true;
     return first.msg.pid;
   }
 
@@ -139,7 +146,10 @@ export class StageSession {
       if (!p) throw failed('the container process exited during setup');
       const m = p.msg;
       this.say(m.type === 'ready' ? 'stage-2 complete' : `stage-2 sent ${m.type === 'error' ? 'an error' : m.type}`);
-      if (m.type === 'ready') return;
+      if (m.type === 'ready') {
+        adopt(m.trace);
+        return;
+      }
       if (m.type === 'error') throw failed(stageErrorText(m.stage, m.message));
       if (m.type === 'console' || m.type === 'seccomp-listener') {
         const handler = m.type === 'console' ? on.console : on.seccompListener;

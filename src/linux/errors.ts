@@ -1,11 +1,11 @@
-import { constants as osConstants } from 'os';
+import type * as Os from 'os';
 
-const errnoNames = new Map<number, string>(
-  Object.entries(osConstants.errno).map(([name, num]) => [num as number, name]),
-);
+// built on first use: loading node's os module costs commands that never fail a call
+let errnoNames: Map<number, string> | undefined;
 
 /** Name of an errno value, e.g. 2 -> "ENOENT". */
 export function errnoName(errno: number): string {
+  errnoNames ??= new Map<number, string>(Object.entries((require('os') as typeof Os).constants.errno).map(([name, num]) => [num as number, name]));
   return errnoNames.get(errno) ?? `errno ${errno}`;
 }
 

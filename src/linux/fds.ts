@@ -2,6 +2,8 @@
 // a runtime fd left open is a door into the host for the container).
 import * as fs from 'fs';
 import { lib } from './ffi';
+import * as sys from './sys';
+import * as C from './constants';
 
 const MAX_FD = 0xffffffff;
 
@@ -37,4 +39,21 @@ export function eventfdNumbers(): number[] {
     }
   }
   return out;
+}
+
+/**
+ * New eventfds of this process's own at `numbers`, the numbers of Node's
+ * (eventfdNumbers) in a forked stage that closed them (they are the
+ * runtime's). Node still wakes its loop through them (uv_async_send, when V8
+ * posts a foreground task: a GC's, a wasm memory's allocation), and libuv
+ * aborts when that write fails. No loop runs in the stage: what is written is
+ * never read. Close-on-exec: the container's process never has them.
+ */
+export function recreateEventfds(numbers: number[]): void {
+  for (const n of numbers) {
+    const fd = sys.eventfd(C.EFD_CLOEXEC | C.EFD_NONBLOCK);
+    if (fd === n) continue;
+    sys.dup3(fd, n, C.O_CLOEXEC);
+    sys.close(fd);
+  }
 }

@@ -1,6 +1,8 @@
-import { constants } from 'os';
+import type * as Os from 'os';
 
-const byName = constants.signals as Record<string, number>;
+// on first use: loading node's os module costs every command, most never name a signal
+let signals: Record<string, number> | undefined;
+const byName = (): Record<string, number> => (signals ??= (require('os') as typeof Os).constants.signals as Record<string, number>);
 
 /**
  * Parses a signal given as "KILL", "SIGKILL", "kill" or "9"; undefined when
@@ -21,10 +23,10 @@ export function parseSignal(text: string): number | undefined {
     const n = name.startsWith('SIGRTMIN') ? 34 + off : 64 - off;
     return n >= 34 && n <= 64 ? n : undefined;
   }
-  return byName[name];
+  return byName()[name];
 }
 
 export function signalName(sig: number): string {
-  for (const [name, num] of Object.entries(byName)) if (num === sig) return name;
+  for (const [name, num] of Object.entries(byName())) if (num === sig) return name;
   return `signal ${sig}`;
 }

@@ -318,6 +318,15 @@ export function pollIn(fd: number, timeoutMs: number): boolean {
   }
 }
 
+/** poll(2) on a buffer of struct pollfd (`n` of them), without a timeout; retried on EINTR. */
+export function pollFds(pfd: Buffer, n: number): number {
+  for (;;) {
+    const r = lib().poll(pfd, n, -1);
+    if (r >= 0) return r;
+    if (errno() !== 4) fail('poll', [n]);
+  }
+}
+
 /** Resets every signal to its default disposition and unblocks them all. */
 export function resetSignals(): void {
   const l = lib();
@@ -401,11 +410,41 @@ export function mallocTrim(): void {
 
 /** fork() with the heap made inheritable first. */
 export function safeFork(): number {
-  const l = lib();
+  const fork = lib().fork; // bound now: nothing may be allocated between the madvise and the fork
   prepareFork();
-  const pid = l.fork();
+  const pid = fork();
   if (pid < 0) fail('fork', []);
   return pid;
+}
+
+const SYS_clone3 = 435; // the same on x86_64 and aarch64
+const CLONE_INTO_CGROUP = 0x200000000n;
+
+/**
+ * Forks like safeFork(), the child born in the cgroup v2 directory open as
+ * `cgroupFd` (clone3 with CLONE_INTO_CGROUP): no cgroup.procs write, and so
+ * none of its wait for an RCU grace period (src/cgroups/join.ts). Returns the
+ * pid (0 in the child), or -errno when the kernel refuses (ENOSYS before 5.7
+ * or under a seccomp filter; EACCES, ENOENT or EBUSY where a cgroup.procs
+ * write would fail too: src/cgroups/join.ts tells them apart).
+ * Only from a single-threaded process: unlike fork(3), the raw system call
+ * takes none of libc's locks first (a forked runtime stage has no other
+ * thread to hold one), and leaves the child's libc the parent's cached
+ * thread id, which glibc's raise() and tsrunc's stages do not use. Nor does
+ * it run the child handlers of pthread_atfork(3) in the child: one that will
+ * itself fork(3) must not be made this way (libuv's handler would close, in
+ * that grandchild, the fds it had in the parent, numbers others hold now).
+ */
+export function tryForkIntoCgroup(cgroupFd: number): number {
+  const clone3 = lib().syscallClone3; // bound now: nothing may be allocated between the madvise and the clone
+  // struct clone_args (88 bytes, CLONE_ARGS_SIZE_VER2): flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup
+  const args = Buffer.alloc(88);
+  args.writeBigUInt64LE(CLONE_INTO_CGROUP, 0);
+  args.writeBigUInt64LE(BigInt(C.SIGCHLD), 32);
+  args.writeBigUInt64LE(BigInt(cgroupFd), 80);
+  prepareFork();
+  const pid = Number(clone3(SYS_clone3, args, 88));
+  return pid < 0 ? -errno() : pid;
 }
 
 // ---- by-fd path resolution and the new mount API (used by src/linux/inroot.ts) ----

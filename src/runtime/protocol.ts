@@ -7,8 +7,10 @@
 //     -> { type: 'idmap-request' }       only for a new user namespace: it exists now
 //   parent: writes /proc/<stage 1>/uid_map and gid_map
 //     <- { type: 'idmap-done' }
-//     -> { type: 'init-pid', pid }       host PID of stage 2, the container's init
-//   parent: places that PID in the container's cgroups
+//     -> { type: 'init-pid', pid, joinedCgroup }  host PID of stage 2, the container's init, and
+//                                        whether it was born in all of its cgroups (src/cgroups/join.ts;
+//                                        with TSRUNC_TRACE, stage 1's phases: src/trace.ts)
+//   parent: places that PID in the container's cgroups it is not in yet
 //     <- { type: 'continue' }
 //   stage 2 (PID 1 of the container: rootfs, terminal, process setup)
 //     -> { type: 'create-hooks' }        only with prestart/createRuntime hooks: mounts are done
@@ -17,7 +19,7 @@
 //     -> { type: 'console' } + pty master fd   only when process.terminal
 //     -> { type: 'seccomp-listener' } + fd   only with SCMP_ACT_NOTIFY rules: the seccomp
 //                                        listener, for the agent at linux.seccomp.listenerPath
-//     -> { type: 'ready' }               set up; now waits on the exec fifo for `start`
+//     -> { type: 'ready' }               set up (and stage 2's phases); now waits on the exec fifo for `start`
 //
 // `start` opens the exec fifo; the init then runs the startContainer hooks
 // and writes "0" into it (or "E" and the error) before it execs.
@@ -31,14 +33,15 @@
 import { sendMsg, recvMsg } from '../linux/fdpass';
 import { pollIn } from '../linux/sys';
 import { RuntimeError } from '../errors';
+import type { TraceSpan } from '../trace';
 
 export type ChildMessage =
   | { type: 'idmap-request' }
-  | { type: 'init-pid'; pid: number }
+  | { type: 'init-pid'; pid: number; joinedCgroup: boolean; trace?: TraceSpan[] }
   | { type: 'create-hooks' }
   | { type: 'console' }
   | { type: 'seccomp-listener' }
-  | { type: 'ready' }
+  | { type: 'ready'; trace?: TraceSpan[] }
   | { type: 'error'; stage: string; message: string }
   | { type: 'log'; msg: string };
 

@@ -138,6 +138,51 @@ const { major: BLK_MAJOR, minor: BLK_MINOR } = blockDevice() || { major: 7, mino
 const online = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
 const maxCpu = Math.max(...online.split(',').map((p) => Number(p.split('-').pop())));
 
+// ---- membership ----
+
+// Runs "$@" under a seccomp filter that fails clone3 with ENOSYS, as Docker's
+// default profile does (python3 and libseccomp through ctypes; exit 97 when
+// that cannot be done here).
+const NO_CLONE3 = `exec python3 -c '
+import ctypes, os, sys
+try:
+    s = ctypes.CDLL("libseccomp.so.2")
+except OSError:
+    sys.exit(97)
+s.seccomp_init.restype = ctypes.c_void_p
+f = ctypes.c_void_p(s.seccomp_init(0x7fff0000))  # SCMP_ACT_ALLOW
+s.seccomp_attr_set(f, 3, 0)  # no no_new_privs
+if s.seccomp_rule_add(f, 0x00050000 | 38, s.seccomp_syscall_resolve_name(b"clone3"), 0) or s.seccomp_load(f):
+    sys.exit(97)
+os.execv(sys.argv[1], sys.argv[1:])
+' "$@"`;
+
+/** The cgroup lines of a process, without the hierarchy numbers. */
+const cgroupsOf = (pid) => fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').map((l) => l.slice(l.indexOf(':') + 1)).sort();
+
+test('the init and an exec\'d process are in every cgroup of the container, also where clone3 is refused (Docker\'s seccomp profile)', () => {
+  const b = ctx.makeBundle({ args: ['sleep', '100'] });
+  for (const sh of [undefined, NO_CLONE3]) {
+    const id = ctx.id('cg');
+    ctx.trackId(id);
+    const log = ctx.tmp('log');
+    let r = ctx.rt(['--debug', '--log', log, 'run', '-d', '--bundle', b.dir, id], { sh });
+    if (r.status === 97) return skip('no python3 with libseccomp to refuse clone3');
+    assert.is(r.status, 0, r.stderr);
+    const { pid } = ctx.state(id);
+    const mine = cgroupsOf(process.pid);
+    const theirs = cgroupsOf(pid);
+    assert.is(theirs.length, mine.length, `every hierarchy: ${theirs.join(' ')}`);
+    for (const line of theirs) assert.ok(line.endsWith(`/${id}`), `${line}: not the container's cgroup`);
+    if (h.IS_TSRUNC) assert.is(/born in its cgroups/.test(fs.readFileSync(log, 'utf8')), !sh, 'clone3 into the cgroup where allowed, fork and cgroup.procs where not');
+    const pidFile = ctx.tmp('pid');
+    r = ctx.rt(['exec', '-d', '--pid-file', pidFile, id, 'sleep', '100'], { sh });
+    assert.is(r.status, 0, r.stderr);
+    assert.equal(cgroupsOf(Number(fs.readFileSync(pidFile, 'utf8'))), theirs);
+    ok(['delete', '--force', id]);
+  }
+});
+
 // ---- limits at create ----
 
 test('create: linux.resources are in the cgroup files before the process runs', () => {

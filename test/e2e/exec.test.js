@@ -234,6 +234,19 @@ test('joins the cgroup of the init (/proc/PID/cgroup matches), attached and deta
   assert.is(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'), initCg);
 });
 
+test('joins the cgroup of the init from inside its cgroup namespace too (the kernel refuses clone3 into the cgroup there: the runtime adds it)', () => {
+  const c = start({ namespaces: [...h.defaultConfig().linux.namespaces, { type: 'cgroup' }] });
+  const initCg = fs.readFileSync(`/proc/${c.pid}/cgroup`, 'utf8');
+  assert.is.not(initCg, fs.readFileSync('/proc/self/cgroup', 'utf8'), 'the init is in its own cgroup');
+  const pidFile = ctx.tmp('pid');
+  ok(exec(['-d', '--pid-file', pidFile, c.id, 'sleep', '1000']), 'exec -d');
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  assert.is(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'), initCg);
+  const r = exec([c.id, 'cat', '/proc/self/cgroup']);
+  ok(r);
+  assert.ok(r.stdout.split('\n').filter(Boolean).every((l) => l.endsWith(':/')), `the process sees its cgroup as the namespace's root:\n${r.stdout}`);
+});
+
 test('--cgroup (cgroup v1): a sub-cgroup per controller or for all; runc\'s errors for "..", a missing one, an unknown controller, bad arguments', () => {
   if (fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) return skip('cgroup v1 only: this host has cgroup v2');
   const c = start();

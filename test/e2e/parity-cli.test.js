@@ -48,6 +48,21 @@ test('ids runc accepts: a leading dot, a comma, "+" and ".." inside', () => {
   }
 });
 
+test('an id made of digits is an id, and exec\'s arguments are passed as written ("0x10" stays "0x10")', () => {
+  // yargs read "123" as the number 123 (tsrunc said "requires exactly 1 argument(s)") and exec's "0x10" as 16
+  const id = String(Date.now() % 1e9);
+  const { b } = running({ id });
+  for (const cmd of [['state', id], ['pause', id], ['resume', id], ['kill', id, '0']]) {
+    const r = ctx.rt(cmd);
+    assert.is(r.status, 0, `${cmd.join(' ')}: ${r.stderr}`);
+  }
+  assert.is(ctx.state(id).bundle, b.dir);
+  const r = ctx.rt(['exec', id, 'echo', '0x10', '1e3', '007', '-5']);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, '0x10 1e3 007 -5\n');
+  assert.is(ctx.rt(['delete', '--force', id]).status, 0);
+});
+
 test('ids runc refuses: ".", "..", a slash, a space', () => {
   const b = ctx.makeBundle();
   for (const id of ['.', '..', 'pcli-a/b', 'pcli a']) {

@@ -310,13 +310,14 @@ test('code cache: a cache dir made under umask 000 takes no cache from another u
 test('code cache: a cache dir left writable by others is not used (tsrunc)', () => {
   const c = contexts.tsrunc;
   // as an older launcher left it under umask 000
-  const { marker, planted } = cacheAttack(c, { tamper: (dir) => fs.chmodSync(dir, 0o777) });
+  const { marker, planted, second } = cacheAttack(c, { tamper: (dir) => fs.chmodSync(dir, 0o777) });
   assert.is(marker, '(none)', `root ran the attacker's code cache (attacker: ${planted})`);
+  assert.match(second.stderr, /container does not exist/, 'the bundle itself answered');
 });
 
 test('code cache: a cache file writable by others is not used (tsrunc)', () => {
   const c = contexts.tsrunc;
-  const { marker, planted } = cacheAttack(c, {
+  const { marker, planted, second } = cacheAttack(c, {
     // as an older launcher left them: the dir made under umask 022, the file under 000
     tamper: (dir) => {
       fs.chmodSync(dir, 0o755);
@@ -325,6 +326,7 @@ test('code cache: a cache file writable by others is not used (tsrunc)', () => {
   });
   assert.match(planted, /overwritten/, 'the attacker wrote into the 0666 file');
   assert.is(marker, '(none)', `root ran the attacker's code cache (attacker: ${planted})`);
+  assert.match(second.stderr, /container does not exist/, 'the bundle itself answered');
 });
 
 // ---------------------------------------------------------------- the caller's NODE_* variables

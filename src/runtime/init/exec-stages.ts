@@ -15,6 +15,8 @@ import { setAffinity, parseCpuList } from '../../linux/sched';
 import { guardStage } from './stage-guard';
 import { stageLog, nsexecLog, setnsLine } from './stage-log';
 import { openProcfs } from '../../linux/procfs';
+import { phase, forked, collect } from '../../trace';
+import { type CgroupJoin, cgroupJoinFds, joinV1Self, forkJoined } from '../../cgroups/join';
 
 export interface ExecPlan extends WasmPlan {
   /** Namespace type -> /proc/<init>/ns/<file> of the container's init. */
@@ -25,6 +27,8 @@ export interface ExecPlan extends WasmPlan {
   seccomp?: CompiledFilter;
   /** How many fds from 3 on the process keeps (--preserve-fds, checked by the parent). */
   passFds: number;
+  /** The cgroups to join, open for the first stage (src/cgroups/join.ts). */
+  cgroupJoin?: CgroupJoin;
   /** /proc/<init>/root, for a container without a mount namespace: its root is a chroot, entered here. */
   root?: string;
   /** The init's session keyring ("_ses.<id>"), joined as runc's exec does; none with --no-new-keyring. */
@@ -75,9 +79,11 @@ function joinKeyring(name: string): void {
 }
 
 export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
+  forked('stage-1');
   try {
-    guardStage(chan.fd, plan.passFds);
+    guardStage(chan.fd, plan.passFds, cgroupJoinFds(plan.cgroupJoin));
     sys.prctl(C.PR_SET_PDEATHSIG, 9);
+    joinV1Self(plan.cgroupJoin); // before any namespace: the stage-2 it forks is born in them
     const log = nsexecLog(stageLog(chan, plan.debug), 1);
     log('~> nsexec stage-1');
     // execCPUAffinity.initial: where the process runs before it joins the container's cgroup
@@ -96,11 +102,13 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
         sys.setresuid(0);
       }
     }
+    phase('guard fds, join the namespaces');
     log('spawn stage-2');
-    const pid = sys.safeFork();
+    const { pid, joined } = forkJoined(plan.cgroupJoin, 'user' in plan.namespaces);
     if (pid === 0) execStage2(plan, chan);
+    phase('fork stage-2');
     log(`request stage-0 to forward stage-2 pid (${pid})`);
-    chan.send({ type: 'init-pid', pid });
+    chan.send({ type: 'init-pid', pid, joinedCgroup: joined, trace: collect() });
     log('<~ nsexec stage-1');
     sys.exit(0);
   } catch (e) {
@@ -109,9 +117,11 @@ export function execStage1(plan: ExecPlan, chan: ChildChannel): never {
 }
 
 function execStage2(plan: ExecPlan, chan: ChildChannel): never {
+  forked('stage-2');
   try {
     const go = chan.recv();
     if (!go || go.msg.type !== 'continue') sys.exit(1);
+    phase('wait for continue (parent: cgroup)');
     const debug = stageLog(chan, plan.debug);
     const log = nsexecLog(debug, 2);
     log('~> nsexec stage-2');
@@ -138,7 +148,8 @@ function execStage2(plan: ExecPlan, chan: ChildChannel): never {
       passFds: plan.passFds,
       ...wasmPart(plan),
     }, chan);
-    chan.send({ type: 'ready' });
+    phase('process: terminal, user, capabilities, rlimits, seccomp, LSM');
+    chan.send({ type: 'ready', trace: collect() });
     debug('setns_init: about to exec');
     proc.prepareFds(plan.passFds); // closes the channel at exec: EOF tells the runtime it worked
     execProcess(ready);

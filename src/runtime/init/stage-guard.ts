@@ -8,17 +8,20 @@
 // it dumpable again (the kernel resets the flag at exec).
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
-import { closeAllFdsExcept } from '../../linux/fds';
+import { closeAllFdsExcept, eventfdNumbers, recreateEventfds } from '../../linux/fds';
 
 /**
  * Non-dumpable, default signal handling, and only stdio, the channel to the
  * runtime, the `passFds` fds from 3 on (the caller's, for the container) and
- * `keep` still open: Node's own fds and every other fd of the caller are closed.
+ * `keep` still open: Node's own fds and every other fd of the caller are closed
+ * (Node's eventfds are made anew, the stage's own).
  */
 export function guardStage(channelFd: number, passFds: number, keep: number[] = []): void {
   sys.prctl(C.PR_SET_DUMPABLE, 0);
   const passed = Array.from({ length: passFds }, (_, i) => 3 + i);
+  const wakeups = eventfdNumbers();
   closeAllFdsExcept([channelFd, ...passed, ...keep]);
+  recreateEventfds(wakeups); // V8 may still post a task: libuv's write must not fail (fds.ts)
   trapActions ??= [C.SIGSEGV, C.SIGBUS].map((sig) => [sig, sys.signalAction(sig)]);
   sys.resetSignals();
 }

@@ -23,6 +23,8 @@ import { openProcfs, writeProcFile } from '../../linux/procfs';
 import { guardStage, withDumpable } from './stage-guard';
 import { stageLog, nsexecLog, setnsLine } from './stage-log';
 import { sourceJobs, startSourceOpener, receiveSources, fdFloor, type MountSource } from './bind-sources';
+import { phase, forked, collect } from '../../trace';
+import { type CgroupJoin, cgroupJoinFds, joinV1Self, forkJoined } from '../../cgroups/join';
 
 /** Everything the children need, computed by the parent before fork. */
 export interface InitPlan extends WasmPlan {
@@ -43,6 +45,8 @@ export interface InitPlan extends WasmPlan {
   fifoFd: number;
   /** linux.seccomp compiled by the parent (src/seccomp/); installed by stage 2 at loadPointFor's point. */
   seccomp?: CompiledFilter;
+  /** The container's cgroups, open for the first stage to join (src/cgroups/join.ts); none without a cgroup of its own or with systemd's driver. */
+  cgroupJoin?: CgroupJoin;
   /** Per mounts[] entry, the source the host's root opened or idmapped (bind-sources.ts); set by stage 1. */
   mountSources?: (MountSource | undefined)[];
   /** --debug: the stages send their debug lines (stage-log.ts). */
@@ -67,18 +71,21 @@ function report(chan: ChildChannel, stage: string, e: unknown): never {
 
 /** Stage 1: join and create namespaces, then fork the container's init. */
 export function stage1(plan: InitPlan, chan: ChildChannel): never {
+  forked('stage-1');
   try {
     // The helper that opens bind sources with the host root's credentials: in a user namespace
     // every bind's, else only idmapped ones (not for a rootless runtime: setns(mnt) needs
     // capabilities it lacks, as runc's shouldSendMountSources; idmapped mounts are refused then).
     const jobs = process.geteuid?.() === 0 ? sourceJobs(plan.spec, plan.bundleDir, plan.inUserNs) : [];
     const floor = jobs.some((j) => j !== undefined) ? fdFloor() : 0; // before guardStage (bind-sources.ts)
-    guardStage(chan.fd, plan.passFds, [plan.fifoFd]);
+    guardStage(chan.fd, plan.passFds, [plan.fifoFd, ...cgroupJoinFds(plan.cgroupJoin)]);
     sys.prctl(C.PR_SET_PDEATHSIG, 9); // die with the runtime while setting up
+    joinV1Self(plan.cgroupJoin); // before any namespace: the stage-2 it forks is born in them
     const log = nsexecLog(stageLog(chan, plan.debug), 1);
     log('~> nsexec stage-1');
     // The host's procfs, verified, for this stage's own /proc files.
     const hostProc = openProcfs('/proc');
+    phase('guard fds, pdeathsig, open /proc');
     // Before any user namespace: lowering it needs the host's CAP_SYS_RESOURCE. The init inherits it.
     if (plan.spec.process?.oomScoreAdj !== undefined) proc.applyOomScoreAdj(plan.spec.process, hostProc);
     const namespaces = plan.spec.linux?.namespaces ?? [];
@@ -125,11 +132,17 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
       withDumpable(() => writeProcFile(hostProc, 'self/timens_offsets', text));
     }
     sys.close(hostProc);
+    phase('join and create namespaces');
+    // fork(3) when stage 2 forks too (its createContainer and startContainer hooks): the child handlers
+    // of libc and libuv must have run in it; a raw clone runs none, and libuv's then closes, in the
+    // hook's process, fds that are no longer its own (the hook's stdin became libuv's lock pipe)
+    const forks = Boolean(plan.spec.hooks?.createContainer?.length || plan.spec.hooks?.startContainer?.length);
     log('spawn stage-2');
-    const pid = sys.safeFork();
+    const { pid, joined } = forkJoined(plan.cgroupJoin, forks || newUserNs || joins.some((j) => j.ns.type === 'user'));
     if (pid === 0) stage2(plan, chan);
+    phase('fork stage-2');
     log(`request stage-0 to forward stage-2 pid (${pid})`);
-    chan.send({ type: 'init-pid', pid });
+    chan.send({ type: 'init-pid', pid, joinedCgroup: joined, trace: collect() });
     log('<~ nsexec stage-1');
     sys.exit(0);
   } catch (e) {
@@ -139,10 +152,12 @@ export function stage1(plan: InitPlan, chan: ChildChannel): never {
 
 /** Stage 2: the container's init, PID 1 of its PID namespace. */
 function stage2(plan: InitPlan, chan: ChildChannel): never {
+  forked('stage-2');
   let step = 'waiting for the runtime';
   try {
     const go = chan.recv();
     if (!go || go.msg.type !== 'continue') sys.exit(1); // the runtime gave up
+    phase('wait for continue (parent: cgroup)');
     const debug = stageLog(chan, plan.debug);
     const log = nsexecLog(debug, 2);
     log('~> nsexec stage-2');
@@ -174,6 +189,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
       if (serial !== undefined) sys.addKeyPermissions(serial, plan.inUserNs ? C.KEY_OTH_SEARCH : C.KEY_USR_SEARCH);
     }
 
+    phase('session, loopback, keyring');
     step = 'preparing the root filesystem';
     const prepared = setupRootfs(plan);
     makeCwd(prepared.root, p.cwd);
@@ -181,6 +197,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     // without one is served by the host's (then only the cwd check keeps its fd out of reach).
     const procFd = prepared.procFd ?? openProcfs('/proc');
     const hooks = spec.hooks ?? {};
+    phase('rootfs: mounts, devices, cwd');
     const hookCtx = hookContext(spec, plan.id, 1, plan.bundleDir);
     if (hooks.prestart?.length || hooks.createRuntime?.length) {
       step = 'running createRuntime hooks';
@@ -190,6 +207,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     }
     step = STEP_CREATE_CONTAINER_HOOKS;
     runContainerHooks('createContainer', hooks.createContainer, { ...hookCtx, pid: sys.getpid() });
+    phase('hooks (createRuntime, createContainer)');
     step = 'preparing the root filesystem';
     if (spec.linux?.sysctl) applySysctl(procFd, spec.linux.sysctl); // before /proc/sys turns read-only
     protectPaths(prepared.root, spec);
@@ -201,6 +219,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     reopenDevNull(spec);
     if (spec.hostname !== undefined) sys.sethostname(spec.hostname);
     if (spec.domainname !== undefined) sys.setdomainname(spec.domainname);
+    phase('rootfs: sysctl, masked paths, pivot_root, hostname');
 
     if (p.terminal) {
       step = 'setting up the terminal';
@@ -211,6 +230,7 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
     }
     finishReadonlyMounts(prepared);
     makeRootReadonly(spec);
+    phase('terminal, read-only mounts');
 
     step = STEP_SETUP_PROCESS;
     const ready = prepareProcess({
@@ -223,9 +243,10 @@ function stage2(plan: InitPlan, chan: ChildChannel): never {
       ...wasmPart(plan),
     }, chan);
 
+    phase('process: user, capabilities, rlimits, seccomp, LSM');
     step = STEP_WAIT_START;
     debug('init: closing the pipe to signal completion');
-    chan.send({ type: 'ready' });
+    chan.send({ type: 'ready', trace: collect() });
     // The wait may be long (and 100 created containers are 100 of these): what malloc holds
     // free goes back to the kernel (0.4 MB of this process's private memory, 0.2 ms). A full
     // GC here would give back 1.2 MB more but costs 10-17 ms of CPU, which a `start` that

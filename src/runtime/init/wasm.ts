@@ -9,7 +9,7 @@ import * as path from 'path';
 import type * as NodeWasi from 'wasi';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
-import { closeAllFdsExcept } from '../../linux/fds';
+import { closeAllFdsExcept, recreateEventfds } from '../../linux/fds';
 import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
 import { type WasmMarking } from '../../bundle/wasm';
 import { restoreWasmTrapHandlers } from './stage-guard';
@@ -166,22 +166,6 @@ function dropRuntime(w: WasmProcess): void {
 function closeRuntimeFds(w: WasmProcess): void {
   closeAllFdsExcept(Array.from({ length: w.passFds }, (_, i) => 3 + i));
   recreateEventfds(w.eventfds);
-}
-
-/**
- * New eventfds of this process's own at the numbers Node's had in the
- * runtime. The stages closed those (they are the runtime's), but Node still
- * wakes its loops through them (uv_async_send, when V8 posts a task: a wasm
- * memory's allocation does), and libuv aborts when that write fails. No loop
- * runs in this process: what is written is never read.
- */
-function recreateEventfds(numbers: number[]): void {
-  for (const n of numbers) {
-    const fd = sys.eventfd(C.EFD_CLOEXEC | C.EFD_NONBLOCK);
-    if (fd === n) continue;
-    sys.dup3(fd, n, C.O_CLOEXEC);
-    sys.close(fd);
-  }
 }
 
 /** The container's environment as WASI takes it; the first of duplicate names wins, as getenv(3)'s. */
