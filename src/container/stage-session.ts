@@ -191,7 +191,7 @@ export class StageSession {
   }
 
   close(): void {
+    if (this.stage1Running) this.reapStage1(); // it reads stage 1's last log lines: before the channel goes
     sys.close(this.chan.fd);
-    if (this.stage1Running) this.reapStage1();
   }
 }
