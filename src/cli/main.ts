@@ -9,7 +9,7 @@ import { printOut } from './output';
 import { COMMAND_NAMES, type CommandName, subcommand, subcommandIndex } from './argv';
 import type * as Arity from './arity';
 import { helpRequest, mainHelpText, commandHelpText, versionText } from './help';
-import { defaultRoot } from '../api';
+import type * as Api from '../api';
 import { phase } from '../trace';
 import { fastArgs } from './fast-args';
 
@@ -54,7 +54,7 @@ function answerHelp(args: string[]): boolean {
   const req = helpRequest(args, COMMAND_NAMES);
   if (!req) return false;
   if (req.kind === 'version') printOut(`${NAME} version ${VERSION()}\n`);
-  else if (req.kind === 'main') printOut(mainHelpText(NAME, VERSION(), defaultRoot()) + '\n');
+  else if (req.kind === 'main') printOut(mainHelpText(NAME, VERSION(), (require('../api') as typeof Api).defaultRoot()) + '\n'); // the library's modules, for help alone
   else if (req.kind === 'command') printOut(commandHelpText(req.command, NAME) ?? '');
   else {
     // urfave/cli's ExitError, printed with a newline through runc's FatalWriter (to the log): exit status 3

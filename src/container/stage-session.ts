@@ -4,6 +4,7 @@
 // is ready. One protocol (src/runtime/protocol.ts), one timeout, one set of
 // error messages.
 import * as sys from '../linux/sys';
+import { type WaitResult } from '../linux/sys';
 import * as C from '../linux/constants';
 import { Channel, type ChildMessage, type ParentMessage, type Packet, stageErrorText } from '../runtime/protocol';
 import { RuntimeError } from '../errors';
@@ -34,6 +35,8 @@ export type DebugLog = (msg: string) => void;
 
 export class StageSession {
   private stage2Pid = 0;
+  /** The first stage has forwarded the process's pid and not been waited for yet. */
+  private stage1Running = false;
   /** Whether the first stage made the process in every cgroup it was given (src/cgroups/join.ts). */
   joinedCgroup = false;
   /** A message (or EOF) read while logging what was sent, not yet handled. */
@@ -122,15 +125,28 @@ export class StageSession {
       adopt(first.msg.trace);
       this.say(`stage-1 (${this.stage1Pid}) forwarded the pid of stage-2 (${first.msg.pid})${first.msg.joinedCgroup ? ', born in its cgroups' : ''}`);
     }
-    const stage1Exit = sys.waitpid(this.stage1Pid);
-    this.logSent();
-    this.say(stage1Exit?.code === 0 ? 'stage-1 complete' : `stage-1 exited (${JSON.stringify(stage1Exit)})`);
-    if (!first) throw failed(`the first stage exited (${JSON.stringify(stage1Exit)}) without a word`);
-    if (first.msg.type === 'error') throw failed(first.msg.message);
-    if (first.msg.type !== 'init-pid') throw failed(`unexpected message from the first stage: ${first.msg.type}`);
+    if (first?.msg.type !== 'init-pid') {
+      const stage1Exit = this.reapStage1();
+      if (!first) throw failed(`the first stage exited (${JSON.stringify(stage1Exit)}) without a word`);
+      if (first.msg.type === 'error') throw failed(first.msg.message);
+      throw failed(`unexpected message from the first stage: ${first.msg.type}`);
+    }
+    // Its work is done; it exits as the container's process goes on. Tearing down a forked
+    // Node's address space takes a few ms, which stage 2's set-up need not wait for: it is
+    // reaped once stage 2 is ready (or at close).
+    this.stage1Running = true;
     this.stage2Pid = first.msg.pid;
     this.joinedCgroup = first.msg.joinedCgroup === true;
     return first.msg.pid;
+  }
+
+  /** Waits for the first stage to exit (once). */
+  private reapStage1(): WaitResult | undefined {
+    this.stage1Running = false;
+    const exit = sys.waitpid(this.stage1Pid);
+    this.logSent();
+    this.say(exit?.code === 0 ? 'stage-1 complete' : `stage-1 exited (${JSON.stringify(exit)})`);
+    return exit;
   }
 
   /** Lets the container's process go on (it is in its cgroup now). */
@@ -148,6 +164,8 @@ export class StageSession {
       this.say(m.type === 'ready' ? 'stage-2 complete' : `stage-2 sent ${m.type === 'error' ? 'an error' : m.type}`);
       if (m.type === 'ready') {
         adopt(m.trace);
+        // gone from the container's cgroups before the caller counts or freezes their processes
+        if (this.stage1Running) this.reapStage1();
         return;
       }
       if (m.type === 'error') throw failed(stageErrorText(m.stage, m.message));
@@ -157,6 +175,7 @@ export class StageSession {
         if (handler) handler(p.fd);
         else sys.close(p.fd);
       } else if (m.type === 'create-hooks' && on.createHooks) {
+        if (this.stage1Running) this.reapStage1(); // the hooks see the container's processes alone
         on.createHooks();
         this.chan.send({ type: 'create-hooks-done' });
       } else {
@@ -172,6 +191,7 @@ export class StageSession {
   }
 
   close(): void {
+    if (this.stage1Running) this.reapStage1(); // it reads stage 1's last log lines: before the channel goes
     sys.close(this.chan.fd);
   }
 }

@@ -183,6 +183,32 @@ test('the init and an exec\'d process are in every cgroup of the container, also
   }
 });
 
+test('the container\'s cgroup holds its init alone: in a createRuntime hook and once create has returned (the runtime\'s first stage, which joined it, is gone)', () => {
+  const out = ctx.tmp('hook-out');
+  fs.mkdirSync(out);
+  // the hook lists the init's pids cgroup (v1; the v2 one where there is no v1 pids hierarchy)
+  const script = [
+    'pid=$(sed -n \'s/.*"pid": *\\([0-9][0-9]*\\).*/\\1/p\')',
+    'cg=$(grep -E ":pids:" /proc/$pid/cgroup | cut -d: -f3); base=/sys/fs/cgroup/pids',
+    '[ -n "$cg" ] || { cg=$(grep "^0::" /proc/$pid/cgroup | cut -d: -f3); base=/sys/fs/cgroup; }',
+    'tr "\\n" " " <"$base$cg/cgroup.procs" >"$1/$pid"',
+  ].join('\n');
+  const b = ctx.makeBundle({
+    args: ['sleep', '100'],
+    edit: (c) => ({ ...c, hooks: { createRuntime: [{ path: '/bin/busybox', args: ['sh', '-c', script, 'hook', out] }] } }),
+  });
+  // looped: the first stage exits as the init sets up, so a missed wait shows only sometimes
+  for (let i = 0; i < 5; i++) {
+    const id = ctx.id('alone');
+    ctx.trackId(id);
+    ok(['create', '--bundle', b.dir, id]);
+    const { pid } = ctx.state(id);
+    assert.equal(fs.readFileSync(path.join(out, String(pid)), 'utf8').trim().split(' '), [String(pid)], 'in the hook');
+    assert.equal(readCg(pid, 'pids', 'cgroup.procs').split('\n'), [String(pid)], 'after create');
+    ok(['delete', '--force', id]);
+  }
+});
+
 // ---- limits at create ----
 
 test('create: linux.resources are in the cgroup files before the process runs', () => {

@@ -206,14 +206,14 @@ test('the caller\'s NODE_*, UV_* and OPENSSL_* variables are gone before node st
   assert.not.ok(fs.existsSync(removed.NODE_V8_COVERAGE), 'NODE_V8_COVERAGE was written');
 }));
 
-test('node runs with the memory flags (1 MiB semi-spaces; JavaScript without TurboFan or Sparkplug) and keeps WebAssembly (its containers need it)', () => withLayout((dir) => {
+test('node runs with the memory flags (2 MiB semi-spaces; JavaScript without TurboFan or Sparkplug) and keeps WebAssembly (its containers need it)', () => withLayout((dir) => {
   fs.writeFileSync(path.join(dir, 'dist', 'tsrunc.js'),
     wrapBundle('exports.main = async () => { require(\'fs\').writeSync(1, JSON.stringify([process.execArgv, typeof WebAssembly])); };\n'));
   const r = spawnSync(path.join(dir, 'bin', 'tsrunc'), ['state'], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stderr, '', 'no V8 warning');
   const [execArgv, wasm] = JSON.parse(r.stdout);
-  for (const flag of ['--single-threaded', '--max-semi-space-size=1', '--no-opt', '--no-sparkplug']) assert.ok(execArgv.includes(flag), `${flag} in ${execArgv}`);
+  for (const flag of ['--single-threaded', '--min-semi-space-size=2', '--max-semi-space-size=2', '--no-opt', '--no-sparkplug']) assert.ok(execArgv.includes(flag), `${flag} in ${execArgv}`);
   assert.not.ok(execArgv.includes('--jitless'), 'no --jitless: WebAssembly containers need the JIT');
   assert.is(wasm, 'object', 'WebAssembly is there');
 }));
