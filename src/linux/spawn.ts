@@ -21,6 +21,19 @@ export interface Captured {
   stderr: string;
 }
 
+/**
+ * posix_spawn_file_actions_addclosefrom_np (glibc 2.34 on); without it (an
+ * older glibc) the program also gets the caller's fds that are not
+ * close-on-exec, as it did through child_process.
+ */
+function closeFromAction(): ((actions: Buffer, from: number) => number) | undefined {
+  try {
+    return lib().posix_spawn_file_actions_addclosefrom_np as (actions: Buffer, from: number) => number;
+  } catch {
+    return undefined; // koffi: no such symbol in this libc
+  }
+}
+
 /** posix_spawn's functions return an errno value (0 on success), not -1. */
 function checkReturned(call: string, args: unknown[], r: number): void {
   if (r !== 0) sys.throwErrno(call, args, r);
@@ -43,8 +56,9 @@ export function spawnCapture(file: string, args: string[], env: string[]): Captu
       checkReturned('posix_spawn_file_actions_addopen', [0, '/dev/null'], libc.posix_spawn_file_actions_addopen(actions, 0, '/dev/null', C.O_RDONLY, 0));
       checkReturned('posix_spawn_file_actions_adddup2', [outW, 1], libc.posix_spawn_file_actions_adddup2(actions, outW, 1));
       checkReturned('posix_spawn_file_actions_adddup2', [errW, 2], libc.posix_spawn_file_actions_adddup2(actions, errW, 2));
-      // fds the caller passed without close-on-exec (Node leaves them so) are not the program's (glibc 2.34)
-      checkReturned('posix_spawn_file_actions_addclosefrom_np', [3], libc.posix_spawn_file_actions_addclosefrom_np(actions, 3));
+      // fds the caller passed without close-on-exec (Node leaves them so) are not the program's
+      const closeFrom = closeFromAction();
+      if (closeFrom) checkReturned('posix_spawn_file_actions_addclosefrom_np', [3], closeFrom(actions, 3));
       const out = [0];
       // posix_spawnp searches the PATH of this process's environment: the caller's env is the child's only
       checkReturned('posix_spawnp', [file], libc.posix_spawnp(out, file, actions, null, [file, ...args, null], [...env, null]));
