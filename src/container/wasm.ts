@@ -3,15 +3,14 @@
 import { wasmMarking } from '../bundle/wasm';
 import { argEnvAreas, mappedFiles } from '../linux/proc';
 import { type WasmPlan } from '../runtime/init/become';
-import { eventfdNumbers } from '../linux/fds';
 
 /**
  * The marking, and what a module's process needs to know of this process
  * (its forked children have the same): where its argv and environment lie,
- * which fds are its eventfds, which files it runs and maps. {} for a native
+ * which files it runs and maps. {} for a native
  * container.
  */
 export function wasmPlan(annotations: Record<string, string> | undefined): WasmPlan {
   const wasm = wasmMarking(annotations);
-  return wasm ? { wasm, argEnvAreas: argEnvAreas(), eventfds: eventfdNumbers(), mappedFiles: mappedFiles() } : {};
+  return wasm ? { wasm, argEnvAreas: argEnvAreas(), mappedFiles: mappedFiles() } : {};
 }

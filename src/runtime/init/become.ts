@@ -22,15 +22,13 @@ export interface WasmPlan {
   wasm?: WasmMarking;
   /** The runtime's argv and environment areas, which a module's process overwrites (linux/proc.ts). */
   argEnvAreas?: ArgEnvAreas;
-  /** Node's eventfd numbers in the runtime, which a module's process gives new eventfds (wasm.ts). */
-  eventfds?: number[];
   /** The files the runtime runs and maps, which a module may not open (wasi-guard.ts). */
   mappedFiles?: MappedFiles;
 }
 
 /** A stage plan's WasmPlan part, to hand on to prepareProcess. */
-export function wasmPart({ wasm, argEnvAreas, eventfds, mappedFiles }: WasmPlan): WasmPlan {
-  return { wasm, argEnvAreas, eventfds, mappedFiles };
+export function wasmPart({ wasm, argEnvAreas, mappedFiles }: WasmPlan): WasmPlan {
+  return { wasm, argEnvAreas, mappedFiles };
 }
 
 export interface ProcessPlan extends WasmPlan {
@@ -105,7 +103,7 @@ export function prepareProcess(plan: ProcessPlan, chan: Channel<ChildMessage, Pa
   let ready: ReadyProcess;
   if (runsAsWasm(plan.wasm, args[0])) {
     const m = loadModule(args[0], env, plan.wasm!);
-    ready = { exe: m.file, args, env, wasm: { ...m, args, env, passFds: plan.passFds, areas: plan.argEnvAreas, eventfds: plan.eventfds ?? [], mapped: plan.mappedFiles ?? { ids: [], paths: [] } } };
+    ready = { exe: m.file, args, env, wasm: { ...m, args, env, passFds: plan.passFds, areas: plan.argEnvAreas, mapped: plan.mappedFiles ?? { ids: [], paths: [] } } };
   } else {
     ready = { exe: proc.lookupExecutable(args[0], env), args, env };
   }

@@ -19,11 +19,19 @@ import { closeAllFdsExcept, eventfdNumbers, recreateEventfds } from '../../linux
 export function guardStage(channelFd: number, passFds: number, keep: number[] = []): void {
   sys.prctl(C.PR_SET_DUMPABLE, 0);
   const passed = Array.from({ length: passFds }, (_, i) => 3 + i);
-  const wakeups = eventfdNumbers();
+  wakeups = eventfdNumbers();
   closeAllFdsExcept([channelFd, ...passed, ...keep]);
   recreateEventfds(wakeups); // V8 may still post a task: libuv's write must not fail (fds.ts)
   trapActions ??= [C.SIGSEGV, C.SIGBUS].map((sig) => [sig, sys.signalAction(sig)]);
   sys.resetSignals();
+}
+
+/** The numbers of Node's eventfds, which guardStage made anew: this process's own (and its children's). */
+let wakeups: number[] = [];
+
+/** The eventfds guardStage made anew, which a process that closes every other fd keeps (wasm.ts). */
+export function stageEventfds(): number[] {
+  return wakeups;
 }
 
 /** Node's SIGSEGV and SIGBUS actions, saved before resetSignals. */

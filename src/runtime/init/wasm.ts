@@ -9,10 +9,10 @@ import * as path from 'path';
 import type * as NodeWasi from 'wasi';
 import * as sys from '../../linux/sys';
 import * as C from '../../linux/constants';
-import { closeAllFdsExcept, recreateEventfds } from '../../linux/fds';
+import { closeAllFdsExcept } from '../../linux/fds';
 import { type ArgEnvAreas, type MappedFiles } from '../../linux/proc';
 import { type WasmMarking } from '../../bundle/wasm';
-import { restoreWasmTrapHandlers } from './stage-guard';
+import { restoreWasmTrapHandlers, stageEventfds } from './stage-guard';
 import { guardImports } from './wasi-guard';
 import { superviseChild } from './reaper';
 
@@ -30,8 +30,6 @@ export interface WasmProcess {
   passFds: number;
   /** Where the runtime's argv and environment lie in this process's memory (from before the fork). */
   areas?: ArgEnvAreas;
-  /** The numbers of Node's eventfds in the runtime (from before the fork). */
-  eventfds: number[];
   /** The files the runtime runs and maps: the host's, which the module may not open (wasi-guard.ts). */
   mapped: MappedFiles;
 }
@@ -162,10 +160,9 @@ function dropRuntime(w: WasmProcess): void {
   sys.prctl(C.PR_SET_NAME, sys.ptr(Buffer.from(`${path.basename(w.file).slice(0, 15)}\0`)));
 }
 
-/** Every fd but stdio and the passed ones; Node's eventfds made anew (recreateEventfds). */
+/** Every fd but stdio, the passed ones and the eventfds the stage made anew for Node (stage-guard.ts: its own). */
 function closeRuntimeFds(w: WasmProcess): void {
-  closeAllFdsExcept(Array.from({ length: w.passFds }, (_, i) => 3 + i));
-  recreateEventfds(w.eventfds);
+  closeAllFdsExcept([...Array.from({ length: w.passFds }, (_, i) => 3 + i), ...stageEventfds()]);
 }
 
 /** The container's environment as WASI takes it; the first of duplicate names wins, as getenv(3)'s. */
