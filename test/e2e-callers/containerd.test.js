@@ -148,20 +148,11 @@ function leftovers(rt, id, ns = cd.namespace, cgroupRel = `/${ns}/${id}`) {
 
 async function assertNoLeftovers(rt, id, ns, cgroupRel) {
   // the shim removes the bundle (and unmounts the rootfs) right after delete returns
-  const end = Date.now() + 5000;
-  let left;
-  for (;;) {
-    left = leftovers(rt, id, ns, cgroupRel);
-    if (!left.length || Date.now() > end) break;
-    await L.delay(50);
-  }
+  const left = await L.leftUntilGone(() => leftovers(rt, id, ns, cgroupRel), { step: 50 });
   assert.equal(left, [], explain(rt, `left behind by ${id}:\n  ${left.join('\n  ')}`));
 }
 
-/** The wrapper's calls of subcommand `sub` for container `id`. */
-function callsFor(rt, id, sub) {
-  return env.calls(rt).filter((c) => c.argv[c.argv.length - 1] === id || c.argv.includes(id)).filter((c) => !sub || c.sub === sub);
-}
+const callsFor = (rt, id, sub) => env.callsFor(rt, id, sub);
 
 for (const rt of L.RUNTIMES) {
   test(`${rt}: ctr run --rm: the output and exit code of sh -c 'echo hi; exit 3'; create/start/delete as the shim calls them; nothing left`, async () => {

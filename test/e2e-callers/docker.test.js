@@ -95,20 +95,11 @@ function inspect(rt, name, format) {
   return r.stdout.trim();
 }
 
-async function waitStatus(rt, name, want, timeout = 15000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const s = inspect(rt, name, '{{.State.Status}}');
-    if (s === want) return;
-    if (Date.now() > end) throw new Error(explain(rt, `${name}: status ${s}, expected ${want}`));
-    await L.delay(100);
-  }
+function waitStatus(rt, name, want, timeout = 15000) {
+  return L.readUntil(() => inspect(rt, name, '{{.State.Status}}'), want, (s) => new Error(explain(rt, `${name}: status ${s}, expected ${want}`)), timeout);
 }
 
-/** The wrapper's calls for container id `id` (optionally of one subcommand). */
-function callsFor(rt, id, sub) {
-  return env.calls(rt).filter((c) => c.argv.includes(id) && (!sub || c.sub === sub));
-}
+const callsFor = (rt, id, sub) => env.callsFor(rt, id, sub);
 
 /** The runtime's state dir of container `id`: the --root dockerd's shim passed (under dockerd's exec-root). */
 function stateDirOf(rt, id) {
@@ -124,17 +115,12 @@ async function assertNoLeftovers(rt, id) {
   const cg = `${dk.cgroupParent}/${id}`;
   const stateDir = stateDirOf(rt, id);
   const bundle = path.join(cd.state, 'io.containerd.runtime.v2.task', 'moby', id);
-  const end = Date.now() + 5000;
-  let left;
-  for (;;) {
-    left = [];
-    if (stateDir && fs.existsSync(stateDir)) left.push(`runtime state dir ${stateDir}`);
-    for (const d of L.cgroupDirs(cg)) left.push(`cgroup dir ${d}`);
-    for (const p of L.processesInCgroups([cg])) left.push(`process ${p} in ${cg}`);
-    for (const m of h.mountsUnder(bundle)) left.push(`mount ${m}`);
-    if (!left.length || Date.now() > end) break;
-    await L.delay(100);
-  }
+  const left = await L.leftUntilGone(() => [
+    ...(stateDir && fs.existsSync(stateDir) ? [`runtime state dir ${stateDir}`] : []),
+    ...L.cgroupDirs(cg).map((d) => `cgroup dir ${d}`),
+    ...L.processesInCgroups([cg]).map((p) => `process ${p} in ${cg}`),
+    ...h.mountsUnder(bundle).map((m) => `mount ${m}`),
+  ]);
   assert.equal(left, [], explain(rt, `left behind by ${id}:\n  ${left.join('\n  ')}`));
 }
 

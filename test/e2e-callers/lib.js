@@ -379,6 +379,11 @@ class Env {
     return readCalls(this.callsDir(rt));
   }
 
+  /** The wrapper's calls for container id `id` (optionally of one subcommand). */
+  callsFor(rt, id, sub) {
+    return this.calls(rt).filter((c) => c.argv.includes(id) && (!sub || c.sub === sub));
+  }
+
   /** Forgets the calls logged so far (so a test sees only its own). */
   clearCalls(rt) {
     for (const f of fs.readdirSync(this.callsDir(rt))) fs.rmSync(path.join(this.callsDir(rt), f), { force: true });
@@ -1051,6 +1056,31 @@ function once(fn) {
   return () => (done ??= fn());
 }
 
+/**
+ * What `collect()` lists (things a removed container left behind), polled
+ * every `step` ms until it lists nothing or `timeout` ms have passed: the
+ * callers finish their clean-up just after the command returns.
+ */
+async function leftUntilGone(collect, { timeout = 5000, step = 100 } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const left = collect();
+    if (!left.length || Date.now() > end) return left;
+    await delay(step);
+  }
+}
+
+/** Polls `read()` every 100 ms until it returns `want`; throws `failure(last value)` after `timeout` ms. */
+async function readUntil(read, want, failure, timeout = 15000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const got = read();
+    if (got === want) return;
+    if (Date.now() > end) throw failure(got);
+    await delay(100);
+  }
+}
+
 /** After the file's last test: everything its Env made goes, and what could not is said. */
 function cleanUpAfter(test, name, getEnv) {
   test.after(() => {
@@ -1064,6 +1094,8 @@ function cleanUpAfter(test, name, getEnv) {
 module.exports = {
   once,
   cleanUpAfter,
+  leftUntilGone,
+  readUntil,
   RUNTIMES,
   RUNTIME_BINS,
   IMAGES,

@@ -83,20 +83,11 @@ function inspect(rt, name, format) {
   return r.stdout.trim();
 }
 
-async function waitStatus(rt, name, want, timeout = 15000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const s = inspect(rt, name, '{{.State.Status}}');
-    if (s === want) return;
-    if (Date.now() > end) throw new Error(explain(rt, `${name}: status ${s}, expected ${want}`));
-    await L.delay(100);
-  }
+function waitStatus(rt, name, want, timeout = 15000) {
+  return L.readUntil(() => inspect(rt, name, '{{.State.Status}}'), want, (s) => new Error(explain(rt, `${name}: status ${s}, expected ${want}`)), timeout);
 }
 
-/** The wrapper's calls for container id `id` (optionally of one subcommand). */
-function callsFor(rt, id, sub) {
-  return env.calls(rt).filter((c) => c.argv.includes(id) && (!sub || c.sub === sub));
-}
+const callsFor = (rt, id, sub) => env.callsFor(rt, id, sub);
 
 /** The runtime's state dir for a podman container: podman passes no --root, so the runtime's default. */
 function stateDirOf(rt, id) {
@@ -105,16 +96,11 @@ function stateDirOf(rt, id) {
 
 async function assertNoLeftovers(rt, id) {
   const cg = `${pm.cgroupParent}/libpod-${id}`;
-  const end = Date.now() + 5000;
-  let left;
-  for (;;) {
-    left = [];
-    if (fs.existsSync(stateDirOf(rt, id))) left.push(`runtime state dir ${stateDirOf(rt, id)}`);
-    for (const d of L.cgroupDirs(cg)) left.push(`cgroup dir ${d}`);
-    for (const p of L.processesInCgroups([cg])) left.push(`process ${p} in ${cg}`);
-    if (!left.length || Date.now() > end) break;
-    await L.delay(100);
-  }
+  const left = await L.leftUntilGone(() => [
+    ...(fs.existsSync(stateDirOf(rt, id)) ? [`runtime state dir ${stateDirOf(rt, id)}`] : []),
+    ...L.cgroupDirs(cg).map((d) => `cgroup dir ${d}`),
+    ...L.processesInCgroups([cg]).map((p) => `process ${p} in ${cg}`),
+  ]);
   assert.equal(left, [], explain(rt, `left behind by ${id}:\n  ${left.join('\n  ')}`));
 }
 
