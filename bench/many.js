@@ -19,7 +19,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const PROJECT = path.resolve(__dirname, '..');
-const { copyRootfs } = require(path.join(PROJECT, 'test/lib/rootfs.js'));
+const { makeBundle } = require('./bundle');
 
 function parseArgs(argv) {
   const opts = { count: 100, json: undefined };
@@ -96,16 +96,9 @@ function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-many-'));
   errFile = path.join(tmp, 'stderr');
   try {
-    const bundle = path.join(tmp, 'bundle');
-    copyRootfs(path.join(bundle, 'rootfs'));
     const tsrunc = path.join(PROJECT, 'bin/tsrunc');
     const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
-    const spec = spawnSync(runc || tsrunc, ['spec'], { cwd: bundle, encoding: 'utf8' });
-    if (spec.status !== 0) throw new Error(`spec: ${spec.stderr}`);
-    const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
-    config.process.terminal = false;
-    config.process.args = ['/bin/true'];
-    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
+    const { bundle } = makeBundle(tmp, runc, tsrunc);
     const runtimes = [['tsrunc', tsrunc], ...(runc ? [['runc', runc]] : [])];
     const results = {};
     for (const [name, bin] of runtimes) {

@@ -37,7 +37,7 @@ const path = require('path');
 const { spawnSync, execFileSync } = require('child_process');
 
 const PROJECT = path.resolve(__dirname, '..');
-const { copyRootfs } = require(path.join(PROJECT, 'test/lib/rootfs.js'));
+const { makeBundle } = require('./bundle');
 
 // ---------------------------------------------------------------- arguments
 
@@ -179,25 +179,6 @@ function peakRss(cmd, args, tmp) {
 }
 
 // ---------------------------------------------------------------- setup
-
-function makeBundle(tmp, runc, tsrunc) {
-  const bundle = path.join(tmp, 'bundle');
-  copyRootfs(path.join(bundle, 'rootfs'));
-  // config.json as `runc spec` writes it (tsrunc spec when runc is missing)
-  const r = spawnSync(runc || tsrunc, ['spec'], { cwd: bundle, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`spec failed: ${r.stderr}`);
-  const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
-  config.process.terminal = false;
-  config.process.args = ['/bin/true'];
-  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config, null, '\t'));
-  // the same rootfs, for a container that keeps running (exec, ps, events, pause, resume, kill)
-  const sleeper = path.join(tmp, 'bundle-sleep');
-  fs.mkdirSync(sleeper);
-  config.root.path = path.join(bundle, 'rootfs');
-  config.process.args = ['/bin/sleep', '1000'];
-  fs.writeFileSync(path.join(sleeper, 'config.json'), JSON.stringify(config, null, '\t'));
-  return { bundle, sleeper };
-}
 
 function version(bin) {
   try {
