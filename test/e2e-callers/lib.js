@@ -124,6 +124,23 @@ function unmountedHierarchies() {
   });
 }
 
+/**
+ * A caller's CLI (ctr, podman, docker), run to its end: opts.timeout (60 s)
+ * then SIGKILL, opts.input on stdin; { status, signal, stdout, stderr, error }.
+ */
+function runCli(bin, args, opts, { cwd, env }) {
+  const r = spawnSync(bin, args, {
+    encoding: 'utf8',
+    timeout: opts.timeout || 60000,
+    killSignal: 'SIGKILL',
+    input: opts.input,
+    env,
+    cwd,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: r.status, signal: r.signal, stdout: r.stdout || '', stderr: r.stderr || '', error: r.error };
+}
+
 function rmCgroupTree(dir) {
   if (unmountedHierarchies().some((u) => dir.startsWith(`${u}/`))) {
     fs.rmSync(dir, { recursive: true, force: true }); // plain files and directories on the tmpfs
@@ -669,15 +686,7 @@ class Containerd {
 
   /** ctr with our address (and namespace unless opts.ns). Returns { status, signal, stdout, stderr }. */
   ctr(args, opts = {}) {
-    const r = spawnSync('ctr', ['--address', this.address, '--namespace', opts.ns || this.namespace, ...args], {
-      encoding: 'utf8',
-      timeout: opts.timeout || 60000,
-      killSignal: 'SIGKILL',
-      input: opts.input,
-      cwd: this.dir,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { status: r.status, signal: r.signal, stdout: r.stdout || '', stderr: r.stderr || '', error: r.error };
+    return runCli('ctr', ['--address', this.address, '--namespace', opts.ns || this.namespace, ...args], opts, { cwd: this.dir });
   }
 
   /** ctr in the background: { child, done } (done resolves to ctr()'s result). */
@@ -882,16 +891,7 @@ class Podman {
 
   /** podman with our private config; returns { status, signal, stdout, stderr }. */
   podman(args, opts = {}) {
-    const r = spawnSync('podman', [...this.globalArgs(), ...args], {
-      encoding: 'utf8',
-      timeout: opts.timeout || 60000,
-      killSignal: 'SIGKILL',
-      input: opts.input,
-      env: this.envVars(),
-      cwd: this.dir,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { status: r.status, signal: r.signal, stdout: r.stdout || '', stderr: r.stderr || '', error: r.error };
+    return runCli('podman', [...this.globalArgs(), ...args], opts, { cwd: this.dir, env: this.envVars() });
   }
 
   /** The podman command line with our config (for a tmux pane). */
@@ -1005,16 +1005,7 @@ class Docker {
 
   /** Debian's docker CLI (/usr/bin/docker: the daemon's own version) on our socket: { status, signal, stdout, stderr }. */
   docker(args, opts = {}) {
-    const r = spawnSync('/usr/bin/docker', ['-H', this.host, ...args], {
-      encoding: 'utf8',
-      timeout: opts.timeout || 60000,
-      killSignal: 'SIGKILL',
-      input: opts.input,
-      env: this.envVars(),
-      cwd: this.dir,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { status: r.status, signal: r.signal, stdout: r.stdout || '', stderr: r.stderr || '', error: r.error };
+    return runCli('/usr/bin/docker', ['-H', this.host, ...args], opts, { cwd: this.dir, env: this.envVars() });
   }
 
   /** The docker command line (for a tmux pane). */
