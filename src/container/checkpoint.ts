@@ -14,7 +14,7 @@ import { ReqType, type CriuOpts } from '../criu/rpc';
 import { criuSwrk, criuVersion, missingFeatures, resolveCriu, CriuFailure } from '../criu/swrk';
 import { criuLogErrors } from '../criu/log';
 import { loadWithStatus, deleteContainer } from './lifecycle';
-import { type CriuOptions, openCriuDir, criuConfigFile } from './criu-options';
+import { type CriuOptions, commonCriuRequest } from './criu-options';
 import { dumpExternalMounts, maskedFileMounts } from './criu-mounts';
 
 export const DESCRIPTORS = 'descriptors.json';
@@ -72,35 +72,8 @@ export async function checkpointContainer(store: StateStore, id: string, opts: C
 
   const fds: number[] = [];
   try {
-    const imageDir = openCriuDir(opts.imagePath);
-    fds.push(imageDir);
-    let logDir = opts.imagePath;
-    const rpc: CriuOpts = {
-      imagesDirFd: imageDir,
-      logLevel: 4,
-      logFile: DUMP_LOG,
-      root: state.rootfs,
-      manageCgroups: true,
-      manageCgroupsMode: opts.cgMode,
-      notifyScripts: true,
-      pid: state.pid,
-      shellJob: opts.shellJob,
-      leaveRunning: opts.leaveRunning,
-      tcpEstablished: opts.tcpEstablished,
-      extUnixSk: opts.extUnixSk,
-      fileLocks: opts.fileLocks,
-      emptyNs: opts.emptyNs,
-      orphanPtsMaster: true,
-      autoDedup: opts.autoDedup,
-      lazyPages: opts.lazyPages,
-      configFile: criuConfigFile(spec.annotations),
-    };
-    if (opts.workPath) {
-      const workDir = openCriuDir(opts.workPath);
-      fds.push(workDir);
-      rpc.workDirFd = workDir;
-      logDir = opts.workPath;
-    }
+    const { request, logDir } = commonCriuRequest(opts, spec, fds);
+    const rpc: CriuOpts = { ...request, logFile: DUMP_LOG, root: state.rootfs, pid: state.pid, leaveRunning: opts.leaveRunning };
     // a network or PID namespace the config names by path is not the container's to dump: CRIU expects it at restore
     for (const ns of spec.linux?.namespaces ?? []) {
       if ((ns.type !== 'network' && ns.type !== 'pid') || !ns.path) continue;
@@ -140,7 +113,7 @@ export async function checkpointContainer(store: StateStore, id: string, opts: C
       } finally {
         sys.close(rootFd);
       }
-      writeInDir(imageDir, DESCRIPTORS, JSON.stringify(externalDescriptors(state.pid)));
+      writeInDir(request.imagesDirFd, DESCRIPTORS, JSON.stringify(externalDescriptors(state.pid)));
     }
     report.debug?.(`criu options: ${JSON.stringify(rpc)}`);
     try {

@@ -5,7 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RuntimeError } from '../errors';
-import { CgMode } from '../criu/rpc';
+import { CgMode, type CriuOpts } from '../criu/rpc';
+import { type Spec } from '../bundle/spec-types';
 
 const CLONE_NEWNET = 0x40000000;
 
@@ -144,6 +145,43 @@ export function openCriuDir(dir: string): number {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
   return fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+}
+
+/** The part of a CRIU request that checkpoint and restore make alike. */
+export type CommonCriuRequest = Pick<CriuOpts, 'imagesDirFd' | 'workDirFd' | 'logLevel' | 'manageCgroups' | 'manageCgroupsMode' | 'notifyScripts' | 'shellJob'
+  | 'extUnixSk' | 'tcpEstablished' | 'fileLocks' | 'emptyNs' | 'orphanPtsMaster' | 'autoDedup' | 'lazyPages' | 'configFile'>;
+
+/**
+ * What checkpoint and restore ask of CRIU alike, from the same flags (runc's
+ * criuOpts): the image directory and the work directory opened (their fds go
+ * into `fds`, which the caller closes), and `logDir`, where CRIU writes its
+ * log: the work directory, else the image directory.
+ */
+export function commonCriuRequest(o: CriuOptions, spec: Spec, fds: number[]): { request: CommonCriuRequest; logDir: string } {
+  const imagesDirFd = openCriuDir(o.imagePath);
+  fds.push(imagesDirFd);
+  const workDirFd = o.workPath ? openCriuDir(o.workPath) : undefined;
+  if (workDirFd !== undefined) fds.push(workDirFd);
+  return {
+    request: {
+      imagesDirFd,
+      workDirFd,
+      logLevel: 4,
+      manageCgroups: true,
+      manageCgroupsMode: o.cgMode,
+      notifyScripts: true,
+      shellJob: o.shellJob,
+      extUnixSk: o.extUnixSk,
+      tcpEstablished: o.tcpEstablished,
+      fileLocks: o.fileLocks,
+      emptyNs: o.emptyNs,
+      orphanPtsMaster: true,
+      autoDedup: o.autoDedup,
+      lazyPages: o.lazyPages,
+      configFile: criuConfigFile(spec.annotations),
+    },
+    logDir: o.workPath || o.imagePath,
+  };
 }
 
 /** runc's configuration file for CRIU: the annotation org.criu.config (empty: none), else /etc/criu/runc.conf. */

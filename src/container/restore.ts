@@ -22,7 +22,7 @@ import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
 import { ReqType, type CriuOpts, type CgroupRoot } from '../criu/rpc';
 import { criuSwrk, criuVersion, resolveCriu } from '../criu/swrk';
-import { type CriuOptions, openCriuDir, criuConfigFile } from './criu-options';
+import { type CriuOptions, commonCriuRequest } from './criu-options';
 import { restoreExternalMounts, isBind } from './criu-mounts';
 import { DESCRIPTORS, externalNsKey, explainCriuFailure, type CriuReporting } from './checkpoint';
 import { rfc3339Now, namespacePaths } from './create';
@@ -202,9 +202,7 @@ export async function restoreContainer(opts: RestoreOptions): Promise<SavedState
     cgroup = manager;
     cgroup.apply(spec.linux?.resources ?? {}, { warn: opts.warn, devices: spec.linux?.devices });
 
-    const imageDir = openCriuDir(o.imagePath);
-    fds.push(imageDir);
-    let logDir = o.imagePath;
+    const { request, logDir } = commonCriuRequest(o, spec, fds);
     // CRIU's root must be a mount point whose parent is not overmounted: the rootfs bound in the state dir
     criuRoot = path.join(opts.store.dir(opts.id), 'criu-root');
     fs.mkdirSync(criuRoot, { mode: 0o755 });
@@ -212,33 +210,14 @@ export async function restoreContainer(opts: RestoreOptions): Promise<SavedState
     sys.mount(bundle.rootfs, criuRoot, null, C.MS_BIND | C.MS_REC, null);
     rootMounted = true;
     const rpc: CriuOpts = {
-      imagesDirFd: imageDir,
+      ...request,
       evasiveDevices: true,
-      logLevel: 4,
       logFile: RESTORE_LOG,
       rstSibling: true,
       root: criuRoot,
-      manageCgroups: true,
-      manageCgroupsMode: o.cgMode,
-      notifyScripts: true,
-      shellJob: o.shellJob,
-      extUnixSk: o.extUnixSk,
-      tcpEstablished: o.tcpEstablished,
-      fileLocks: o.fileLocks,
-      emptyNs: o.emptyNs,
-      orphanPtsMaster: true,
-      autoDedup: o.autoDedup,
-      lazyPages: o.lazyPages,
       lsmProfile: o.lsmProfile,
       lsmMountContext: o.lsmMountContext,
-      configFile: criuConfigFile(spec.annotations),
     };
-    if (o.workPath) {
-      const workDir = openCriuDir(o.workPath);
-      fds.push(workDir);
-      rpc.workDirFd = workDir;
-      logDir = o.workPath;
-    }
     joinNamespaces(spec, rpc, extraFds, version);
     const rootFd = sys.open(bundle.rootfs, C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC);
     fds.push(rootFd);
