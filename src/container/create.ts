@@ -8,7 +8,7 @@ import * as sys from '../linux/sys';
 import * as C from '../linux/constants';
 import { processStartTime } from '../linux/proc';
 import { loadBundle, type Bundle } from '../bundle/load';
-import { type StateStore, type SavedState, type Owned } from '../state/store';
+import { type StateStore, type SavedState } from '../state/store';
 import { fault } from '../faults';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups';
 import { stage1, type InitPlan } from '../runtime/init/stages';
@@ -110,10 +110,8 @@ export function createContainer(opts: CreateOptions): Created {
   // seccomp: compiled before anything exists, so a bad section leaves nothing behind.
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
   phase('create: seccomp compile');
-  opts.store.claim(opts.id);
   // what the container owns, on disk before it is acquired (see Owned in src/state/store.ts)
-  const owned: Owned = { id: opts.id, creator: { pid: process.pid, startTime: processStartTime(process.pid) ?? '' }, bundle: bundle.dir, config: spec };
-  const record = () => opts.store.record(owned);
+  const { owned, record } = opts.store.claimOwned(opts.id, bundle.dir, spec);
   let cgroup: CgroupManager | undefined;
   let initPid = 0;
   let session: StageSession | undefined;

@@ -14,7 +14,7 @@ import { mkdirAllInRoot, createFileInRoot, fdLink, fdPath } from '../linux/inroo
 import { reopenMounted, type RootRef } from '../runtime/init/mounts';
 import { loadBundle } from '../bundle/load';
 import { type Spec, type Mount } from '../bundle/spec-types';
-import { type StateStore, type SavedState, type Owned } from '../state/store';
+import { type StateStore, type SavedState } from '../state/store';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups';
 import { RuntimeError } from '../errors';
 import { SPEC_VERSION } from '../version';
@@ -161,9 +161,7 @@ export async function restoreContainer(opts: RestoreOptions): Promise<SavedState
   const descriptors = readDescriptors(o.imagePath);
 
   if (opts.subreaper) sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1);
-  opts.store.claim(opts.id);
-  const owned: Owned = { id: opts.id, creator: { pid: process.pid, startTime: processStartTime(process.pid) ?? '' }, bundle: bundle.dir, config: spec };
-  const record = () => opts.store.record(owned);
+  const { owned, record } = opts.store.claimOwned(opts.id, bundle.dir, spec);
   let cgroup: CgroupManager | undefined;
   let restoredPid = 0;
   let state: SavedState | undefined;

@@ -187,6 +187,17 @@ export class StateStore {
     return dir;
   }
 
+  /**
+   * Claims `id` for this process's create (or restore), and returns what the
+   * container will own, with `record()`, which writes it to owned.json each
+   * time it grows.
+   */
+  claimOwned(id: string, bundle: string, config: unknown): { owned: Owned; record: () => void } {
+    this.claim(id);
+    const owned: Owned = { id, creator: { pid: process.pid, startTime: processStartTime(process.pid) ?? '' }, bundle, config };
+    return { owned, record: () => this.record(owned) };
+  }
+
   exists(id: string): boolean {
     return this.checkRoot(false) && fs.existsSync(path.join(this.dir(id), 'state.json'));
   }
