@@ -1,8 +1,9 @@
 // Lint of src/ (TypeScript, with type information) and the JS of bin/, test/,
 // bench/, scripts/ and conformance/: a small rule set that catches real
-// mistakes (a promise nobody awaits, a variable nobody reads, a type imported
-// as a value), run by .ci/run before the tests (`npm run lint`).
+// mistakes (a promise nobody awaits, a variable nobody reads or never
+// declared, a type imported as a value), run by .ci/run before the tests (`npm run lint`).
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tmp/**', 'schemas/**'] },
@@ -18,9 +19,10 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js'],
-    languageOptions: { sourceType: 'commonjs', ecmaVersion: 2022 },
+    languageOptions: { sourceType: 'commonjs', ecmaVersion: 2022, globals: globals.node },
     rules: {
       'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrors: 'none' }],
+      'no-undef': 'error',
     },
   },
 );

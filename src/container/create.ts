@@ -213,20 +213,9 @@ export function createContainer(opts: CreateOptions): Created {
     phase('create: wait for stage-2 (set-up until ready)');
 
     const state: SavedState = {
-      ociVersion: SPEC_VERSION,
-      id: opts.id,
-      pid: initPid,
-      pidStartTime: processStartTime(initPid) ?? '',
-      bundle: bundle.dir,
-      rootfs: bundle.rootfs,
-      created: rfc3339Now(),
-      owner: '',
-      annotations: spec.annotations,
-      cgroup: cgroup ? { version: cgroup.version, paths: cgroup.paths, created: true, systemd: cgroup.systemd } : undefined,
-      namespacePaths: namespacePaths(initPid, spec.linux?.namespaces?.map((n) => n.type) ?? []),
+      ...newContainerState(opts.id, { pid: initPid, startTime: processStartTime(initPid) ?? '' }, bundle, spec, cgroup),
       hostRootfs: owned.hostRootfs,
       sessionKeyring: plan.keyringName,
-      config: spec,
     };
     opts.store.save(state);
     fault('create:saved');
@@ -273,6 +262,24 @@ function withListenEnv(spec: Spec, listen: number): Spec {
 }
 
 /** The init's namespace files by type (exec joins them). */
+/** The state a new container is saved with: made by create, or restored from a checkpoint. */
+export function newContainerState(id: string, init: { pid: number; startTime: string }, bundle: Pick<Bundle, 'dir' | 'rootfs'>, spec: Spec, cgroup: CgroupManager | undefined): SavedState {
+  return {
+    ociVersion: SPEC_VERSION,
+    id,
+    pid: init.pid,
+    pidStartTime: init.startTime,
+    bundle: bundle.dir,
+    rootfs: bundle.rootfs,
+    created: rfc3339Now(),
+    owner: '',
+    annotations: spec.annotations,
+    cgroup: cgroup ? { version: cgroup.version, paths: cgroup.paths, created: true, systemd: cgroup.systemd } : undefined,
+    namespacePaths: namespacePaths(init.pid, spec.linux?.namespaces?.map((n) => n.type) ?? []),
+    config: spec,
+  };
+}
+
 export function namespacePaths(pid: number, types: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const t of types) out[t] = path.join('/proc', String(pid), 'ns', NAMESPACE_FILES[t]);

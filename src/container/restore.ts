@@ -17,7 +17,6 @@ import { type Spec, type Mount } from '../bundle/spec-types';
 import { type StateStore, type SavedState } from '../state/store';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups';
 import { RuntimeError } from '../errors';
-import { SPEC_VERSION } from '../version';
 import { runHooks, runPoststopHooks } from '../hooks/run';
 import { hookContext } from '../hooks/state';
 import { ReqType, type CriuOpts, type CgroupRoot } from '../criu/rpc';
@@ -25,7 +24,7 @@ import { criuSwrk, criuVersion, resolveCriu } from '../criu/swrk';
 import { type CriuOptions, commonCriuRequest } from './criu-options';
 import { restoreExternalMounts, isBind } from './criu-mounts';
 import { DESCRIPTORS, externalNsKey, explainCriuFailure, type CriuReporting } from './checkpoint';
-import { rfc3339Now, namespacePaths } from './create';
+import { newContainerState } from './create';
 import { writePidFile } from './pidfile';
 
 const RESTORE_LOG = 'restore.log';
@@ -231,20 +230,7 @@ export async function restoreContainer(opts: RestoreOptions): Promise<SavedState
       owned.init = { pid, startTime: processStartTime(pid) ?? '' };
       if (cgroup?.systemd) owned.cgroup = { version: cgroup.version, paths: cgroup.paths, systemd: cgroup.systemd };
       record();
-      state = {
-        ociVersion: SPEC_VERSION,
-        id: opts.id,
-        pid,
-        pidStartTime: owned.init.startTime,
-        bundle: bundle.dir,
-        rootfs: bundle.rootfs,
-        created: rfc3339Now(),
-        owner: '',
-        annotations: spec.annotations,
-        cgroup: cgroup ? { version: cgroup.version, paths: cgroup.paths, created: true, systemd: cgroup.systemd } : undefined,
-        namespacePaths: namespacePaths(pid, spec.linux?.namespaces?.map((n) => n.type) ?? []),
-        config: spec,
-      };
+      state = newContainerState(opts.id, owned.init, bundle, spec, cgroup);
       opts.store.save(state);
     };
     let resp: Awaited<ReturnType<typeof criuSwrk>>;

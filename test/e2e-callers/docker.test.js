@@ -344,19 +344,6 @@ for (const rt of L.RUNTIMES) {
   });
 }
 
-for (const rt of L.RUNTIMES) {
-  test(`${rt}: no runtime call dockerd's shim made crashed (exit status 0 or 1, 255 for exec as runc; no stack trace)`, async () => {
-    await setup();
-    const bad = L.crashedCalls(env.calls(rt));
-    assert.equal(bad.length, 0, explain(rt, `calls that crashed:\n${L.formatCalls(bad)}`));
-  });
-}
-
-if (L.RUNTIMES.length > 1) {
-  test(`what ${L.RUNTIMES.join(' and ')} showed through docker is the same`, () => {
-    const [a, b] = L.RUNTIMES;
-    assert.equal(L.observationDiffs(observed, a, b), []);
-  });
-}
+L.closingTests(test, { made: "dockerd's shim", through: 'docker', setup, calls: (rt) => env.calls(rt), explain, observed });
 
 test.run();

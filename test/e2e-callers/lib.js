@@ -24,6 +24,7 @@ const path = require('path');
 const os = require('os');
 const crypto = require('crypto');
 const { spawn, spawnSync } = require('child_process');
+const assert = require('uvu/assert');
 const h = require('../lib/harness');
 const { busyboxRootfs, PROJECT } = require('../lib/rootfs');
 const { writeImageArchive, PATH_ENV } = require('../../scripts/busybox-image');
@@ -325,6 +326,27 @@ function observationDiffs(observed, a, b) {
   const keys = [...new Set([...Object.keys(observed[a] || {}), ...Object.keys(observed[b] || {})])];
   const diffs = keys.filter((k) => (observed[a] || {})[k] !== (observed[b] || {})[k]);
   return diffs.map((k) => `${k}:\n      ${a}: ${(observed[a] || {})[k]}\n      ${b}: ${(observed[b] || {})[k]}`);
+}
+
+/**
+ * The tests each caller file ends with: no runtime call the caller (`made`:
+ * "podman", "dockerd's shim") made crashed, and with both runtimes, what each
+ * showed `through` the caller (observed[rt]) is the same.
+ */
+function closingTests(test, { made, through, setup, calls, explain, observed }) {
+  for (const rt of RUNTIMES) {
+    test(`${rt}: no runtime call ${made} made crashed (exit status 0 or 1, 255 for exec as runc; no stack trace)`, async () => {
+      await setup();
+      const bad = crashedCalls(calls(rt));
+      assert.equal(bad.length, 0, explain(rt, `calls that crashed:\n${formatCalls(bad)}`));
+    });
+  }
+  if (RUNTIMES.length > 1) {
+    test(`what ${RUNTIMES.join(' and ')} showed through ${through} is the same`, () => {
+      const [a, b] = RUNTIMES;
+      assert.equal(observationDiffs(observed, a, b), []);
+    });
+  }
 }
 
 /** The last JSON/text log line's msg of a --log file. */
@@ -1101,6 +1123,7 @@ module.exports = {
   formatCalls,
   crashedCalls,
   observationDiffs,
+  closingTests,
   lastLogMsg,
   missingTools,
   which,

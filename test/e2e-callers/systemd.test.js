@@ -11,11 +11,11 @@
 // is skipped.
 const fs = require('fs');
 const path = require('path');
-const { spawnSync } = require('child_process');
 const { suite } = require('uvu');
 const assert = require('uvu/assert');
 const { skip } = require('../lib/skip');
 const L = require('./lib');
+const { unitShow, stopUnit } = require('../lib/units');
 
 const test = suite('callers on systemd');
 
@@ -52,12 +52,6 @@ test.after(() => {
     if (left.length) console.error(`[e2e-callers] systemd: cleanup could not remove:\n  ${left.join('\n  ')}`);
   }
 });
-
-/** `systemctl show UNIT -p ...` as an object. */
-function unitShow(unit, props) {
-  const r = spawnSync('systemctl', ['show', unit, '-p', ['LoadState', ...props].join(',')], { encoding: 'utf8' });
-  return Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-}
 
 async function unitGone(unit) {
   const end = Date.now() + 10000;
@@ -104,7 +98,7 @@ for (const rt of L.RUNTIMES) {
       console.log(`\n[callers on systemd] cgroup ${V2 ? 'v2' : 'v1 hybrid'}, ${rt}: podman container ${unit}: machine.slice, Delegate=yes, ${MEM_PROP}=67108864; gone after rm`);
     } finally {
       pm.podman(['rm', '-f', '-t', '0', name]);
-      spawnSync('systemctl', ['stop', unit], { stdio: 'ignore' });
+      stopUnit(unit);
     }
   });
 
@@ -156,7 +150,7 @@ for (const rt of L.RUNTIMES) {
       for (const unit of units) assert.not.ok(fs.existsSync(procsFile(path.join(sliceRel, unit))), `${unit}'s cgroup gone`);
       console.log(`\n[callers on systemd] cgroup ${V2 ? 'v2' : 'v1 hybrid'}, ${rt}: CRI sandbox ${units[0]} and container ${units[1]} in ${slice} (${MEM_PROP}=${u[MEM_PROP]}); gone after removal`);
     } finally {
-      for (const unit of units) spawnSync('systemctl', ['stop', unit], { stdio: 'ignore' });
+      for (const unit of units) stopUnit(unit);
     }
   });
 }

@@ -13,6 +13,8 @@ const { suite } = require('uvu');
 const assert = require('uvu/assert');
 const h = require('../lib/harness');
 const { skip } = require('../lib/skip');
+const units = require('../lib/units');
+const { stopUnit } = units;
 
 const test = suite('systemd');
 const ctx = h.createContext('systemd');
@@ -58,10 +60,7 @@ function cgroupOf(pid) {
 }
 
 /** `systemctl show UNIT -p ...` as an object (LoadState not-found when there is no such unit). */
-function unitShow(unit, props = SHOWN) {
-  const r = spawnSync('systemctl', ['show', unit, '-p', ['LoadState', ...props].join(',')], { encoding: 'utf8' });
-  return Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-}
+const unitShow = (unit, props = SHOWN) => units.unitShow(unit, props);
 
 const unitGone = (unit) => unitShow(unit, []).LoadState === 'not-found';
 /** The scope's directory in the hierarchy of `controller` (v2: the one directory). */
@@ -76,11 +75,6 @@ const readFile = (dir, f) => {
 /** FILES as { file: value } for `unit`. */
 const filesOf = (unit) => Object.fromEntries(FILES.map(([c, f]) => [f, readFile(scopeDir(unit, c || 'memory'), f)]));
 
-/** Stops a unit a failed test left (it is not the harness's to know). */
-function stopUnit(unit) {
-  spawnSync('systemctl', ['stop', unit], { stdio: 'ignore' });
-  spawnSync('systemctl', ['reset-failed', unit], { stdio: 'ignore' });
-}
 
 const RESOURCES = {
   memory: { limit: 67108864, reservation: 33554432, swap: 134217728 },
@@ -308,9 +302,9 @@ driverTest('rootless: --systemd-cgroup as a user goes to that user\'s systemd; t
   const id = ctx.id('sdrl');
   const unit = `${h.IS_RUNC ? 'runc' : 'tsrunc'}-${id}.scope`;
   const dir = fs.mkdtempSync('/tmp/tsrunc-sd-rootless-');
-  const as = (cmd) => spawnSync('su', [user, '-s', '/bin/sh', '-c', `export XDG_RUNTIME_DIR=/run/user/${uid} DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/${uid}/bus; cd ${dir} && ${cmd}`], { encoding: 'utf8' });
+  const as = (cmd) => spawnSync('su', [user, '-s', '/bin/sh', '-c', `export XDG_RUNTIME_DIR=/run/user/${uid} DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/${uid}/bus; cd ${dir} && ${cmd}`], { encoding: 'utf8', timeout: 120000, killSignal: 'SIGKILL' });
   const rt = `${ctx.runtime} --root ${dir}/root`;
-  const run = (cmd) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+  const run = (cmd) => spawnSync('sh', ['-c', cmd], { encoding: 'utf8', timeout: 120000, killSignal: 'SIGKILL' });
   try {
     let r = run(`useradd -M -u ${uid} ${user} && systemctl start user@${uid}.service`);
     assert.is(r.status, 0, `the test user and its systemd: ${r.stderr}`);

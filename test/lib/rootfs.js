@@ -51,7 +51,8 @@ function busyboxRootfs() {
 function copyRootfs(dest) {
   const src = busyboxRootfs();
   fs.mkdirSync(path.dirname(dest), { recursive: true });
-  execFileSync('cp', ['-a', src, dest]);
+  // bounded: a copy stalled on its source (the vm guests read it over 9p) fails the test instead of hanging it
+  execFileSync('cp', ['-a', src, dest], { timeout: 120000, killSignal: 'SIGKILL' });
   fs.rmSync(path.join(dest, '.complete'), { force: true });
   return dest;
 }

@@ -278,6 +278,52 @@ systemd_probe() {
   echo "TSRUNC-VM-PROBE passed"
 }
 
+# bounded SECONDS LABEL COMMAND...: runs COMMAND (a test file, about a minute
+# under TCG) in its own session; should it still run after SECONDS, prints
+# what every process is waiting on (TSRUNC-VM-HANG lines) and kills the
+# session (SIGTERM, then after TSRUNC_BOUNDED_GRACE seconds, 30, SIGKILL):
+# exit 124. A hang then costs that file, not the guest's other
+# files, and the console says where it hung.
+bounded() {
+  local limit=$1 label=$2 pid waited=0
+  shift 2
+  setsid "$@" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null && [ $waited -lt "$limit" ]; do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    hang_report "$label" "$limit" "$pid"
+    # SIGTERM first: the harness cleans up what the file made before it exits
+    kill -TERM -- "-$pid" 2>/dev/null
+    waited=0
+    while kill -0 "$pid" 2>/dev/null && [ $waited -lt "${TSRUNC_BOUNDED_GRACE:-30}" ]; do
+      sleep 1
+      waited=$((waited + 1))
+    done
+    kill -KILL -- "-$pid" 2>/dev/null
+    wait "$pid"
+    return 124
+  fi
+  wait "$pid"
+}
+
+# hang_report LABEL SECONDS SESSION: the processes with their kernel wait
+# channel, the kernel stacks of the session's processes and of any in D
+# state, systemd's queued jobs, the kernel's last words.
+hang_report() {
+  local p st
+  echo "TSRUNC-VM-HANG $1 still runs after $2 s; the processes (pid ppid state wchan age args):"
+  ps -eo pid=,ppid=,stat=,wchan:28=,etimes=,args= --forest | grep -v ' \[[^]]*\]$' | cut -c1-220 | sed 's/^/TSRUNC-VM-HANG   /'
+  for p in $(ps -eo pid=,sid=,stat= | awk -v s="$3" '$2 == s || $3 ~ /^D/ {print $1}'); do
+    st=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-160)
+    echo "TSRUNC-VM-HANG stack of $p ($st): $(tr '\n' ' ' <"/proc/$p/stack" 2>/dev/null)"
+  done
+  systemctl list-jobs --no-pager --no-legend 2>&1 | sed 's/^/TSRUNC-VM-HANG job /'
+  dmesg 2>/dev/null | tail -n 15 | sed 's/^/TSRUNC-VM-HANG kernel /'
+}
+
 # --systemd-checks: runs in the systemd guest: the probe, then the systemd
 # driver's e2e file (test/e2e/systemd.test.js: tsrunc --systemd-cgroup beside
 # runc) and the callers on systemd (test/e2e-callers/systemd.test.js: podman
@@ -289,11 +335,11 @@ systemd_checks() {
   probe=$?
   cd "$PROJECT" || exit 125
   echo "TSRUNC-VM-SYSTEMD-E2E start test/e2e/systemd.test.js"
-  node node_modules/uvu/bin.js test/e2e systemd
+  bounded 300 test/e2e/systemd.test.js node node_modules/uvu/bin.js test/e2e systemd
   e2e=$?
   echo "TSRUNC-VM-SYSTEMD-E2E exit $e2e test/e2e/systemd.test.js"
   echo "TSRUNC-VM-SYSTEMD-E2E start test/e2e-callers/systemd.test.js"
-  node node_modules/uvu/bin.js test/e2e-callers systemd
+  bounded 300 test/e2e-callers/systemd.test.js node node_modules/uvu/bin.js test/e2e-callers systemd
   callers=$?
   echo "TSRUNC-VM-SYSTEMD-E2E exit $callers test/e2e-callers/systemd.test.js"
   echo "TSRUNC-VM-RESULT probe=$probe systemd-e2e=$e2e callers-systemd=$callers"
@@ -408,11 +454,11 @@ criu_checks() {
     echo "TSRUNC-VM-CRIU FAIL: criu check (exit $check) on $(uname -r): $(grep -m3 Error "$log" | tr '\n' ' ')"
   fi
   echo "TSRUNC-VM-CRIU-E2E start test/e2e/checkpoint.test.js"
-  node node_modules/uvu/bin.js test/e2e 'checkpoint\.test\.js$'
+  bounded 600 test/e2e/checkpoint.test.js node node_modules/uvu/bin.js test/e2e 'checkpoint\.test\.js$'
   e2e=$?
   echo "TSRUNC-VM-CRIU-E2E exit $e2e test/e2e/checkpoint.test.js"
   echo "TSRUNC-VM-CRIU-E2E start test/e2e-callers/podman-checkpoint.test.js"
-  node node_modules/uvu/bin.js test/e2e-callers 'podman-checkpoint\.test\.js$'
+  bounded 600 test/e2e-callers/podman-checkpoint.test.js node node_modules/uvu/bin.js test/e2e-callers 'podman-checkpoint\.test\.js$'
   podman=$?
   echo "TSRUNC-VM-CRIU-E2E exit $podman test/e2e-callers/podman-checkpoint.test.js"
   echo "TSRUNC-VM-RESULT criu-check=$check checkpoint-e2e=$e2e podman-checkpoint=$podman"
@@ -438,6 +484,12 @@ case "${1:-}" in
     ;;
   --systemd-checks)
     systemd_checks
+    exit
+    ;;
+  --bounded)
+    # bounded SECONDS LABEL COMMAND... by itself (test/unit/vm-bounded.test.js)
+    shift
+    bounded "$@"
     exit
     ;;
 esac

@@ -83,7 +83,7 @@ function boot(args, env, log, timeoutS = TIMEOUT_S) {
       // markers from the top of a line, whatever the console printed before them
       const lines = out.split('\n').map((l) => l.replace(/^.*?(?=TSRUNC-VM-)/, ''));
       // the guest's tests and checks, one line each (run.sh --cgroup-checks, --systemd-probe)
-      for (const l of lines) if (/^TSRUNC-VM-(TEST|SMOKE|CGROUP|RESULT|SYSTEMD|PROBE|CRIU )/.test(l)) console.log(`  guest: ${l}`);
+      for (const l of lines) if (/^TSRUNC-VM-(TEST|SMOKE|CGROUP|RESULT|SYSTEMD|PROBE|CRIU |HANG)/.test(l)) console.log(`  guest: ${l}`);
       resolve({ status, signal, out, lines });
     });
   });
