@@ -213,7 +213,7 @@ export function createContainer(opts: CreateOptions): Created {
     phase('create: wait for stage-2 (set-up until ready)');
 
     const state: SavedState = {
-      ...newContainerState(opts.id, { pid: initPid, startTime: processStartTime(initPid) ?? '' }, bundle, spec, cgroup),
+      ...newContainerState(opts.id, init, bundle, spec, cgroup),
       hostRootfs: owned.hostRootfs,
       sessionKeyring: plan.keyringName,
     };
@@ -261,7 +261,6 @@ function withListenEnv(spec: Spec, listen: number): Spec {
   return { ...spec, process: { ...spec.process, env: [...(spec.process.env ?? []), `LISTEN_FDS=${listen}`, 'LISTEN_PID=1'] } };
 }
 
-/** The init's namespace files by type (exec joins them). */
 /** The state a new container is saved with: made by create, or restored from a checkpoint. */
 export function newContainerState(id: string, init: { pid: number; startTime: string }, bundle: Pick<Bundle, 'dir' | 'rootfs'>, spec: Spec, cgroup: CgroupManager | undefined): SavedState {
   return {
@@ -280,6 +279,7 @@ export function newContainerState(id: string, init: { pid: number; startTime: st
   };
 }
 
+/** The init's namespace files by type (exec joins them). */
 export function namespacePaths(pid: number, types: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const t of types) out[t] = path.join('/proc', String(pid), 'ns', NAMESPACE_FILES[t]);
