@@ -285,28 +285,31 @@ systemd_probe() {
 # exit 124. A hang then costs that file, not the guest's other
 # files, and the console says where it hung.
 bounded() {
-  local limit=$1 label=$2 pid waited=0
+  local limit=$1 label=$2 pid
   shift 2
   setsid "$@" &
   pid=$!
-  while kill -0 "$pid" 2>/dev/null && [ $waited -lt "$limit" ]; do
-    sleep 1
-    waited=$((waited + 1))
-  done
-  if kill -0 "$pid" 2>/dev/null; then
+  if ! ends_within "$pid" "$limit"; then
     hang_report "$label" "$limit" "$pid"
     # SIGTERM first: the harness cleans up what the file made before it exits
     kill -TERM -- "-$pid" 2>/dev/null
-    waited=0
-    while kill -0 "$pid" 2>/dev/null && [ $waited -lt "${TSRUNC_BOUNDED_GRACE:-30}" ]; do
-      sleep 1
-      waited=$((waited + 1))
-    done
+    ends_within "$pid" "${TSRUNC_BOUNDED_GRACE:-30}"
     kill -KILL -- "-$pid" 2>/dev/null
     wait "$pid"
     return 124
   fi
   wait "$pid"
+}
+
+# ends_within PID SECONDS: waits (polling each second) until process PID has
+# ended; fails if it still runs after SECONDS.
+ends_within() {
+  local waited=0
+  while kill -0 "$1" 2>/dev/null; do
+    [ $waited -lt "$2" ] || return 1
+    sleep 1
+    waited=$((waited + 1))
+  done
 }
 
 # hang_report LABEL SECONDS SESSION: the processes with their kernel wait
